@@ -1,0 +1,162 @@
+// Command testbed stands up an alert-distribution testbed (a Docker Swarm
+// with a 3-broker Kafka cluster), runs experiments on it and archives them.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/alert-testbed/testbed/internal/images"
+	"github.com/alert-testbed/testbed/internal/orchestrator"
+	"github.com/alert-testbed/testbed/internal/topology"
+	"github.com/alert-testbed/testbed/internal/workspace"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := app().RunContext(ctx, os.Args); err != nil {
+		fmt.Fprintf(os.Stderr, "testbed: %v\n", err)
+		if errors.Is(err, context.Canceled) {
+			fmt.Fprintln(os.Stderr, "testbed: interrupted; `testbed down` removes whatever was created")
+		}
+		os.Exit(1)
+	}
+}
+
+func nameFlag() cli.Flag {
+	return &cli.StringFlag{Name: "name", Value: topology.Default().Name, EnvVars: []string{"TESTBED_NAME"},
+		Usage: "name of the testbed; testbeds with different names live side by side"}
+}
+
+func app() *cli.App {
+	def := topology.Default()
+	return &cli.App{
+		Name:  "testbed",
+		Usage: "stand up an alert-distribution testbed (Docker Swarm + Kafka) and measure it",
+		Description: "Builds a Docker Swarm of managers and workers with Terraform, runs a 3-broker\n" +
+			"KRaft Kafka cluster on it, and reports its health. State and built tools live\n" +
+			"under ./.testbed (or $TESTBED_HOME).",
+		Commands: []*cli.Command{
+			{
+				Name:  "up",
+				Usage: "create or repair a testbed and wait until Kafka works",
+				Description: "Runs named steps, one status line each: check the host, build Terraform and its\n" +
+					"docker provider (once), build images (once), terraform apply the environment,\n" +
+					"push images to the testbed registry, form the swarm, deploy the Kafka stack,\n" +
+					"wait for the KRaft quorum and a replicated produce/consume round trip.\n" +
+					"A second `up` on a running testbed changes nothing and says so.\n" +
+					"Prints the Kafka bootstrap addresses for the host and for the swarm.",
+				Flags: []cli.Flag{
+					nameFlag(),
+					&cli.StringFlag{Name: "env", Value: def.Env, Usage: "environment to stand the testbed up in: local"},
+					&cli.IntFlag{Name: "managers", Value: def.Managers, Usage: "swarm managers (odd, 3 to 7; one Kafka broker on each of the first 3)"},
+					&cli.IntFlag{Name: "workers", Value: def.Workers, Usage: "swarm workers (0 to 100)"},
+					&cli.StringFlag{Name: "images", Value: orchestrator.ImagesOffline,
+						Usage: "where stack images come from: offline (built here from package registries, pushed to the testbed registry) or upstream (nodes pull apache/kafka:" + images.KafkaVersion + " from Docker Hub)"},
+				},
+				Action: func(c *cli.Context) error {
+					ws, err := workspace.Open()
+					if err != nil {
+						return err
+					}
+					_, err = orchestrator.Up(c.Context, ws, orchestrator.UpOptions{
+						Topology:         topology.Topology{Name: c.String("name"), Env: c.String("env"), Managers: c.Int("managers"), Workers: c.Int("workers")},
+						ExplicitManagers: c.IsSet("managers"),
+						ExplicitWorkers:  c.IsSet("workers"),
+						Images:           c.String("images"),
+						Out:              c.App.Writer,
+					})
+					return err
+				},
+			},
+			{
+				Name:  "status",
+				Usage: "show a testbed's nodes, services and Kafka health",
+				Description: "Prints three tables: NODES (name, role, state, availability, manager\n" +
+					"reachability, labels), SERVICES (replicas running/desired, image) and KAFKA\n" +
+					"(quorum, brokers, a replicated round trip, bootstrap). Exits non-zero when\n" +
+					"something is unhealthy or the testbed is not up.",
+				Flags: []cli.Flag{nameFlag()},
+				Action: func(c *cli.Context) error {
+					ws, err := workspace.Open()
+					if err != nil {
+						return err
+					}
+					return orchestrator.Status(c.Context, ws, c.String("name"), c.App.Writer)
+				},
+			},
+			{
+				Name:  "down",
+				Usage: "remove a testbed and everything it created",
+				Description: "Runs terraform destroy, then removes any container, network or volume still\n" +
+					"labelled with the testbed's name (left by an interrupted or failed `up`), the\n" +
+					"cgroups of the nodes' containers and the testbed's state folder. Works after\n" +
+					"a failed or interrupted `up`. Prints what it removed.",
+				Flags: []cli.Flag{nameFlag()},
+				Action: func(c *cli.Context) error {
+					ws, err := workspace.Open()
+					if err != nil {
+						return err
+					}
+					start := time.Now()
+					// Finish removing even if interrupted once more: a half
+					// removed testbed is worse than a slow exit.
+					r, err := orchestrator.Down(context.WithoutCancel(c.Context), ws, c.String("name"), c.App.Writer)
+					if err != nil {
+						return err
+					}
+					fmt.Fprintf(c.App.Writer, "%s\n(%s)\n", r.Summary(c.String("name")), time.Since(start).Round(100*time.Millisecond))
+					return nil
+				},
+			},
+			{
+				Name:  "images",
+				Usage: "build the testbed's container images",
+				Subcommands: []*cli.Command{{
+					Name:  "build",
+					Usage: "build the node, registry and Kafka images offline (skipped when already built)",
+					Description: "Builds from package registries only: Debian root file systems with\n" +
+						"debootstrap, Apache Kafka and the JMX exporter from Maven Central, the\n" +
+						"registry from the Go module proxy. Each image is tagged with a hash of its\n" +
+						"inputs; an image already built is not built again. Prints one line per image:\n" +
+						"reference, built or cached, time, size. `up` runs this step itself.",
+					Action: func(c *cli.Context) error {
+						ws, err := workspace.Open()
+						if err != nil {
+							return err
+						}
+						b, closer, err := images.NewBuilder(ws.CacheDir())
+						if err != nil {
+							return err
+						}
+						defer closer.Close()
+						_, results, err := b.Ensure(c.Context, func(name string) {
+							fmt.Fprintf(c.App.Writer, " • building %s ...\n", name)
+						})
+						for _, r := range results {
+							state := "cached"
+							if r.Built {
+								state = "built"
+							}
+							fmt.Fprintf(c.App.Writer, " ✓ %-30s %-6s %8s %5d MB\n", r.Image.Ref, state, r.Duration.Round(100*time.Millisecond), r.Size>>20)
+						}
+						if err != nil {
+							return err
+						}
+						fmt.Fprintf(c.App.Writer, "Build log: %s/logs/images.log\n", strings.TrimSuffix(ws.CacheDir(), "/"))
+						return nil
+					},
+				}},
+			},
+		},
+	}
+}

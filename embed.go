@@ -1,0 +1,11 @@
+// Package testbed carries the files the orchestrator ships inside its
+// binary: the Terraform root modules of each environment and the swarm
+// stack files, so that a built `testbed` needs no checkout beside it.
+package testbed
+
+import "embed"
+
+// Files holds terraform/<env>/*.tf and swarm/*.yml.
+//
+//go:embed terraform/local/*.tf swarm/*.yml
+var Files embed.FS

@@ -1,0 +1,71 @@
+package images
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Push makes sure the testbed's registry, reached from the host at
+// hostRegistry (127.0.0.1:PORT, which the Engine trusts without TLS), holds
+// img. It returns whether it had to push. A registry that already has the
+// manifest is left alone, so a second `up` pushes nothing.
+func Push(ctx context.Context, img Image, hostRegistry string) (bool, error) {
+	repo, tag, _ := strings.Cut(img.Ref, ":")
+	if ok, err := hasManifest(ctx, hostRegistry, repo, tag); err != nil {
+		return false, err
+	} else if ok {
+		return false, nil
+	}
+	target := hostRegistry + "/" + img.Ref
+	b := &Builder{Log: discard{}}
+	if err := b.run(ctx, "docker", "tag", img.Ref, target); err != nil {
+		return false, err
+	}
+	defer b.run(context.WithoutCancel(ctx), "docker", "rmi", target)
+	if err := b.run(ctx, "docker", "push", target); err != nil {
+		return false, fmt.Errorf("push %s to the testbed registry: %w", img.Ref, err)
+	}
+	return true, nil
+}
+
+// NodeRef is the reference the swarm nodes pull img by.
+func NodeRef(img Image, nodeRegistry string) string { return nodeRegistry + "/" + img.Ref }
+
+func hasManifest(ctx context.Context, registry, repo, tag string) (bool, error) {
+	url := fmt.Sprintf("http://%s/v2/%s/manifests/%s", registry, repo, tag)
+	var lastErr error
+	// The registry container may still be starting right after apply.
+	for attempt := 0; attempt < 30; attempt++ {
+		req, err := http.NewRequestWithContext(ctx, http.MethodHead, url, nil)
+		if err != nil {
+			return false, err
+		}
+		req.Header.Set("Accept", "application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json")
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			switch resp.StatusCode {
+			case http.StatusOK:
+				return true, nil
+			case http.StatusNotFound:
+				return false, nil
+			}
+			lastErr = fmt.Errorf("HEAD %s: %s", url, resp.Status)
+		} else {
+			lastErr = err
+		}
+		select {
+		case <-ctx.Done():
+			return false, ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
+	return false, fmt.Errorf("the testbed registry at %s does not answer: %w", registry, lastErr)
+}
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }

@@ -1,0 +1,213 @@
+package orchestrator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/api/types/volume"
+	"github.com/docker/docker/client"
+
+	"github.com/alert-testbed/testbed/internal/images"
+	"github.com/alert-testbed/testbed/internal/tf"
+	"github.com/alert-testbed/testbed/internal/toolchain"
+	"github.com/alert-testbed/testbed/internal/workspace"
+)
+
+// LabelName is the label on every host-side object of a testbed.
+const LabelName = "testbed.name"
+
+// Removed is what `down` removed.
+type Removed struct {
+	TerraformResources int
+	Containers         []string
+	Networks           []string
+	Volumes            []string
+	CgroupDirs         int
+	StateDir           string
+}
+
+// Down removes a testbed: terraform destroy when there is a state, then
+// every container, network and volume still labelled with its name (an
+// interrupted apply can leave some that the state does not know), the
+// cgroups its nodes' containers left, and its folder. It works whatever
+// state an earlier `up` left behind.
+func Down(ctx context.Context, ws workspace.Workspace, name string, out io.Writer) (Removed, error) {
+	var r Removed
+	dir := ws.TestbedDir(name)
+	hostAPI, err := hostDocker()
+	if err != nil {
+		return r, err
+	}
+	defer hostAPI.Close()
+	if _, err := hostAPI.Ping(ctx); err != nil {
+		return r, fmt.Errorf("the Docker Engine is not reachable (%v): start it, then run `testbed down --name %s` again", err, name)
+	}
+
+	state := filepath.Join(dir, "terraform.tfstate")
+	tc := toolchain.Paths(ws.CacheDir())
+	if _, err := os.Stat(state); err == nil && len(tc.Missing()) == 0 {
+		settings, _, err := ws.LoadSettings(name)
+		if err != nil {
+			return r, err
+		}
+		tc, err = toolchain.Ensure(ctx, ws.CacheDir())
+		if err != nil {
+			return r, err
+		}
+		m, err := prepareModule(ws, tc, name, "local")
+		if err != nil {
+			return r, err
+		}
+		if err := m.Init(ctx); err != nil {
+			return r, err
+		}
+		addrs, err := m.StateResources(ctx)
+		if err != nil {
+			return r, err
+		}
+		if len(addrs) > 0 {
+			fmt.Fprintf(out, " • terraform destroy (%d resources) ...\n", len(addrs))
+			planned := images.Planned()
+			port := settings.RegistryHostPort
+			if port == 0 {
+				port = 5000 // any valid value: destroy does not use it
+			}
+			vars := tf.Vars{
+				"name": name, "managers": max(settings.Managers, 1) | 1, "workers": settings.Workers,
+				"node_image": planned.Node.Ref, "registry_image": planned.Registry.Ref,
+				"registry_host_port": port, "api_socket_dir": filepath.Join(dir, "nodes"),
+			}
+			if err := m.Destroy(ctx, vars); err != nil {
+				fmt.Fprintf(out, "   terraform destroy failed (%v); removing by label instead\n", err)
+			} else {
+				r.TerraformResources = len(addrs)
+			}
+		}
+	}
+
+	if err := sweep(ctx, hostAPI, name, &r); err != nil {
+		return r, err
+	}
+	r.CgroupDirs = removeCgroups(name)
+	if _, err := os.Stat(dir); err == nil {
+		if err := os.RemoveAll(dir); err != nil {
+			return r, fmt.Errorf("remove %s: %w", dir, err)
+		}
+		r.StateDir = dir
+	}
+	return r, nil
+}
+
+// sweep removes whatever the host Engine still has with the testbed's label.
+func sweep(ctx context.Context, api *client.Client, name string, r *Removed) error {
+	label := filters.NewArgs(filters.Arg("label", LabelName+"="+name))
+	cs, err := api.ContainerList(ctx, container.ListOptions{All: true, Filters: label})
+	if err != nil {
+		return err
+	}
+	for _, c := range cs {
+		if err := api.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true, RemoveVolumes: true}); err != nil {
+			return fmt.Errorf("remove container %s: %w", strings.TrimPrefix(c.Names[0], "/"), err)
+		}
+		r.Containers = append(r.Containers, strings.TrimPrefix(c.Names[0], "/"))
+	}
+	vs, err := api.VolumeList(ctx, volume.ListOptions{Filters: label})
+	if err != nil {
+		return err
+	}
+	for _, v := range vs.Volumes {
+		if err := api.VolumeRemove(ctx, v.Name, true); err != nil {
+			return fmt.Errorf("remove volume %s: %w", v.Name, err)
+		}
+		r.Volumes = append(r.Volumes, v.Name)
+	}
+	ns, err := api.NetworkList(ctx, network.ListOptions{Filters: label})
+	if err != nil {
+		return err
+	}
+	for _, n := range ns {
+		if err := api.NetworkRemove(ctx, n.ID); err != nil {
+			return fmt.Errorf("remove network %s: %w", n.Name, err)
+		}
+		r.Networks = append(r.Networks, n.Name)
+	}
+	sort.Strings(r.Containers)
+	return nil
+}
+
+// removeCgroups removes the cgroup folders under /testbed-NAME that the
+// nodes' inner containers used (the nodes share the host's cgroup
+// namespace). Only empty folders can be removed, deepest first; it returns
+// how many top-level hierarchies it cleaned.
+func removeCgroups(name string) int {
+	roots, _ := filepath.Glob(filepath.Join("/sys/fs/cgroup", "*", "testbed-"+name))
+	if unified := filepath.Join("/sys/fs/cgroup", "testbed-"+name); isDir(unified) {
+		roots = append(roots, unified)
+	}
+	cleaned := 0
+	for _, root := range roots {
+		var dirs []string
+		filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+			if err == nil && d.IsDir() {
+				dirs = append(dirs, p)
+			}
+			return nil
+		})
+		sort.Slice(dirs, func(i, j int) bool { return len(dirs[i]) > len(dirs[j]) })
+		ok := true
+		for _, d := range dirs {
+			if err := os.Remove(d); err != nil && !errors.Is(err, os.ErrNotExist) {
+				ok = false
+			}
+		}
+		if ok {
+			cleaned++
+		}
+	}
+	return cleaned
+}
+
+func isDir(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.IsDir()
+}
+
+func hostDocker() (*client.Client, error) {
+	api, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	if err != nil {
+		return nil, fmt.Errorf("docker client for the host Engine: %w", err)
+	}
+	return api, nil
+}
+
+// Summary is the line `down` prints.
+func (r Removed) Summary(name string) string {
+	if r.TerraformResources == 0 && len(r.Containers) == 0 && len(r.Networks) == 0 && len(r.Volumes) == 0 && r.StateDir == "" {
+		return fmt.Sprintf("Nothing to remove: no testbed named %q here.", name)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Removed testbed %q:", name)
+	if r.TerraformResources > 0 {
+		fmt.Fprintf(&b, "\n  terraform destroy: %d resources", r.TerraformResources)
+	}
+	if len(r.Containers)+len(r.Networks)+len(r.Volumes) > 0 {
+		fmt.Fprintf(&b, "\n  left outside the Terraform state, removed by label: %d containers %v, %d networks %v, %d volumes %v",
+			len(r.Containers), r.Containers, len(r.Networks), r.Networks, len(r.Volumes), r.Volumes)
+	}
+	if r.CgroupDirs > 0 {
+		fmt.Fprintf(&b, "\n  cgroups of the nodes' containers: %d hierarchies cleaned", r.CgroupDirs)
+	}
+	if r.StateDir != "" {
+		fmt.Fprintf(&b, "\n  state folder %s", r.StateDir)
+	}
+	return b.String()
+}

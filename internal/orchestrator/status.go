@@ -1,0 +1,109 @@
+package orchestrator
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/alert-testbed/testbed/internal/kafka"
+	"github.com/alert-testbed/testbed/internal/stacks"
+	"github.com/alert-testbed/testbed/internal/swarm"
+	"github.com/alert-testbed/testbed/internal/topology"
+	"github.com/alert-testbed/testbed/internal/workspace"
+)
+
+// Status prints the nodes (role, state), the services (replicas running /
+// desired) and the brokers' health of a testbed. It returns an error when
+// anything is unhealthy, after printing what it found.
+func Status(ctx context.Context, ws workspace.Workspace, name string, out io.Writer) error {
+	inv, err := LoadInventory(ws, name)
+	if err != nil {
+		return err
+	}
+	cluster, err := swarm.Connect(ctx, inv, 10*time.Second)
+	if err != nil {
+		return fmt.Errorf("testbed %q: %w (is the host's Docker Engine running? `testbed up --name %s` repairs a testbed)", name, err, name)
+	}
+	defer cluster.Close()
+	var problems []string
+
+	nodes, err := cluster.NodeStates(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "Testbed %q (env %s)\n\nNODES\n", name, inv.Env)
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tROLE\tSTATE\tAVAILABILITY\tMANAGER\tLABELS")
+	for _, n := range nodes {
+		mgr := n.Reachability
+		if n.Leader {
+			mgr = "leader"
+		}
+		if n.State != "ready" {
+			problems = append(problems, fmt.Sprintf("node %s is %s", n.Hostname, n.State))
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", n.Hostname, n.Role, n.State, n.Availability, dash(mgr), labels(n.Labels))
+	}
+	tw.Flush()
+	if len(nodes) != len(inv.Nodes) {
+		problems = append(problems, fmt.Sprintf("%d nodes in the swarm, %d in the inventory", len(nodes), len(inv.Nodes)))
+	}
+
+	svcs, err := stacks.Services(ctx, cluster.Leader().API, "")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "\nSERVICES\n")
+	tw = tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tREPLICAS\tIMAGE")
+	for _, s := range svcs {
+		running, desired := stacks.Replicas(s)
+		if running < desired {
+			problems = append(problems, fmt.Sprintf("service %s runs %d of %d", s.Spec.Name, running, desired))
+		}
+		img := s.Spec.TaskTemplate.ContainerSpec.Image
+		fmt.Fprintf(tw, "%s\t%d/%d\t%s\n", s.Spec.Name, running, desired, img)
+	}
+	tw.Flush()
+
+	fmt.Fprintf(out, "\nKAFKA\n")
+	if err := checkKafka(ctx, cluster, inv); err != nil {
+		problems = append(problems, err.Error())
+		fmt.Fprintf(out, "  quorum:    %v\n", err)
+	} else {
+		fmt.Fprintf(out, "  quorum:    brokers 1-%d are voters, one leader, all caught up\n", topology.BrokerCount)
+	}
+	h, err := kafka.RoundTrip(ctx, Bootstrap(inv), topology.BrokerCount)
+	if err != nil {
+		problems = append(problems, err.Error())
+		fmt.Fprintf(out, "  brokers:   %v\n", err)
+	} else {
+		fmt.Fprintf(out, "  brokers:   %d in the cluster metadata\n", h.Brokers)
+		fmt.Fprintf(out, "  round trip: acks=all to %s (replication factor 3, min.insync.replicas 2) and back in %s\n", kafka.HealthTopic, h.RoundTrip.Round(time.Millisecond))
+	}
+	fmt.Fprintf(out, "  bootstrap: %s\n", strings.Join(Bootstrap(inv), ","))
+	if len(problems) > 0 {
+		return fmt.Errorf("testbed %q is not healthy: %s", name, strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func labels(l map[string]string) string {
+	var parts []string
+	for _, k := range []string{swarm.LabelRole, swarm.LabelIndex, swarm.LabelBroker} {
+		if v, ok := l[k]; ok {
+			parts = append(parts, strings.TrimPrefix(k, "testbed.")+"="+v)
+		}
+	}
+	return strings.Join(parts, ",")
+}

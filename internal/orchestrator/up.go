@@ -1,0 +1,407 @@
+// Package orchestrator runs the lifecycle of a testbed: `up` as a pipeline
+// of named steps (toolchain, images, nodes, swarm, stacks, health), `status`
+// and `down`. Each step is idempotent, so a second `up` on a running testbed
+// changes nothing and says so, and `down` works whatever state an earlier
+// `up` left behind.
+package orchestrator
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/alert-testbed/testbed/internal/images"
+	"github.com/alert-testbed/testbed/internal/inventory"
+	"github.com/alert-testbed/testbed/internal/kafka"
+	"github.com/alert-testbed/testbed/internal/stacks"
+	"github.com/alert-testbed/testbed/internal/steps"
+	"github.com/alert-testbed/testbed/internal/swarm"
+	"github.com/alert-testbed/testbed/internal/tf"
+	"github.com/alert-testbed/testbed/internal/toolchain"
+	"github.com/alert-testbed/testbed/internal/topology"
+	"github.com/alert-testbed/testbed/internal/workspace"
+)
+
+// Image sources for the stacks.
+const (
+	ImagesOffline  = "offline"  // built here, pushed to the testbed registry
+	ImagesUpstream = "upstream" // pulled by the nodes from Docker Hub
+)
+
+// UpOptions are the inputs of `testbed up`.
+type UpOptions struct {
+	Topology topology.Topology
+	// Explicit says which of Managers and Workers the user gave; the others
+	// come from the testbed's saved settings when it already exists.
+	ExplicitManagers, ExplicitWorkers bool
+	Images                            string
+	Out                               io.Writer
+}
+
+// Timeouts of the waits in `up`.
+const (
+	nodeAPITimeout  = 2 * time.Minute
+	swarmTimeout    = 2 * time.Minute
+	stackTimeout    = 5 * time.Minute
+	kafkaTimeout    = 4 * time.Minute
+	kafkaListenPort = 9094
+)
+
+// Up stands up (or confirms) the testbed and returns its inventory.
+func Up(ctx context.Context, ws workspace.Workspace, o UpOptions) (inventory.Inventory, error) {
+	var inv inventory.Inventory
+	top := o.Topology
+	if o.Images == "" {
+		o.Images = ImagesOffline
+	}
+	if o.Images != ImagesOffline && o.Images != ImagesUpstream {
+		return inv, fmt.Errorf("unknown --images %q: use %q (build here, the default) or %q (nodes pull apache/kafka from Docker Hub)", o.Images, ImagesOffline, ImagesUpstream)
+	}
+	saved, exists, err := ws.LoadSettings(top.Name)
+	if err != nil {
+		return inv, err
+	}
+	if exists {
+		if !o.ExplicitManagers {
+			top.Managers = saved.Managers
+		}
+		if !o.ExplicitWorkers {
+			top.Workers = saved.Workers
+		}
+		if top.Managers != saved.Managers || top.Workers != saved.Workers {
+			return inv, fmt.Errorf("testbed %q already exists with %d managers and %d workers; resizing is not supported: run `testbed down --name %s` first, or leave --managers and --workers out", top.Name, saved.Managers, saved.Workers, top.Name)
+		}
+	}
+	if err := top.Validate(); err != nil {
+		return inv, err
+	}
+	socketDir := filepath.Join(ws.TestbedDir(top.Name), "nodes")
+	if n := len(socketDir) + len("/"+top.Name+"-manager-7/docker.sock"); n > 107 {
+		return inv, fmt.Errorf("the workspace folder %s is too deep: node API socket paths would be %d bytes, over the 107 that Unix sockets allow; set TESTBED_HOME to a shorter path", ws.Root, n)
+	}
+	if !exists {
+		port, err := freePort()
+		if err != nil {
+			return inv, err
+		}
+		saved = workspace.Settings{Env: top.Env, Managers: top.Managers, Workers: top.Workers,
+			RegistryHostPort: port, KafkaClusterID: newClusterID()}
+	}
+
+	p := &steps.Printer{W: o.Out}
+	fmt.Fprintf(o.Out, "Standing up testbed %q: %d managers, %d workers, env %s, images %s\n", top.Name, top.Managers, top.Workers, top.Env, o.Images)
+
+	if err := p.Run("Checking the host", func(s *steps.Step) error {
+		s.Unchanged()
+		return checkHost(ctx)
+	}); err != nil {
+		return inv, err
+	}
+
+	var tc toolchain.Toolchain
+	if err := p.Run("Building Terraform and its docker provider", func(s *steps.Step) error {
+		missing := toolchain.Paths(ws.CacheDir()).Missing()
+		if len(missing) == 0 {
+			s.Unchanged()
+		} else {
+			fmt.Fprintf(o.Out, "   building %s from the Go module proxy (once; about 6 minutes)\n", strings.Join(missing, " and "))
+		}
+		var err error
+		tc, err = toolchain.Ensure(ctx, ws.CacheDir())
+		s.Detail("terraform %s, kreuzwerker/docker %s", toolchain.TerraformVersion, toolchain.DockerProviderVersion)
+		return err
+	}); err != nil {
+		return inv, err
+	}
+
+	var set images.Set
+	if err := p.Run("Building images", func(s *steps.Step) error {
+		b, closer, err := images.NewBuilder(ws.CacheDir())
+		if err != nil {
+			return err
+		}
+		defer closer.Close()
+		var results []images.Result
+		set, results, err = b.Ensure(ctx, func(name string) {
+			fmt.Fprintf(o.Out, "   building image %s (offline, from package registries)\n", name)
+		})
+		if err != nil {
+			return err
+		}
+		built := false
+		var parts []string
+		for _, r := range results {
+			state := "cached"
+			if r.Built {
+				state, built = "built", true
+			}
+			parts = append(parts, fmt.Sprintf("%s %s %s %d MB", r.Image.Ref, state, r.Duration.Round(time.Second), r.Size>>20))
+		}
+		if !built {
+			s.Unchanged()
+		}
+		s.Detail("%s", strings.Join(parts, ", "))
+		return nil
+	}); err != nil {
+		return inv, err
+	}
+
+	if err := ws.SaveSettings(top.Name, saved); err != nil {
+		return inv, err
+	}
+	vars := tf.Vars{
+		"name":               top.Name,
+		"managers":           top.Managers,
+		"workers":            top.Workers,
+		"node_image":         set.Node.Ref,
+		"registry_image":     set.Registry.Ref,
+		"registry_host_port": saved.RegistryHostPort,
+		"api_socket_dir":     socketDir,
+	}
+	if err := p.Run(fmt.Sprintf("Creating nodes (terraform apply, %d node containers and a registry)", top.NodeCount()), func(s *steps.Step) error {
+		m, err := prepareModule(ws, tc, top.Name, top.Env)
+		if err != nil {
+			return err
+		}
+		if err := m.Init(ctx); err != nil {
+			return err
+		}
+		changes, err := m.Plan(ctx, vars)
+		if err != nil {
+			return err
+		}
+		if changes {
+			if err := m.Apply(ctx, vars); err != nil {
+				return err
+			}
+		} else {
+			s.Unchanged()
+		}
+		inv, err = m.Inventory(ctx)
+		if err != nil {
+			return err
+		}
+		s.Detail("%d managers, %d workers", len(inv.Managers()), len(inv.Workers()))
+		return saveInventory(ws, inv)
+	}); err != nil {
+		return inv, err
+	}
+
+	kafkaImage := "apache/kafka:" + images.KafkaVersion
+	if err := p.Run("Pushing images to the testbed registry", func(s *steps.Step) error {
+		if o.Images == ImagesUpstream {
+			s.Unchanged()
+			s.Detail("skipped: the nodes pull %s from Docker Hub", kafkaImage)
+			return nil
+		}
+		pushed := 0
+		for _, img := range set.Stack() {
+			did, err := images.Push(ctx, img, inv.Registry.HostAddress)
+			if err != nil {
+				return err
+			}
+			if did {
+				pushed++
+			}
+		}
+		kafkaImage = images.NodeRef(set.Kafka, inv.Registry.NodeAddress)
+		if pushed == 0 {
+			s.Unchanged()
+		}
+		s.Detail("%s", kafkaImage)
+		return nil
+	}); err != nil {
+		return inv, err
+	}
+
+	var cluster *swarm.Cluster
+	if err := p.Run("Forming the swarm", func(s *steps.Step) error {
+		var err error
+		cluster, err = swarm.Connect(ctx, inv, nodeAPITimeout)
+		if err != nil {
+			return err
+		}
+		changed, err := cluster.Form(ctx, swarmTimeout)
+		if !changed {
+			s.Unchanged()
+		}
+		s.Detail("%d nodes ready, leader %s", len(cluster.Nodes), cluster.Leader().Name)
+		return err
+	}); err != nil {
+		return inv, err
+	}
+	defer cluster.Close()
+
+	kafkaStack := stacks.Stack{Name: "kafka", File: "swarm/kafka.yml", Vars: map[string]string{
+		"KAFKA_IMAGE":      kafkaImage,
+		"KAFKA_CLUSTER_ID": saved.KafkaClusterID,
+		"KAFKA_HEAP_OPTS":  "-Xms1g -Xmx1g",
+	}}
+	for i, m := range inv.Managers()[:topology.BrokerCount] {
+		kafkaStack.Vars[fmt.Sprintf("KAFKA_%d_HOST", i+1)] = m.Address
+	}
+	leader := cluster.Leader()
+	if err := p.Run("Deploying the Kafka stack (3 KRaft brokers)", func(s *steps.Step) error {
+		deployed, err := stacks.Deploy(ctx, leader.API, leader.DockerHost, filepath.Join(ws.TestbedDir(top.Name), "stacks"), kafkaStack)
+		if err != nil {
+			return err
+		}
+		if !deployed {
+			s.Unchanged()
+		}
+		return stacks.WaitRunning(ctx, leader.API, kafkaStack.Name, stackTimeout)
+	}); err != nil {
+		return inv, err
+	}
+
+	if err := p.Run("Waiting for Kafka (KRaft quorum, replicated round trip)", func(s *steps.Step) error {
+		s.Unchanged()
+		h, err := WaitKafka(ctx, cluster, inv, kafkaTimeout)
+		if err != nil {
+			return err
+		}
+		s.Detail("3 voters, %d brokers, probe %s/%d@%d in %s", h.Brokers, kafka.HealthTopic, h.Partition, h.Offset, h.RoundTrip.Round(time.Millisecond))
+		return nil
+	}); err != nil {
+		return inv, err
+	}
+
+	if p.Changed {
+		fmt.Fprintf(o.Out, "Testbed %q is up.\n", top.Name)
+	} else {
+		fmt.Fprintf(o.Out, "Testbed %q is up: it was already, nothing changed.\n", top.Name)
+	}
+	fmt.Fprintf(o.Out, "Kafka bootstrap (from this host): %s\n", strings.Join(Bootstrap(inv), ","))
+	fmt.Fprintf(o.Out, "Kafka bootstrap (inside the swarm, network %q): kafka-1:19092,kafka-2:19092,kafka-3:19092\n", swarm.NetworkName)
+	fmt.Fprintf(o.Out, "Swarm manager API: DOCKER_HOST=%s docker node ls\n", inv.Nodes[0].DockerHost)
+	return inv, nil
+}
+
+// Bootstrap lists the brokers' host-reachable addresses.
+func Bootstrap(inv inventory.Inventory) []string {
+	var out []string
+	for _, m := range inv.Managers()[:topology.BrokerCount] {
+		out = append(out, net.JoinHostPort(m.Address, fmt.Sprint(kafkaListenPort)))
+	}
+	return out
+}
+
+// WaitKafka waits until brokers 1..3 are voters of the KRaft quorum and a
+// record written with acks=all to a topic of replication factor 3 and
+// min.insync.replicas 2 is read back from the host.
+func WaitKafka(ctx context.Context, c *swarm.Cluster, inv inventory.Inventory, timeout time.Duration) (kafka.Health, error) {
+	deadline := time.Now().Add(timeout)
+	var last error
+	for {
+		last = checkKafka(ctx, c, inv)
+		if last == nil {
+			h, err := kafka.RoundTrip(ctx, Bootstrap(inv), topology.BrokerCount)
+			if err == nil && h.Brokers == topology.BrokerCount {
+				return h, nil
+			}
+			if err == nil {
+				err = fmt.Errorf("%d brokers in the cluster metadata, want %d", h.Brokers, topology.BrokerCount)
+			}
+			last = err
+		}
+		if time.Now().After(deadline) {
+			return kafka.Health{}, fmt.Errorf("Kafka not healthy after %s: %w", timeout, last)
+		}
+		select {
+		case <-ctx.Done():
+			return kafka.Health{}, ctx.Err()
+		case <-time.After(3 * time.Second):
+		}
+	}
+}
+
+// checkKafka checks the quorum from broker 1's container.
+func checkKafka(ctx context.Context, c *swarm.Cluster, inv inventory.Inventory) error {
+	var errs []error
+	// Any broker answers for the whole quorum; try each in turn.
+	for i := 1; i <= topology.BrokerCount; i++ {
+		node := c.Nodes[i-1] // managers first: manager i carries broker i
+		voters, err := kafka.DescribeQuorum(ctx, node.API, fmt.Sprintf("kafka_kafka-%d", i))
+		if err != nil {
+			errs = append(errs, fmt.Errorf("broker %d: %w", i, err))
+			continue
+		}
+		return kafka.CheckQuorum(voters, topology.BrokerCount)
+	}
+	return errors.Join(errs...)
+}
+
+func checkHost(ctx context.Context) error {
+	if _, err := os.Stat("/sys/fs/cgroup"); err != nil {
+		return fmt.Errorf("no /sys/fs/cgroup on this host: the local environment needs Linux with cgroups")
+	}
+	hostAPI, err := hostDocker()
+	if err != nil {
+		return err
+	}
+	defer hostAPI.Close()
+	if _, err := hostAPI.Ping(ctx); err != nil {
+		return fmt.Errorf("the Docker Engine is not reachable (%v): start it (on Debian: `make setup` installs docker.io and starts dockerd)", err)
+	}
+	return nil
+}
+
+func prepareModule(ws workspace.Workspace, tc toolchain.Toolchain, name, env string) (*tf.Module, error) {
+	logPath := filepath.Join(ws.TestbedDir(name), "terraform.log")
+	if err := os.MkdirAll(filepath.Dir(logPath), 0o755); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	// The log stays open for the life of the process; Terraform writes to it
+	// from each command.
+	return tf.Prepare(tc, ws.TestbedDir(name), env, f)
+}
+
+func saveInventory(ws workspace.Workspace, inv inventory.Inventory) error {
+	b, err := json.MarshalIndent(inv, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(ws.TestbedDir(inv.Name), "inventory.json"), append(b, '\n'), 0o644)
+}
+
+// LoadInventory reads the inventory saved by the last `up`.
+func LoadInventory(ws workspace.Workspace, name string) (inventory.Inventory, error) {
+	b, err := os.ReadFile(filepath.Join(ws.TestbedDir(name), "inventory.json"))
+	if errors.Is(err, os.ErrNotExist) {
+		return inventory.Inventory{}, fmt.Errorf("testbed %q is not up: start it with `testbed up --name %s`", name, name)
+	}
+	if err != nil {
+		return inventory.Inventory{}, err
+	}
+	return inventory.Parse(b)
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("find a free port for the registry: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// newClusterID returns a Kafka cluster id: 16 random bytes in URL-safe
+// base64 without padding, the form `kafka-storage random-uuid` prints.
+func newClusterID() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}

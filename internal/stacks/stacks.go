@@ -1,0 +1,173 @@
+// Package stacks deploys the project's swarm stack files (swarm/*.yml) to a
+// testbed with `docker stack deploy` through the first manager's Docker
+// API, and waits until every service of a stack runs its desired replicas.
+// The stack file format is the Compose file format that `docker stack`
+// implements; reimplementing its translation to swarm services would add
+// nothing, so the docker CLI does that part.
+package stacks
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/swarm"
+	"github.com/docker/docker/client"
+
+	testbed "github.com/alert-testbed/testbed"
+)
+
+// Stack is one stack file and the values substituted into it.
+type Stack struct {
+	Name string            // stack namespace, e.g. kafka
+	File string            // path in the embedded swarm/ folder, e.g. swarm/kafka.yml
+	Vars map[string]string // ${VAR} values
+}
+
+// Hash identifies the stack file with its values; the services carry it
+// as the label testbed.stack-hash, so a second deploy can be skipped.
+func (s Stack) Hash() (string, error) {
+	data, err := testbed.Files.ReadFile(s.File)
+	if err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	h.Write(data)
+	keys := make([]string, 0, len(s.Vars))
+	for k := range s.Vars {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(h, "\x00%s=%s", k, s.Vars[k])
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16], nil
+}
+
+// Deploy runs `docker stack deploy` unless every service of the stack
+// already carries this stack's hash; it returns whether it deployed.
+// dockerHost is the manager's Docker API; workDir holds the rendered file.
+func Deploy(ctx context.Context, api *client.Client, dockerHost, workDir string, s Stack) (bool, error) {
+	hash, err := s.Hash()
+	if err != nil {
+		return false, err
+	}
+	services, err := Services(ctx, api, s.Name)
+	if err != nil {
+		return false, err
+	}
+	current := len(services) > 0
+	for _, svc := range services {
+		if svc.Spec.Labels["testbed.stack-hash"] != hash {
+			current = false
+		}
+	}
+	if current {
+		return false, nil
+	}
+	data, err := testbed.Files.ReadFile(s.File)
+	if err != nil {
+		return false, err
+	}
+	if err := os.MkdirAll(workDir, 0o755); err != nil {
+		return false, err
+	}
+	file := filepath.Join(workDir, filepath.Base(s.File))
+	if err := os.WriteFile(file, data, 0o644); err != nil {
+		return false, err
+	}
+	// --resolve-image never: the nodes pull from the testbed registry by an
+	// address the host cannot resolve, so the CLI must not look images up.
+	cmd := exec.CommandContext(ctx, "docker", "stack", "deploy", "--prune", "--resolve-image", "never", "-c", file, s.Name)
+	cmd.Env = append(os.Environ(), "DOCKER_HOST="+dockerHost, "DOCKER_CONTEXT=", "STACK_HASH="+hash)
+	for k, v := range s.Vars {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return false, fmt.Errorf("docker stack deploy %s: %v\n%s", s.Name, err, strings.TrimSpace(string(out)))
+	}
+	return true, nil
+}
+
+// Services lists a stack's services with their running and desired task
+// counts.
+func Services(ctx context.Context, api *client.Client, stack string) ([]swarm.Service, error) {
+	f := filters.NewArgs()
+	if stack != "" {
+		f.Add("label", "com.docker.stack.namespace="+stack)
+	}
+	svcs, err := api.ServiceList(ctx, swarm.ServiceListOptions{Filters: f, Status: true})
+	if err != nil {
+		return nil, fmt.Errorf("service ls: %w", err)
+	}
+	sort.Slice(svcs, func(i, j int) bool { return svcs[i].Spec.Name < svcs[j].Spec.Name })
+	return svcs, nil
+}
+
+// Replicas returns running and desired task counts of a service.
+func Replicas(s swarm.Service) (running, desired uint64) {
+	if s.ServiceStatus == nil {
+		return 0, 0
+	}
+	return s.ServiceStatus.RunningTasks, s.ServiceStatus.DesiredTasks
+}
+
+// WaitRunning waits until every service of the stack runs all its desired
+// tasks. On timeout the error names the services that do not, with the last
+// error of their tasks.
+func WaitRunning(ctx context.Context, api *client.Client, stack string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		svcs, err := Services(ctx, api, stack)
+		if err != nil {
+			return err
+		}
+		var behind []string
+		for _, s := range svcs {
+			running, desired := Replicas(s)
+			if desired == 0 || running < desired {
+				behind = append(behind, fmt.Sprintf("%s %d/%d%s", s.Spec.Name, running, desired, lastTaskError(ctx, api, s.ID)))
+			}
+		}
+		if len(svcs) > 0 && len(behind) == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			if len(svcs) == 0 {
+				return fmt.Errorf("stack %s has no services", stack)
+			}
+			return fmt.Errorf("stack %s not running after %s: %s", stack, timeout, strings.Join(behind, "; "))
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(2 * time.Second):
+		}
+	}
+}
+
+func lastTaskError(ctx context.Context, api *client.Client, serviceID string) string {
+	tasks, err := api.TaskList(ctx, swarm.TaskListOptions{Filters: filters.NewArgs(filters.Arg("service", serviceID))})
+	if err != nil {
+		return ""
+	}
+	var latest *swarm.Task
+	for i := range tasks {
+		if tasks[i].Status.Err != "" && (latest == nil || tasks[i].Status.Timestamp.After(latest.Status.Timestamp)) {
+			latest = &tasks[i]
+		}
+	}
+	if latest == nil {
+		return ""
+	}
+	return " (" + latest.Status.Err + ")"
+}

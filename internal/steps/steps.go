@@ -1,0 +1,61 @@
+// Package steps prints a pipeline of named steps, one status line as each
+// starts and one as it ends, in the manner of kind's `create cluster`:
+//
+//	• Building images ...
+//	✓ Building images (node, registry, kafka: cached) 0.4s
+package steps
+
+import (
+	"fmt"
+	"io"
+	"time"
+)
+
+// Printer writes step lines to W.
+type Printer struct {
+	W io.Writer
+	// Changed is set when any step reported that it changed something.
+	Changed bool
+}
+
+// Step is the handle a running step reports through.
+type Step struct {
+	detail    string
+	unchanged bool
+}
+
+// Detail sets the text shown in brackets on the step's end line.
+func (s *Step) Detail(format string, args ...any) { s.detail = fmt.Sprintf(format, args...) }
+
+// Unchanged marks the step as having found everything already in place.
+func (s *Step) Unchanged() { s.unchanged = true }
+
+// Run runs fn as the step named title.
+func (p *Printer) Run(title string, fn func(*Step) error) error {
+	fmt.Fprintf(p.W, " • %s ...\n", title)
+	start := time.Now()
+	s := &Step{}
+	err := fn(s)
+	d := time.Since(start).Round(100 * time.Millisecond)
+	if err != nil {
+		fmt.Fprintf(p.W, " ✗ %s (failed after %s)\n", title, d)
+		return err
+	}
+	if !s.unchanged {
+		p.Changed = true
+	}
+	detail := s.detail
+	if s.unchanged {
+		if detail != "" {
+			detail = "unchanged: " + detail
+		} else {
+			detail = "unchanged"
+		}
+	}
+	if detail != "" {
+		fmt.Fprintf(p.W, " ✓ %s (%s) %s\n", title, detail, d)
+	} else {
+		fmt.Fprintf(p.W, " ✓ %s %s\n", title, d)
+	}
+	return nil
+}

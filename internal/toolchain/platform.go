@@ -1,0 +1,5 @@
+package toolchain
+
+import "runtime"
+
+func runtimeGOARCHOS() string { return runtime.GOOS + "_" + runtime.GOARCH }

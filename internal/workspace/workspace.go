@@ -1,0 +1,106 @@
+// Package workspace lays out the folders testbed keeps on the host: a cache
+// of built tools and image stamps shared by every testbed, and one folder
+// per testbed with its Terraform state, its saved settings and the Docker
+// API sockets of its nodes. Everything lives under one root, .testbed in
+// the current directory unless TESTBED_HOME says otherwise, and is
+// git-ignored.
+package workspace
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// Workspace is the root folder and the paths derived from it.
+type Workspace struct {
+	Root string
+}
+
+// Open returns the workspace rooted at $TESTBED_HOME or ./.testbed, as an
+// absolute path (Terraform and the node containers need absolute paths).
+func Open() (Workspace, error) {
+	root := os.Getenv("TESTBED_HOME")
+	if root == "" {
+		root = ".testbed"
+	}
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return Workspace{}, fmt.Errorf("resolve workspace folder %q: %w", root, err)
+	}
+	return Workspace{Root: abs}, nil
+}
+
+// CacheDir holds built tools (Terraform, providers) shared by all testbeds.
+func (w Workspace) CacheDir() string { return filepath.Join(w.Root, "cache") }
+
+// TestbedDir is the folder of one testbed.
+func (w Workspace) TestbedDir(name string) string {
+	return filepath.Join(w.Root, "testbeds", name)
+}
+
+// Testbeds lists the names of the testbeds that have a folder.
+func (w Workspace) Testbeds() ([]string, error) {
+	entries, err := os.ReadDir(filepath.Join(w.Root, "testbeds"))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, e := range entries {
+		if e.IsDir() {
+			names = append(names, e.Name())
+		}
+	}
+	return names, nil
+}
+
+// Settings are the values chosen once when a testbed is first stood up and
+// reused by every later up, so that a second up changes nothing.
+type Settings struct {
+	Env              string `json:"env"`
+	Managers         int    `json:"managers"`
+	Workers          int    `json:"workers"`
+	RegistryHostPort int    `json:"registry_host_port"`
+	KafkaClusterID   string `json:"kafka_cluster_id"`
+}
+
+func (w Workspace) settingsPath(name string) string {
+	return filepath.Join(w.TestbedDir(name), "settings.json")
+}
+
+// LoadSettings returns the saved settings of a testbed, or ok=false when it
+// has none (it was never stood up, or it was taken down).
+func (w Workspace) LoadSettings(name string) (s Settings, ok bool, err error) {
+	b, err := os.ReadFile(w.settingsPath(name))
+	if errors.Is(err, os.ErrNotExist) {
+		return Settings{}, false, nil
+	}
+	if err != nil {
+		return Settings{}, false, err
+	}
+	if err := json.Unmarshal(b, &s); err != nil {
+		return Settings{}, false, fmt.Errorf("read %s: %w (remove it with `testbed down --name %s`)", w.settingsPath(name), err, name)
+	}
+	return s, true, nil
+}
+
+// SaveSettings writes the settings of a testbed.
+func (w Workspace) SaveSettings(name string, s Settings) error {
+	if err := os.MkdirAll(w.TestbedDir(name), 0o755); err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := w.settingsPath(name) + ".tmp"
+	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, w.settingsPath(name))
+}
