@@ -1,0 +1,31 @@
+# The two commands of the README:
+#   make up    set up the host, build testbed, stand up the default testbed
+#   make test  set up the host, run every test (unit and integration)
+GO ?= go
+
+.PHONY: setup build up status down test unit
+
+setup:
+	bash scripts/setup-host.sh
+
+build:
+	$(GO) build -o bin/testbed ./cmd/testbed
+
+up: setup build
+	./bin/testbed up
+
+status: build
+	./bin/testbed status
+
+down: build
+	./bin/testbed down
+
+# Integration tests stand up real testbeds (3 managers + 2 workers) and
+# take them down again; the first run on a fresh machine also builds
+# Terraform, its provider and the images (about 15 minutes in all).
+test: setup
+	$(GO) test -count=1 -timeout 80m ./...
+
+# Unit tests only: no Docker Engine needed.
+unit:
+	$(GO) test -count=1 -short ./...

@@ -1,0 +1,395 @@
+package main
+
+// End-to-end tests: the real testbed binary against the real local
+// environment (Terraform, Docker-in-Docker nodes, a swarm, Kafka). They
+// share the workspace cache in ./.testbed at the repository root, so the
+// toolchain and images are built once per machine.
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/IBM/sarama"
+
+	"github.com/alert-testbed/testbed/internal/inventory"
+	"github.com/alert-testbed/testbed/internal/kafka"
+	"github.com/alert-testbed/testbed/internal/orchestrator"
+	"github.com/alert-testbed/testbed/internal/swarm"
+	"github.com/alert-testbed/testbed/internal/topology"
+	"github.com/alert-testbed/testbed/internal/workspace"
+)
+
+var repoRoot = func() string {
+	wd, _ := os.Getwd()
+	return filepath.Join(wd, "..", "..")
+}()
+
+// buildBinary builds testbed once per test binary run.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "testbed")
+	cmd := exec.Command("go", "build", "-o", bin, ".")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+type result struct {
+	out  string
+	code int
+}
+
+func run(t *testing.T, bin string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = repoRoot
+	cmd.Env = append(os.Environ(), "TESTBED_HOME=")
+	var buf bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &buf, &buf
+	start := time.Now()
+	err := cmd.Run()
+	code := 0
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		code = exit.ExitCode()
+	} else if err != nil {
+		t.Fatalf("run testbed %v: %v", args, err)
+	}
+	t.Logf("$ testbed %s  (exit %d, %s)\n%s", strings.Join(args, " "), code, time.Since(start).Round(time.Second), buf.String())
+	return result{buf.String(), code}
+}
+
+func randomName(prefix string) string {
+	b := make([]byte, 3)
+	rand.Read(b)
+	return prefix + hex.EncodeToString(b)
+}
+
+func TestBadTopologyIsRejectedBeforeAnythingIsCreated(t *testing.T) {
+	bin := buildBinary(t)
+	name := randomName("bad-")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"up", "--name", name, "--managers", "4"}, "testbed: invalid --managers 4: a swarm needs an odd number of managers to keep a Raft majority; use 3 or 5\n"},
+		{[]string{"up", "--name", name, "--workers", "-2"}, "testbed: invalid --workers -2: use a number from 0 to 100\n"},
+		{[]string{"up", "--name", "Bad_Name"}, "testbed: invalid --name \"Bad_Name\": use 2 to 20 characters, lower-case letters, digits and '-', starting with a letter and not ending with '-'\n"},
+		{[]string{"up", "--name", name, "--env", "gcp"}, "testbed: unknown --env \"gcp\": use \"local\"\n"},
+		{[]string{"up", "--name", name, "--images", "dockerhub"}, "testbed: unknown --images \"dockerhub\": use \"offline\" (build here, the default) or \"upstream\" (nodes pull apache/kafka from Docker Hub)\n"},
+	} {
+		r := run(t, bin, c.args...)
+		if r.code == 0 || r.out != c.want {
+			t.Errorf("testbed %v: exit %d, output\n%q\nwant non-zero and\n%q", c.args, r.code, r.out, c.want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(repoRoot, ".testbed", "testbeds", name)); !os.IsNotExist(err) {
+		t.Fatalf("a rejected up left state behind: %v", err)
+	}
+	r := run(t, bin, "status", "--name", name)
+	if want := fmt.Sprintf("testbed: testbed %q is not up: start it with `testbed up --name %s`\n", name, name); r.code == 0 || r.out != want {
+		t.Fatalf("status of a missing testbed: exit %d %q, want %q", r.code, r.out, want)
+	}
+}
+
+func TestDownRemovesWhatAnInterruptedUpLeft(t *testing.T) {
+	bin := buildBinary(t)
+	name := randomName("orphan-")
+	label := "testbed.name=" + name
+	// What a `terraform apply` killed half way leaves: objects that carry the
+	// testbed's label but are in no state file.
+	for _, args := range [][]string{
+		{"network", "create", "--label", label, name},
+		{"volume", "create", "--label", label, name + "-manager-1-docker"},
+	} {
+		if out, err := exec.Command("docker", args...).CombinedOutput(); err != nil {
+			t.Fatalf("docker %v: %v\n%s", args, err, out)
+		}
+	}
+	r := run(t, bin, "down", "--name", name)
+	if r.code != 0 || !strings.Contains(r.out, "removed by label: 0 containers [], 1 networks ["+name+"], 1 volumes ["+name+"-manager-1-docker]") {
+		t.Fatalf("down did not report the orphans it removed")
+	}
+	assertNothingLeft(t, name)
+	r = run(t, bin, "down", "--name", name)
+	if r.code != 0 || !strings.Contains(r.out, fmt.Sprintf("Nothing to remove: no testbed named %q here.", name)) {
+		t.Fatalf("second down: exit %d, want a 'nothing to remove' line", r.code)
+	}
+}
+
+func TestUpStatusDownOnTheLocalEnvironment(t *testing.T) {
+	bin := buildBinary(t)
+	name := randomName("e2e-")
+	downDone := false
+	t.Cleanup(func() {
+		if !downDone {
+			run(t, bin, "down", "--name", name)
+		}
+	})
+
+	r := run(t, bin, "up", "--name", name, "--managers", "3", "--workers", "2")
+	if r.code != 0 {
+		t.Fatalf("up failed")
+	}
+	for _, want := range []string{fmt.Sprintf("Testbed %q is up.", name), "Kafka bootstrap (from this host): ", "✓ Forming the swarm", "✓ Waiting for Kafka"} {
+		if !strings.Contains(r.out, want) {
+			t.Errorf("up output lacks %q", want)
+		}
+	}
+
+	ws, err := workspace.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws.Root = filepath.Join(repoRoot, ".testbed")
+	inv, err := orchestrator.LoadInventory(ws, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(inv.Managers()) != 3 || len(inv.Workers()) != 2 {
+		t.Fatalf("inventory has %d managers and %d workers, want 3 and 2", len(inv.Managers()), len(inv.Workers()))
+	}
+
+	t.Run("docker node ls through a manager shows 5 Ready nodes with their roles", func(t *testing.T) {
+		cmd := exec.Command("docker", "node", "ls", "--format", "{{.Hostname}} {{.Status}} {{.ManagerStatus}}")
+		cmd.Env = append(os.Environ(), "DOCKER_HOST="+inv.Managers()[1].DockerHost)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("docker node ls: %v\n%s", err, out)
+		}
+		got := map[string]string{}
+		for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+			f := strings.Fields(line)
+			if len(f) < 2 || f[1] != "Ready" {
+				t.Errorf("node line %q is not Ready", line)
+				continue
+			}
+			status := "worker"
+			if len(f) == 3 {
+				status = f[2] // Leader or Reachable
+			}
+			got[f[0]] = status
+		}
+		if len(got) != 5 {
+			t.Fatalf("docker node ls lists %d nodes, want 5:\n%s", len(got), out)
+		}
+		leaders := 0
+		for _, n := range inv.Nodes {
+			s, ok := got[n.Name]
+			switch {
+			case !ok:
+				t.Errorf("node %s missing from docker node ls", n.Name)
+			case n.Role == inventory.RoleWorker && s != "worker":
+				t.Errorf("worker %s has manager status %q", n.Name, s)
+			case n.Role == inventory.RoleManager && s != "Leader" && s != "Reachable":
+				t.Errorf("manager %s has manager status %q", n.Name, s)
+			}
+			if s == "Leader" {
+				leaders++
+			}
+		}
+		if leaders != 1 {
+			t.Errorf("%d leaders, want 1", leaders)
+		}
+	})
+
+	t.Run("3 brokers are voters of the KRaft quorum", func(t *testing.T) {
+		c, err := swarm.Connect(context.Background(), inv, 30*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		voters, err := kafka.DescribeQuorum(context.Background(), c.Nodes[0].API, "kafka_kafka-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := kafka.CheckQuorum(voters, 3); err != nil {
+			t.Fatalf("%v (voters %+v)", err, voters)
+		}
+		if len(voters) != 3 {
+			t.Fatalf("quorum table lists %d nodes, want 3: %+v", len(voters), voters)
+		}
+	})
+
+	t.Run("produce and consume 200 records at replication factor 3 from the host", func(t *testing.T) {
+		produceConsume(t, orchestrator.Bootstrap(inv), 200)
+	})
+
+	t.Run("status shows nodes, services and broker health", func(t *testing.T) {
+		r := run(t, bin, "status", "--name", name)
+		if r.code != 0 {
+			t.Fatalf("status exit %d", r.code)
+		}
+		for _, want := range []string{"NODES", name + "-manager-1", name + "-worker-2", "SERVICES", "kafka_kafka-1", "1/1", "KAFKA", "3 in the cluster metadata", "brokers 1-3 are voters"} {
+			if !strings.Contains(r.out, want) {
+				t.Errorf("status output lacks %q", want)
+			}
+		}
+	})
+
+	t.Run("a second up changes nothing and says so", func(t *testing.T) {
+		r := run(t, bin, "up", "--name", name)
+		if r.code != 0 {
+			t.Fatalf("second up failed")
+		}
+		if !strings.Contains(r.out, fmt.Sprintf("Testbed %q is up: it was already, nothing changed.", name)) {
+			t.Errorf("second up does not say that nothing changed")
+		}
+		for _, step := range []string{"Creating nodes", "Pushing images", "Forming the swarm", "Deploying the Kafka stack", "Building images"} {
+			if !containsLine(r.out, "✓ "+step, "(unchanged") {
+				t.Errorf("step %q did not report unchanged", step)
+			}
+		}
+		r = run(t, bin, "up", "--name", name, "--workers", "3")
+		if r.code == 0 || !strings.Contains(r.out, "resizing is not supported") {
+			t.Errorf("up with a different worker count: exit %d, want a refusal", r.code)
+		}
+	})
+
+	r = run(t, bin, "down", "--name", name)
+	downDone = true
+	if r.code != 0 {
+		t.Fatalf("down failed")
+	}
+	if !strings.Contains(r.out, fmt.Sprintf("Removed testbed %q:", name)) || !strings.Contains(r.out, "terraform destroy: ") {
+		t.Errorf("down does not say what it removed")
+	}
+	assertNothingLeft(t, name)
+}
+
+func containsLine(out, prefix, sub string) bool {
+	for _, l := range strings.Split(out, "\n") {
+		l = strings.TrimSpace(l)
+		if strings.HasPrefix(l, prefix) && strings.Contains(l, sub) {
+			return true
+		}
+	}
+	return false
+}
+
+// assertNothingLeft checks that no container, network or volume of the
+// testbed remains on the host and that its state folder (with the Terraform
+// state) is gone.
+func assertNothingLeft(t *testing.T, name string) {
+	t.Helper()
+	filter := "label=testbed.name=" + name
+	for _, args := range [][]string{
+		{"ps", "-a", "-q", "--filter", filter},
+		{"ps", "-a", "-q", "--filter", "name=" + name + "-"},
+		{"network", "ls", "-q", "--filter", filter},
+		{"volume", "ls", "-q", "--filter", filter},
+		{"volume", "ls", "-q", "--filter", "name=" + name + "-"},
+	} {
+		out, err := exec.Command("docker", args...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("docker %v: %v\n%s", args, err, out)
+		}
+		if s := strings.TrimSpace(string(out)); s != "" {
+			t.Errorf("after down, docker %v still lists:\n%s", args, s)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(repoRoot, ".testbed", "testbeds", name)); !os.IsNotExist(err) {
+		t.Errorf("after down, the state folder of %s remains (%v)", name, err)
+	}
+	if m, _ := filepath.Glob("/sys/fs/cgroup/*/testbed-" + name); len(m) > 0 {
+		t.Errorf("after down, cgroups remain: %v", m)
+	}
+}
+
+// produceConsume writes n records with acks=all to a new topic of 3
+// partitions, replication factor 3 and min.insync.replicas 2, and reads
+// every one of them back.
+func produceConsume(t *testing.T, bootstrap []string, n int) {
+	t.Helper()
+	cfg := kafka.Config()
+	client, err := sarama.NewClient(bootstrap, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	admin, err := sarama.NewClusterAdminFromClient(client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	topic := randomName("rt-")
+	minISR := "2"
+	if err := admin.CreateTopic(topic, &sarama.TopicDetail{NumPartitions: 3, ReplicationFactor: int16(topology.BrokerCount),
+		ConfigEntries: map[string]*string{"min.insync.replicas": &minISR}}, false); err != nil {
+		t.Fatal(err)
+	}
+	defer admin.DeleteTopic(topic)
+	meta, err := admin.DescribeTopics([]string{topic})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range meta[0].Partitions {
+		if len(p.Replicas) != 3 || len(p.Isr) != 3 {
+			t.Fatalf("partition %d has replicas %v and ISR %v, want 3 of each", p.ID, p.Replicas, p.Isr)
+		}
+	}
+	producer, err := sarama.NewSyncProducerFromClient(client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer producer.Close()
+	sent := map[string]bool{}
+	for i := 0; i < n; i++ {
+		v := fmt.Sprintf("record-%d", i)
+		if _, _, err := producer.SendMessage(&sarama.ProducerMessage{Topic: topic, Key: sarama.StringEncoder(v), Value: sarama.StringEncoder(v)}); err != nil {
+			t.Fatalf("send %s: %v", v, err)
+		}
+		sent[v] = true
+	}
+	consumer, err := sarama.NewConsumerFromClient(client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer consumer.Close()
+	got := map[string]int{}
+	for p := int32(0); p < 3; p++ {
+		hw, err := client.GetOffset(topic, p, sarama.OffsetNewest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if hw == 0 {
+			continue
+		}
+		pc, err := consumer.ConsumePartition(topic, p, sarama.OffsetOldest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.After(30 * time.Second)
+	read:
+		for {
+			select {
+			case m := <-pc.Messages():
+				got[string(m.Value)]++
+				if m.Offset >= hw-1 {
+					break read
+				}
+			case <-deadline:
+				t.Fatalf("partition %d: timed out before offset %d", p, hw-1)
+			}
+		}
+		pc.Close()
+	}
+	for v := range sent {
+		if got[v] != 1 {
+			t.Errorf("%s read %d times, want 1", v, got[v])
+		}
+	}
+	if len(got) != n {
+		t.Errorf("read %d distinct records, want %d", len(got), n)
+	}
+}
