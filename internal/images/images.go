@@ -185,11 +185,15 @@ func dirHash(dir string) string {
 
 // context writes the embedded files of dir into a fresh build context.
 func (b *Builder) context(dir string) (string, error) {
-	ctxDir := filepath.Join(b.CacheDir, "build", "context-"+dir)
-	if err := os.RemoveAll(ctxDir); err != nil {
+	if err := os.MkdirAll(filepath.Join(b.CacheDir, "build"), 0o755); err != nil {
 		return "", err
 	}
-	err := fs.WalkDir(buildFiles, dir, func(p string, d fs.DirEntry, err error) error {
+	// A folder of its own: two testbed commands may build at once.
+	ctxDir, err := os.MkdirTemp(filepath.Join(b.CacheDir, "build"), "context-"+dir+"-")
+	if err != nil {
+		return "", err
+	}
+	err = fs.WalkDir(buildFiles, dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -242,8 +246,11 @@ func (b *Builder) debootstrap(ctx context.Context, bs base, baseRef string) erro
 	if _, err := exec.LookPath("debootstrap"); err != nil {
 		return errors.New("debootstrap is needed to build the Debian-based images: apt-get install -y debootstrap (or run `make setup`)")
 	}
-	root := filepath.Join(b.CacheDir, "build", "rootfs-"+bs.name)
-	if err := os.RemoveAll(root); err != nil {
+	if err := os.MkdirAll(filepath.Join(b.CacheDir, "build"), 0o755); err != nil {
+		return err
+	}
+	root, err := os.MkdirTemp(filepath.Join(b.CacheDir, "build"), "rootfs-"+bs.name+"-")
+	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(root)

@@ -7,7 +7,6 @@ package tf
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"io/fs"
@@ -161,10 +160,4 @@ func (m *Module) StateResources(ctx context.Context) ([]string, error) {
 		}
 	}
 	return addrs, nil
-}
-
-// MarshalVars is used in logs: the variables as Terraform sees them.
-func MarshalVars(v Vars) string {
-	b, _ := json.Marshal(v)
-	return string(b)
 }

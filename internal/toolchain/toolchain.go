@@ -119,8 +119,12 @@ provider_installation {
 }
 
 func buildTerraform(ctx context.Context, cacheDir, dest string) error {
-	tmp := filepath.Join(filepath.Dir(dest), "tmp")
-	if err := os.MkdirAll(tmp, 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
+		return err
+	}
+	// A scratch folder of its own: two testbed commands may build at once.
+	tmp, err := os.MkdirTemp(filepath.Dir(dest), "build-")
+	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(tmp)
@@ -136,10 +140,14 @@ func buildTerraform(ctx context.Context, cacheDir, dest string) error {
 }
 
 func buildDockerProvider(ctx context.Context, cacheDir, dest string) error {
-	mod := filepath.Join(cacheDir, "build", "provider-docker")
-	if err := os.MkdirAll(mod, 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Join(cacheDir, "build"), 0o755); err != nil {
 		return err
 	}
+	mod, err := os.MkdirTemp(filepath.Join(cacheDir, "build"), "provider-docker-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(mod)
 	for name, data := range map[string][]byte{"go.mod": providerGoMod, "go.sum": providerGoSum, "tools.go": providerToolsGo} {
 		if err := os.WriteFile(filepath.Join(mod, name), data, 0o644); err != nil {
 			return err
@@ -148,12 +156,11 @@ func buildDockerProvider(ctx context.Context, cacheDir, dest string) error {
 	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
 		return err
 	}
-	tmp := dest + ".tmp"
+	tmp := filepath.Join(mod, "terraform-provider-docker")
 	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", tmp, dockerProviderPackage)
 	cmd.Dir = mod
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-buildvcs=false -mod=mod", "GOWORK=off")
 	if err := runLogged(cmd, filepath.Join(cacheDir, "logs", "provider-docker-build.log")); err != nil {
-		os.Remove(tmp)
 		return fmt.Errorf("build the kreuzwerker/docker provider: %w", err)
 	}
 	return os.Rename(tmp, dest)

@@ -2,7 +2,10 @@
 # kafka-server-start.sh [-daemon] server.properties [--override property=value]*
 # Stand-in for the Kafka distribution's script: runs kafka.Kafka (broker
 # and/or KRaft controller) with a 1 GB heap unless KAFKA_HEAP_OPTS says
-# otherwise, logging per config/log4j2.yaml.
+# otherwise, logging per config/log4j2.yaml. log4j2's own shutdown hook is
+# disabled: it would stop logging while Kafka's hook is still shutting the
+# server down (on SIGTERM), and the last lines would be lost. The console
+# appender flushes every line, so nothing is lost without it.
 if [ $# -lt 1 ]; then
   echo "USAGE: $0 [-daemon] server.properties [--override property=value]*" >&2
   exit 1
@@ -14,7 +17,7 @@ if [ -z "${KAFKA_LOG4J_OPTS:-}" ]; then
   if [ -f "$base_dir/config/log4j2-env.properties" ]; then
     log4j_conf="$log4j_conf,$base_dir/config/log4j2-env.properties"
   fi
-  export KAFKA_LOG4J_OPTS="-Dlog4j2.configurationFile=$log4j_conf"
+  export KAFKA_LOG4J_OPTS="-Dlog4j2.configurationFile=$log4j_conf -Dlog4j2.shutdownHookEnabled=false"
 fi
 if [ -z "${KAFKA_HEAP_OPTS:-}" ]; then
   export KAFKA_HEAP_OPTS="-Xmx1G -Xms1G"

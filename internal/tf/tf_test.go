@@ -1,0 +1,89 @@
+package tf
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-exec/tfexec"
+
+	"github.com/alert-testbed/testbed/internal/toolchain"
+)
+
+// cacheDir is the repository's workspace cache, shared with the other tests
+// so Terraform and the provider are built once per machine.
+func cacheDir(t *testing.T) string {
+	wd, _ := os.Getwd()
+	return filepath.Join(wd, "..", "..", ".testbed", "cache")
+}
+
+// module builds the toolchain if missing (several minutes on a fresh
+// machine) and prepares the local module in a scratch testbed folder.
+func module(t *testing.T) (*Module, toolchain.Toolchain) {
+	t.Helper()
+	tc, err := toolchain.Ensure(context.Background(), cacheDir(t))
+	if err != nil {
+		t.Fatalf("toolchain: %v", err)
+	}
+	m, err := Prepare(tc, t.TempDir(), "local", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Init(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return m, tc
+}
+
+func TestLocalModuleIsFormattedAndValid(t *testing.T) {
+	m, tc := module(t)
+	v, err := m.tf.Validate(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !v.Valid {
+		t.Fatalf("terraform validate: %+v", v.Diagnostics)
+	}
+	out, err := exec.Command(tc.Terraform, "fmt", "-check", "-diff", m.Dir).CombinedOutput()
+	if err != nil {
+		t.Fatalf("terraform fmt -check: %v\n%s", err, out)
+	}
+}
+
+func TestLocalModuleRejectsBadVariables(t *testing.T) {
+	m, _ := module(t)
+	good := Vars{"name": "tb", "managers": 3, "workers": 2, "node_image": "n", "registry_image": "r",
+		"registry_host_port": 5000, "api_socket_dir": "/tmp/x"}
+	cases := []struct {
+		key  string
+		val  any
+		want string
+	}{
+		{"managers", 4, "The manager count must be an odd whole number from 1 to 7."},
+		{"managers", 9, "The manager count must be an odd whole number from 1 to 7."},
+		{"workers", -1, "The worker count must be a whole number from 0 to 100."},
+		{"name", "Bad_Name", "The name must be 2 to 20 characters"},
+		{"registry_host_port", 80, "The registry host port must be from 1024 to 65535."},
+		{"api_socket_dir", "relative/dir", "The API socket folder must be an absolute path"},
+	}
+	for _, c := range cases {
+		vars := Vars{}
+		for k, v := range good {
+			vars[k] = v
+		}
+		vars[c.key] = c.val
+		_, err := m.tf.Plan(context.Background(), append(vars.options(), tfexec.Refresh(false))...)
+		if err == nil {
+			t.Errorf("%s=%v accepted by terraform plan", c.key, c.val)
+			continue
+		}
+		// Terraform wraps long messages; compare with whitespace folded.
+		got := strings.Join(strings.Fields(err.Error()), " ")
+		if !strings.Contains(got, c.want) {
+			t.Errorf("%s=%v: error lacks %q:\n%s", c.key, c.val, c.want, got)
+		}
+	}
+}
