@@ -27,7 +27,7 @@ const LabelName = "testbed.name"
 
 // Removed is what `down` removed.
 type Removed struct {
-	TerraformResources int
+	TerraformResources []string // addresses from the state, e.g. docker_container.node["tb-worker-1"]
 	Containers         []string
 	Networks           []string
 	Volumes            []string
@@ -89,7 +89,7 @@ func Down(ctx context.Context, ws workspace.Workspace, name string, out io.Write
 			if err := m.Destroy(ctx, vars); err != nil {
 				fmt.Fprintf(out, "   terraform destroy failed (%v); removing by label instead\n", err)
 			} else {
-				r.TerraformResources = len(addrs)
+				r.TerraformResources = addrs
 			}
 		}
 	}
@@ -191,13 +191,13 @@ func hostDocker() (*client.Client, error) {
 
 // Summary is the line `down` prints.
 func (r Removed) Summary(name string) string {
-	if r.TerraformResources == 0 && len(r.Containers) == 0 && len(r.Networks) == 0 && len(r.Volumes) == 0 && r.StateDir == "" {
+	if len(r.TerraformResources) == 0 && len(r.Containers) == 0 && len(r.Networks) == 0 && len(r.Volumes) == 0 && r.StateDir == "" {
 		return fmt.Sprintf("Nothing to remove: no testbed named %q here.", name)
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "Removed testbed %q:", name)
-	if r.TerraformResources > 0 {
-		fmt.Fprintf(&b, "\n  terraform destroy: %d resources", r.TerraformResources)
+	if len(r.TerraformResources) > 0 {
+		fmt.Fprintf(&b, "\n  terraform destroy: %d resources (%s)", len(r.TerraformResources), groupAddresses(r.TerraformResources))
 	}
 	if len(r.Containers)+len(r.Networks)+len(r.Volumes) > 0 {
 		fmt.Fprintf(&b, "\n  left outside the Terraform state, removed by label: %d containers %v, %d networks %v, %d volumes %v",
@@ -210,4 +210,27 @@ func (r Removed) Summary(name string) string {
 		fmt.Fprintf(&b, "\n  state folder %s", r.StateDir)
 	}
 	return b.String()
+}
+
+// groupAddresses summarises resource addresses by resource, dropping the
+// instance keys: "docker_container.node x5, docker_network.testbed".
+func groupAddresses(addrs []string) string {
+	count := map[string]int{}
+	var order []string
+	for _, a := range addrs {
+		base, _, _ := strings.Cut(a, "[")
+		if count[base] == 0 {
+			order = append(order, base)
+		}
+		count[base]++
+	}
+	sort.Strings(order)
+	parts := make([]string, len(order))
+	for i, base := range order {
+		parts[i] = base
+		if count[base] > 1 {
+			parts[i] += fmt.Sprintf(" x%d", count[base])
+		}
+	}
+	return strings.Join(parts, ", ")
 }

@@ -101,7 +101,7 @@ func Up(ctx context.Context, ws workspace.Workspace, o UpOptions) (inventory.Inv
 	fmt.Fprintf(o.Out, "Standing up testbed %q: %d managers, %d workers, env %s, images %s\n", top.Name, top.Managers, top.Workers, top.Env, o.Images)
 
 	if err := p.Run("Checking the host", func(s *steps.Step) error {
-		s.Unchanged()
+		s.Check()
 		return checkHost(ctx)
 	}); err != nil {
 		return inv, err
@@ -264,7 +264,7 @@ func Up(ctx context.Context, ws workspace.Workspace, o UpOptions) (inventory.Inv
 	}
 
 	if err := p.Run("Waiting for Kafka (KRaft quorum, replicated round trip)", func(s *steps.Step) error {
-		s.Unchanged()
+		s.Check()
 		h, err := WaitKafka(ctx, cluster, inv, kafkaTimeout)
 		if err != nil {
 			return err

@@ -21,6 +21,7 @@ type Printer struct {
 type Step struct {
 	detail    string
 	unchanged bool
+	check     bool
 }
 
 // Detail sets the text shown in brackets on the step's end line.
@@ -28,6 +29,10 @@ func (s *Step) Detail(format string, args ...any) { s.detail = fmt.Sprintf(forma
 
 // Unchanged marks the step as having found everything already in place.
 func (s *Step) Unchanged() { s.unchanged = true }
+
+// Check marks the step as one that only looks (a health check): it
+// changes nothing and its line does not say "unchanged".
+func (s *Step) Check() { s.check = true }
 
 // Run runs fn as the step named title.
 func (p *Printer) Run(title string, fn func(*Step) error) error {
@@ -40,7 +45,7 @@ func (p *Printer) Run(title string, fn func(*Step) error) error {
 		fmt.Fprintf(p.W, " ✗ %s (failed after %s)\n", title, d)
 		return err
 	}
-	if !s.unchanged {
+	if !s.unchanged && !s.check {
 		p.Changed = true
 	}
 	detail := s.detail

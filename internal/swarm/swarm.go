@@ -95,7 +95,15 @@ func (c *Cluster) Form(ctx context.Context, timeout time.Duration) (changed bool
 	if err != nil {
 		return false, fmt.Errorf("%s: %w", leader.Name, err)
 	}
-	if info.Swarm.LocalNodeState != swarm.LocalNodeStateActive {
+	healthy := info.Swarm.LocalNodeState == swarm.LocalNodeStateActive && info.Swarm.ControlAvailable &&
+		info.Swarm.NodeAddr == leader.Address
+	if !healthy {
+		// A node container recreated on a kept volume remembers a swarm it
+		// can no longer reach (its address may have changed): leave it and
+		// start anew; every other node then joins the new swarm below.
+		if err := leave(ctx, leader, info.Swarm.LocalNodeState); err != nil {
+			return false, err
+		}
 		_, err := leader.API.SwarmInit(ctx, swarm.InitRequest{
 			ListenAddr:    "0.0.0.0:2377",
 			AdvertiseAddr: leader.Address,
@@ -104,15 +112,13 @@ func (c *Cluster) Form(ctx context.Context, timeout time.Duration) (changed bool
 			return false, fmt.Errorf("swarm init on %s: %w", leader.Name, err)
 		}
 		changed = true
-	} else if !info.Swarm.ControlAvailable {
-		return false, fmt.Errorf("%s is in a swarm but not a manager of it: run `testbed down` and `testbed up` again", leader.Name)
 	}
 	sw, err := leader.API.SwarmInspect(ctx)
 	if err != nil {
 		return changed, fmt.Errorf("swarm inspect on %s: %w", leader.Name, err)
 	}
 	for _, n := range c.Nodes[1:] {
-		joined, err := join(ctx, n, sw, leader.Address)
+		joined, err := join(ctx, n, sw, leader)
 		if err != nil {
 			return changed, err
 		}
@@ -130,16 +136,36 @@ func (c *Cluster) Form(ctx context.Context, timeout time.Duration) (changed bool
 	return changed || created, err
 }
 
-func join(ctx context.Context, n Node, sw swarm.Swarm, leaderAddr string) (bool, error) {
+// leave takes a node out of whatever swarm it believes it is in.
+func leave(ctx context.Context, n Node, state swarm.LocalNodeState) error {
+	if state == swarm.LocalNodeStateInactive {
+		return nil
+	}
+	if err := n.API.SwarmLeave(ctx, true); err != nil {
+		return fmt.Errorf("swarm leave on %s (it was %s): %w", n.Name, state, err)
+	}
+	return nil
+}
+
+// join makes n a member of sw with its inventory role, unless it already
+// is one; a node in another swarm, or stuck joining one, leaves it first.
+func join(ctx context.Context, n Node, sw swarm.Swarm, leader Node) (bool, error) {
 	info, err := n.API.Info(ctx)
 	if err != nil {
 		return false, fmt.Errorf("%s: %w", n.Name, err)
 	}
-	if info.Swarm.LocalNodeState == swarm.LocalNodeStateActive {
-		if info.Swarm.Cluster != nil && info.Swarm.Cluster.ID != sw.ID {
-			return false, fmt.Errorf("%s is in another swarm (%s, not %s): run `testbed down` and `testbed up` again", n.Name, info.Swarm.Cluster.ID, sw.ID)
-		}
+	st := info.Swarm
+	if st.LocalNodeState == swarm.LocalNodeStateActive && st.Cluster != nil && st.Cluster.ID == sw.ID && st.NodeAddr == n.Address {
 		return false, nil
+	}
+	if st.LocalNodeState == swarm.LocalNodeStateActive && st.Cluster == nil && st.NodeAddr == n.Address {
+		// Workers do not see the cluster object; ask the leader instead.
+		if _, _, err := leader.API.NodeInspectWithRaw(ctx, st.NodeID); err == nil {
+			return false, nil
+		}
+	}
+	if err := leave(ctx, n, st.LocalNodeState); err != nil {
+		return false, err
 	}
 	token := sw.JoinTokens.Worker
 	if n.Role == inventory.RoleManager {
@@ -148,7 +174,7 @@ func join(ctx context.Context, n Node, sw swarm.Swarm, leaderAddr string) (bool,
 	err = n.API.SwarmJoin(ctx, swarm.JoinRequest{
 		ListenAddr:    "0.0.0.0:2377",
 		AdvertiseAddr: n.Address,
-		RemoteAddrs:   []string{leaderAddr + ":2377"},
+		RemoteAddrs:   []string{leader.Address + ":2377"},
 		JoinToken:     token,
 	})
 	if err != nil {
@@ -186,6 +212,14 @@ func (c *Cluster) label(ctx context.Context) (bool, error) {
 	for _, sn := range nodes {
 		want, known := ids[sn.Description.Hostname]
 		if known && sn.ID != want && sn.Status.State == swarm.NodeStateDown {
+			if sn.Spec.Role == swarm.NodeRoleManager {
+				// A manager must be demoted before it can be removed.
+				spec := sn.Spec
+				spec.Role = swarm.NodeRoleWorker
+				if err := leader.API.NodeUpdate(ctx, sn.ID, sn.Version, spec); err != nil {
+					return changed, fmt.Errorf("demote stale swarm node %s (%s): %w", sn.Description.Hostname, sn.ID, err)
+				}
+			}
 			if err := leader.API.NodeRemove(ctx, sn.ID, swarm.NodeRemoveOptions{Force: true}); err != nil {
 				return changed, fmt.Errorf("remove stale swarm node %s (%s): %w", sn.Description.Hostname, sn.ID, err)
 			}

@@ -99,9 +99,11 @@ resource "docker_container" "node" {
   # What Docker-in-Docker needs on these machines (DESIGN.md): --privileged
   # fails because the sandbox withholds CAP_SYS_RESOURCE, so every other
   # capability is granted and the confinement profiles are lifted.
+  # (Docker reports capability names with their CAP_ prefix; written so, a
+  # second apply finds nothing to change.)
   capabilities {
     add  = ["ALL"]
-    drop = ["SYS_RESOURCE"]
+    drop = ["CAP_SYS_RESOURCE"]
   }
   security_opts = ["seccomp=unconfined", "apparmor=unconfined", "systempaths=unconfined"]
   cgroupns_mode = "host"
@@ -149,4 +151,11 @@ resource "docker_container" "node" {
 
   # The registry must be up before any node pulls from it.
   depends_on = [docker_container.registry]
+
+  lifecycle {
+    # Docker applies systempaths=unconfined as empty masked and read-only
+    # path lists and does not report it back among the security options, so
+    # the provider would see a change on every plan and replace every node.
+    ignore_changes = [security_opts]
+  }
 }
