@@ -21,6 +21,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/alert-testbed/testbed/internal/workspace"
 )
 
 //go:embed node registry kafka
@@ -115,6 +117,11 @@ func (b *Builder) Ensure(ctx context.Context, progress func(name string)) (Set, 
 	if err := checkDocker(ctx); err != nil {
 		return Set{}, nil, err
 	}
+	unlock, err := workspace.Lock(filepath.Join(b.CacheDir, "locks", "images"))
+	if err != nil {
+		return Set{}, nil, err
+	}
+	defer unlock()
 	set := Planned()
 	var results []Result
 	for _, img := range set.All() {

@@ -17,6 +17,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/alert-testbed/testbed/internal/workspace"
 )
 
 const (
@@ -93,6 +95,11 @@ func Ensure(ctx context.Context, cacheDir string) (Toolchain, error) {
 	if _, err := exec.LookPath("go"); err != nil {
 		return t, errors.New("the Go toolchain (go 1.24 or later) is needed to build Terraform and its docker provider from the Go module proxy: install Go and put it on PATH")
 	}
+	unlock, err := workspace.Lock(filepath.Join(cacheDir, "locks", "toolchain"))
+	if err != nil {
+		return t, err
+	}
+	defer unlock()
 	if !isExecutable(t.Terraform) {
 		if err := buildTerraform(ctx, cacheDir, t.Terraform); err != nil {
 			return t, err
