@@ -1,0 +1,454 @@
+package agents_test
+
+// Against a real Kafka: the project's own Kafka image (built if missing),
+// one KRaft broker on the host's loopback, and the three agent programs
+// built and run as processes, as they run in the swarm.
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/IBM/sarama"
+
+	"github.com/alert-testbed/testbed/agents/alert"
+	"github.com/alert-testbed/testbed/agents/filter"
+	"github.com/alert-testbed/testbed/agents/kafkaconf"
+	"github.com/alert-testbed/testbed/agents/pacing"
+	"github.com/alert-testbed/testbed/agents/results"
+	"github.com/alert-testbed/testbed/internal/images"
+)
+
+func repoRoot() string {
+	wd, _ := os.Getwd()
+	return filepath.Join(wd, "..")
+}
+
+func freePort(t testing.TB) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// clusterID is a Kafka cluster id: 16 random bytes, URL-safe base64.
+func clusterID() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func randHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// startKafka runs one KRaft broker from the project's Kafka image with the
+// host's network, listening on loopback only, and returns its address.
+func startKafka(t testing.TB) string {
+	t.Helper()
+	if out, err := exec.Command("docker", "info", "--format", "{{.ServerVersion}}").CombinedOutput(); err != nil {
+		t.Fatalf("these tests need a running Docker Engine (make setup starts one): %v %s", err, out)
+	}
+	b, closer, err := images.NewBuilder(filepath.Join(repoRoot(), ".testbed", "cache"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closer.Close()
+	set, _, err := b.Ensure(context.Background(), nil)
+	if err != nil {
+		t.Fatalf("build the Kafka image: %v", err)
+	}
+	port, ctrl := freePort(t), freePort(t)
+	name := "agents-test-kafka-" + randHex(3)
+	args := []string{"run", "-d", "--name", name, "--network", "host", "--label", "testbed.test=agents",
+		"-e", "CLUSTER_ID=" + clusterID(),
+		"-e", "KAFKA_NODE_ID=1", "-e", "KAFKA_PROCESS_ROLES=broker,controller",
+		"-e", fmt.Sprintf("KAFKA_LISTENERS=PLAINTEXT://127.0.0.1:%d,CONTROLLER://127.0.0.1:%d", port, ctrl),
+		"-e", fmt.Sprintf("KAFKA_ADVERTISED_LISTENERS=PLAINTEXT://127.0.0.1:%d", port),
+		"-e", "KAFKA_LISTENER_SECURITY_PROTOCOL_MAP=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+		"-e", "KAFKA_CONTROLLER_LISTENER_NAMES=CONTROLLER",
+		"-e", fmt.Sprintf("KAFKA_CONTROLLER_QUORUM_VOTERS=1@127.0.0.1:%d", ctrl),
+		"-e", "KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR=1", "-e", "KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR=1",
+		"-e", "KAFKA_TRANSACTION_STATE_LOG_MIN_ISR=1", "-e", "KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS=0",
+		"-e", "KAFKA_AUTO_CREATE_TOPICS_ENABLE=false", "-e", "KAFKA_JMX_EXPORTER_PORT=",
+		"-e", "KAFKA_HEAP_OPTS=-Xms1g -Xmx1g",
+		set.Kafka.Ref}
+	if out, err := exec.Command("docker", args...).CombinedOutput(); err != nil {
+		t.Fatalf("docker run Kafka: %v\n%s", err, out)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			logs, _ := exec.Command("docker", "logs", "--tail", "30", name).CombinedOutput()
+			t.Logf("Kafka log tail:\n%s", logs)
+		}
+		exec.Command("docker", "rm", "-f", "-v", name).Run()
+	})
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		cfg := sarama.NewConfig()
+		cfg.Version = kafkaconf.KafkaVersion
+		c, err := sarama.NewClient([]string{addr}, cfg)
+		if err == nil && len(c.Brokers()) == 1 {
+			c.Close()
+			return addr
+		}
+		if c != nil {
+			c.Close()
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Kafka at %s not ready after 90 s: %v", addr, err)
+		}
+		time.Sleep(time.Second)
+	}
+}
+
+func createTopics(t testing.TB, addr string, partitions int32, topics ...string) {
+	t.Helper()
+	cfg := sarama.NewConfig()
+	cfg.Version = kafkaconf.KafkaVersion
+	admin, err := sarama.NewClusterAdmin([]string{addr}, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	for _, tp := range topics {
+		if err := admin.CreateTopic(tp, &sarama.TopicDetail{NumPartitions: partitions, ReplicationFactor: 1}, false); err != nil {
+			t.Fatalf("create topic %s: %v", tp, err)
+		}
+	}
+}
+
+// agent is a running agent process.
+type agent struct {
+	name string
+	cmd  *exec.Cmd
+	out  *lockedBuffer
+	done chan error
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func buildAgents(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	cmd := exec.Command("go", "build", "-o", dir+"/", "./cmd/alert-producer", "./cmd/alert-consumer", "./cmd/alert-filter")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build agents: %v\n%s", err, out)
+	}
+	return dir
+}
+
+func start(t *testing.T, bin, name string, args ...string) *agent {
+	t.Helper()
+	a := &agent{name: name, cmd: exec.Command(bin, args...), out: &lockedBuffer{}, done: make(chan error, 1)}
+	a.cmd.Stdout, a.cmd.Stderr = a.out, a.out
+	if err := a.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { a.done <- a.cmd.Wait() }()
+	t.Cleanup(func() {
+		a.cmd.Process.Kill()
+		if t.Failed() {
+			t.Logf("--- %s output:\n%s", a.name, a.out.String())
+		}
+	})
+	return a
+}
+
+// stop sends SIGTERM and waits for a clean exit.
+func (a *agent) stop(t *testing.T) {
+	t.Helper()
+	a.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-a.done:
+		if err != nil {
+			t.Errorf("%s exited with %v", a.name, err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Errorf("%s did not stop within 30 s of SIGTERM", a.name)
+	}
+}
+
+func (a *agent) wait(t *testing.T, timeout time.Duration) {
+	t.Helper()
+	select {
+	case err := <-a.done:
+		if err != nil {
+			t.Fatalf("%s exited with %v", a.name, err)
+		}
+	case <-time.After(timeout):
+		t.Fatalf("%s did not finish within %s", a.name, timeout)
+	}
+}
+
+// readRecords reads the results topic until want(records) or timeout.
+func readRecords(t *testing.T, addr, topic string, timeout time.Duration, want func([]results.Record) bool) []results.Record {
+	t.Helper()
+	cfg := sarama.NewConfig()
+	cfg.Version = kafkaconf.KafkaVersion
+	consumer, err := sarama.NewConsumer([]string{addr}, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer consumer.Close()
+	pc, err := consumer.ConsumePartition(topic, 0, sarama.OffsetOldest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	var recs []results.Record
+	deadline := time.After(timeout)
+	for !want(recs) {
+		select {
+		case m := <-pc.Messages():
+			r, err := results.DecodeRecord(m.Value)
+			if err != nil {
+				t.Fatalf("result record at offset %d: %v", m.Offset, err)
+			}
+			recs = append(recs, r)
+		case <-deadline:
+			t.Fatalf("results topic: %d records after %s, not what was expected", len(recs), timeout)
+		}
+	}
+	return recs
+}
+
+func countTopic(t *testing.T, addr, topic string) int {
+	t.Helper()
+	cfg := sarama.NewConfig()
+	cfg.Version = kafkaconf.KafkaVersion
+	client, err := sarama.NewClient([]string{addr}, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	parts, err := client.Partitions(topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, p := range parts {
+		hw, err := client.GetOffset(topic, p, sarama.OffsetNewest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lo, err := client.GetOffset(topic, p, sarama.OffsetOldest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += int(hw - lo)
+	}
+	return n
+}
+
+// expectedPasses regenerates the alerts the producers send (same seeds) and
+// counts how many pass each filter.
+func expectedPasses(t *testing.T, defs []filter.Def, seed int64, producers, perVisit int) []int {
+	t.Helper()
+	gen0, err := alert.NewGenerator(alert.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs, err := filter.Compile(defs, alert.Plain(gen0.Alert(alert.ID{})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := make([]int, len(defs))
+	for p := 0; p < producers; p++ {
+		opts := alert.DefaultOptions()
+		opts.Seed = seed*1000003 + int64(p)
+		gen, err := alert.NewGenerator(opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pc := pacing.Defaults(pacing.Visit)
+		pc.AlertsPerVisit, pc.Producers, pc.Interval, pc.Seed = perVisit, producers, 10*time.Second, seed
+		plan, err := pacing.Plan(pc, 0, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, b := range plan {
+			for i := 0; i < b.Count; i++ {
+				plain := alert.Plain(gen.Alert(alert.ID{Visit: 0, Producer: p, Seq: b.FirstSeq + i, CCD: b.CCD}))
+				for i, f := range fs {
+					if ok, err := f.Match(plain); err != nil {
+						t.Fatal(err)
+					} else if ok {
+						counts[i]++
+					}
+				}
+			}
+		}
+	}
+	return counts
+}
+
+func TestOneVisitTwoProducersTwoGroupsAndAFilterGroup(t *testing.T) {
+	addr := startKafka(t)
+	bin := buildAgents(t)
+	run := "agents-" + randHex(3)
+	alerts, res := "alerts-"+run, "results-"+run
+	const perVisit, producers, capPerVisit = 1000, 2, 20
+	// Five of the built-in filters, from the brightest cut to the faintest,
+	// so that some pass fewer alerts than the cap and some more.
+	all := filter.DMTN081(100)
+	filters := []filter.Def{all[0], all[24], all[49], all[74], all[99]}
+	var filterTopics []string
+	for _, f := range filters {
+		filterTopics = append(filterTopics, f.Name+"-"+run)
+	}
+	createTopics(t, addr, 3, alerts)
+	createTopics(t, addr, 1, append([]string{res}, filterTopics...)...)
+
+	common := []string{"--brokers", addr, "--run-id", run, "--results-topic", res, "--metrics-addr", ""}
+	consumerArgs := append([]string{"--topic", alerts, "--initial-offset", "oldest", "--visit-idle", "3s"}, common...)
+	var members []*agent
+	for _, g := range []string{"groupA", "groupB"} {
+		for m := 1; m <= 2; m++ {
+			mode := "count"
+			if g == "groupB" {
+				mode = "drop"
+			}
+			members = append(members, start(t, bin+"/alert-consumer", fmt.Sprintf("%s-%d", g, m),
+				append([]string{"--group", g + "-" + run, "--member", fmt.Sprintf("%s-%d", g, m), "--mode", mode}, consumerArgs...)...))
+		}
+	}
+	var filterArgs []string
+	for i, f := range filters {
+		filterArgs = append(filterArgs, "--filter", filterTopics[i]+"="+f.Expr)
+	}
+	flt := start(t, bin+"/alert-filter", "filter", append(append([]string{"--group", "filters-" + run, "--member", "filter-1", "--cap", fmt.Sprint(capPerVisit)}, filterArgs...), consumerArgs...)...)
+	endUser := start(t, bin+"/alert-consumer", "end-user", append([]string{"--group", "enduser-" + run, "--member", "enduser-1", "--topic", filterTopics[0], "--initial-offset", "oldest", "--visit-idle", "3s"}, common...)...)
+
+	// Let the group members join before the visit starts.
+	time.Sleep(5 * time.Second)
+	var prods []*agent
+	for p := 0; p < producers; p++ {
+		prods = append(prods, start(t, bin+"/alert-producer", fmt.Sprintf("producer-%d", p), append([]string{
+			"--topic", alerts, "--producer", fmt.Sprint(p), "--producers", fmt.Sprint(producers),
+			"--alerts-per-visit", fmt.Sprint(perVisit), "--visits", "1", "--stamps", "--seed", "7",
+			"--interval", "10s", "--lead", "2s"}, common...)...))
+	}
+	for _, p := range prods {
+		p.wait(t, 2*time.Minute)
+	}
+
+	wantPasses := expectedPasses(t, filters, 7, producers, perVisit)
+	t.Logf("alerts passing each filter in the visit: %v (cap %d)", wantPasses, capPerVisit)
+	recs := readRecords(t, addr, res, 90*time.Second, func(rs []results.Record) bool {
+		got := map[string]int{}
+		for _, r := range rs {
+			if r.Kind == "consumer" {
+				got[r.Consumer.Group] += r.Consumer.Received
+			}
+		}
+		return got["groupA-"+run] >= perVisit && got["groupB-"+run] >= perVisit && got["filters-"+run] >= perVisit &&
+			got["enduser-"+run] >= min(wantPasses[0], capPerVisit)
+	})
+	for _, m := range append(members, flt, endUser) {
+		m.stop(t)
+	}
+
+	var prodRecs []results.ProducerVisit
+	var consRecs []results.ConsumerVisit
+	for _, r := range recs {
+		switch r.Kind {
+		case "producer":
+			prodRecs = append(prodRecs, *r.Producer)
+		case "consumer":
+			if r.Consumer.Group != "enduser-"+run {
+				consRecs = append(consRecs, *r.Consumer)
+			}
+		}
+	}
+	if len(prodRecs) != producers {
+		t.Fatalf("%d producer records, want %d", len(prodRecs), producers)
+	}
+	for _, p := range prodRecs {
+		if p.Expected != perVisit/producers || p.Acked != p.Expected || p.Errors != 0 {
+			t.Errorf("producer %d: expected %d acked %d errors %d", p.Producer, p.Expected, p.Acked, p.Errors)
+		}
+		if p.Bytes < int64(p.Acked)*120_000 {
+			t.Errorf("producer %d: %d bytes for %d alerts with stamps, want about 136 KB each", p.Producer, p.Bytes, p.Acked)
+		}
+	}
+	folded, err := results.Fold(prodRecs, consRecs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(folded) != 3 {
+		t.Fatalf("%d (visit, group) rows, want 3: %+v", len(folded), folded)
+	}
+	for _, vg := range folded {
+		if vg.Expected != perVisit || vg.Unique != perVisit || vg.Lost != 0 || vg.Duplicated != 0 {
+			t.Errorf("group %s visit %d: expected %d unique %d lost %d duplicated %d", vg.Group, vg.Visit, vg.Expected, vg.Unique, vg.Lost, vg.Duplicated)
+		}
+		if vg.ProducingTime <= 0 || vg.TransitTime < 0 || vg.LatencyMax <= 0 {
+			t.Errorf("group %s: producing %s transit %s latency max %s", vg.Group, vg.ProducingTime, vg.TransitTime, vg.LatencyMax)
+		}
+	}
+
+	for i, tp := range filterTopics {
+		want := min(wantPasses[i], capPerVisit)
+		if got := countTopic(t, addr, tp); got != want {
+			t.Errorf("%s holds %d alerts; %d alerts passed its filter, cap %d: want %d", tp, got, wantPasses[i], capPerVisit, want)
+		}
+	}
+	if wantPasses[len(wantPasses)-1] <= capPerVisit {
+		t.Errorf("the last filter passes only %d alerts: the cap of %d is never exercised", wantPasses[len(wantPasses)-1], capPerVisit)
+	}
+	// The end user reports the filtered alerts it read, with latency.
+	var endRecv int
+	for _, r := range recs {
+		if r.Kind == "consumer" && r.Consumer.Group == "enduser-"+run {
+			endRecv += r.Consumer.Received
+		}
+	}
+	if want := min(wantPasses[0], capPerVisit); endRecv != want {
+		t.Errorf("end user of %s reported %d alerts, want %d", filterTopics[0], endRecv, want)
+	}
+	// The DMTN-081 end-of-partition lines.
+	sc := bufio.NewScanner(strings.NewReader(members[0].out.String()))
+	ends := 0
+	for sc.Scan() {
+		if strings.Contains(sc.Text(), ", status:end, offset:") && strings.HasPrefix(sc.Text(), "topic:"+alerts+", partition:") {
+			ends++
+		}
+	}
+	if ends == 0 {
+		t.Errorf("consumer printed no status:end line")
+	}
+}

@@ -1,0 +1,333 @@
+package results
+
+import (
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sort"
+	"time"
+)
+
+// VisitGroup is the fold's account of one visit as seen by one consumer
+// group.
+//
+// Counting, over the group's members' records of the visit (several records
+// of one member are added up like records of different members):
+//
+//   - Unique: distinct (producer, seq) delivered with seq < that producer's
+//     Expected: the popcount, per producer, of the union of the members'
+//     bitmaps below Expected.
+//   - Lost = Expected - Unique: alerts no member of the group received.
+//   - Stray: distinct deliveries that no producer record accounts for: seq >=
+//     its producer's Expected, or a producer without a record for the visit,
+//     plus every Invalid delivery (corrupt headers). Strays are neither lost
+//     nor unique: they do not make up for a lost alert.
+//   - Duplicated = Received - Unique - Stray: every delivery beyond the first
+//     of the same alert, whether the same member got it twice or two members
+//     got it (a rebalance). An alert delivered three times counts 2.
+//
+// Timings, DMTN-028's definitions, over the visit's producers and the group's
+// members (a duration is 0 when one of its ends is unknown, i.e. zero):
+//
+//   - ProducingTime = LastAck - IntendedStart ("producer serialization and
+//     send to Kafka"; it includes the pacing model's spread).
+//   - TransitTime = LastReceive - LastAck ("transit time to receipt by
+//     consumer"; slightly negative when the last alert reached the group
+//     before its acknowledgement reached the producer).
+//   - TotalTime = LastReceive - IntendedStart.
+type VisitGroup struct {
+	Visit     int    `json:"visit"`
+	Group     string `json:"group"`
+	Producers int    `json:"producers"` // producer records of the visit
+	Members   int    `json:"members"`   // distinct members of the group that reported the visit
+
+	Expected   int `json:"expected"` // sum of the producers' Expected
+	Sent       int `json:"sent"`
+	Acked      int `json:"acked"`
+	Errors     int `json:"errors"`   // the producers' failed sends
+	Received   int `json:"received"` // deliveries to the group's members
+	Unique     int `json:"unique"`
+	Lost       int `json:"lost"`
+	Duplicated int `json:"duplicated"`
+	Stray      int `json:"stray"`
+	// LostSeqs lists, per producer, the first (up to 100) lost seqs.
+	LostSeqs map[int][]int `json:"lost_seqs,omitempty"`
+
+	IntendedStart  time.Time `json:"intended_start"`  // earliest of the producers'
+	FirstSerialize time.Time `json:"first_serialize"` // earliest of the producers'
+	LastAck        time.Time `json:"last_ack"`        // latest of the producers'
+	FirstReceive   time.Time `json:"first_receive"`   // earliest of the members'
+	LastReceive    time.Time `json:"last_receive"`    // latest of the members'
+
+	ProducingTime time.Duration `json:"producing_time_ns"`
+	TransitTime   time.Duration `json:"transit_time_ns"`
+	TotalTime     time.Duration `json:"total_time_ns"`
+
+	LatencyP50 time.Duration `json:"latency_p50_ns"`
+	LatencyP99 time.Duration `json:"latency_p99_ns"`
+	LatencyMax time.Duration `json:"latency_max_ns"`
+	// Latency is the union of the members' histograms, to merge into
+	// run-wide percentiles.
+	Latency *Histogram `json:"latency"`
+
+	// Complete: there are producer records for the visit and no alert of
+	// theirs is lost.
+	Complete bool `json:"complete"`
+}
+
+// Problems describes, one phrase each, what is wrong with the visit for the
+// group: lost, duplicated and stray alerts, producer errors, missing
+// records. Empty when all is well.
+func (g VisitGroup) Problems() []string {
+	var p []string
+	if g.Producers == 0 {
+		p = append(p, "no producer record")
+	}
+	if g.Members == 0 {
+		p = append(p, "no member record")
+	}
+	if g.Lost > 0 {
+		p = append(p, fmt.Sprintf("%d of %d alerts lost", g.Lost, g.Expected))
+	}
+	if g.Duplicated > 0 {
+		p = append(p, fmt.Sprintf("%d duplicated", g.Duplicated))
+	}
+	if g.Stray > 0 {
+		p = append(p, fmt.Sprintf("%d stray (no producer expected them)", g.Stray))
+	}
+	if g.Acked < g.Expected {
+		p = append(p, fmt.Sprintf("%d of %d acknowledged", g.Acked, g.Expected))
+	}
+	if g.Errors > 0 {
+		p = append(p, fmt.Sprintf("%d send errors", g.Errors))
+	}
+	return p
+}
+
+// maxLostSeqs bounds VisitGroup.LostSeqs per producer.
+const maxLostSeqs = 100
+
+type producerKey struct{ visit, producer int }
+
+// visitProducers aggregates the producer records of one visit.
+type visitProducers struct {
+	n                              int
+	expected                       map[int]int // producer -> Expected
+	sumExpected, sent, acked, errs int
+	intendedStart, firstSerialize  time.Time
+	lastAck                        time.Time
+}
+
+func earliest(a, b time.Time) time.Time {
+	if a.IsZero() || (!b.IsZero() && b.Before(a)) {
+		return b
+	}
+	return a
+}
+
+func latest(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+func span(from, to time.Time) time.Duration {
+	if from.IsZero() || to.IsZero() {
+		return 0
+	}
+	return to.Sub(from)
+}
+
+// Fold accounts every (visit, consumer group) of one run: one VisitGroup for
+// each visit of any record and each group of any consumer record, so a group
+// that received nothing of a visit still appears, with Lost = Expected.
+// Sorted by visit, then group. See VisitGroup for the definitions.
+//
+// Records re-delivered by the results topic (byte-for-byte identical after
+// encoding) count once. It is an error when the records are of more than one
+// run, when a record fails its Validate, and when two different records
+// exist for the same (visit, producer).
+func Fold(producers []ProducerVisit, consumers []ConsumerVisit) ([]VisitGroup, error) {
+	run, haveRun := "", false
+	checkRun := func(r string) error {
+		if !haveRun {
+			run, haveRun = r, true
+		} else if r != run {
+			return fmt.Errorf("fold: records of runs %q and %q; fold one run at a time", run, r)
+		}
+		return nil
+	}
+
+	visits := map[int]*visitProducers{}
+	seenProducer := map[producerKey][]byte{}
+	for i := range producers {
+		p := &producers[i]
+		if err := checkRun(p.Run); err != nil {
+			return nil, err
+		}
+		if err := p.Validate(); err != nil {
+			return nil, fmt.Errorf("fold: %w", err)
+		}
+		enc, err := json.Marshal(p)
+		if err != nil {
+			return nil, fmt.Errorf("fold: %w", err)
+		}
+		k := producerKey{p.Visit, p.Producer}
+		if prev, ok := seenProducer[k]; ok {
+			if string(prev) == string(enc) {
+				continue
+			}
+			return nil, fmt.Errorf("fold: two different producer records of visit %d, producer %d", p.Visit, p.Producer)
+		}
+		seenProducer[k] = enc
+		vp := visits[p.Visit]
+		if vp == nil {
+			vp = &visitProducers{expected: map[int]int{}}
+			visits[p.Visit] = vp
+		}
+		vp.n++
+		vp.expected[p.Producer] = p.Expected
+		vp.sumExpected += p.Expected
+		vp.sent += p.Sent
+		vp.acked += p.Acked
+		vp.errs += p.Errors
+		vp.intendedStart = earliest(vp.intendedStart, p.IntendedStart)
+		vp.firstSerialize = earliest(vp.firstSerialize, p.FirstSerialize)
+		vp.lastAck = latest(vp.lastAck, p.LastAck)
+	}
+
+	type visitGroup struct {
+		visit int
+		group string
+	}
+	members := map[visitGroup][]*ConsumerVisit{}
+	groupSet := map[string]bool{}
+	seenConsumer := map[[sha256.Size]byte]bool{}
+	for i := range consumers {
+		c := &consumers[i]
+		if err := checkRun(c.Run); err != nil {
+			return nil, err
+		}
+		if err := c.Validate(); err != nil {
+			return nil, fmt.Errorf("fold: %w", err)
+		}
+		enc, err := json.Marshal(c)
+		if err != nil {
+			return nil, fmt.Errorf("fold: %w", err)
+		}
+		sum := sha256.Sum256(enc)
+		if seenConsumer[sum] {
+			continue
+		}
+		seenConsumer[sum] = true
+		k := visitGroup{c.Visit, c.Group}
+		members[k] = append(members[k], c)
+		groupSet[c.Group] = true
+		if visits[c.Visit] == nil {
+			visits[c.Visit] = &visitProducers{expected: map[int]int{}}
+		}
+	}
+
+	visitList := make([]int, 0, len(visits))
+	for v := range visits {
+		visitList = append(visitList, v)
+	}
+	sort.Ints(visitList)
+	groups := make([]string, 0, len(groupSet))
+	for g := range groupSet {
+		groups = append(groups, g)
+	}
+	sort.Strings(groups)
+
+	out := make([]VisitGroup, 0, len(visitList)*len(groups))
+	for _, v := range visitList {
+		vp := visits[v]
+		for _, g := range groups {
+			row, err := foldOne(v, g, vp, members[visitGroup{v, g}])
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, row)
+		}
+	}
+	return out, nil
+}
+
+// foldOne accounts one (visit, group).
+func foldOne(visit int, group string, vp *visitProducers, recs []*ConsumerVisit) (VisitGroup, error) {
+	row := VisitGroup{
+		Visit: visit, Group: group, Producers: vp.n,
+		Expected: vp.sumExpected, Sent: vp.sent, Acked: vp.acked, Errors: vp.errs,
+		IntendedStart: vp.intendedStart, FirstSerialize: vp.firstSerialize, LastAck: vp.lastAck,
+		Latency: NewHistogram(),
+	}
+	union := map[int]*Bitmap{}
+	memberSet := map[string]bool{}
+	for _, c := range recs {
+		memberSet[c.Member] = true
+		row.Received += c.Received
+		row.Stray += c.Invalid
+		row.FirstReceive = earliest(row.FirstReceive, c.FirstReceive)
+		row.LastReceive = latest(row.LastReceive, c.LastReceive)
+		row.Latency.Merge(c.Latency)
+		for p, b := range c.Seqs {
+			u := union[p]
+			if u == nil {
+				u = &Bitmap{}
+				union[p] = u
+			}
+			u.Or(b)
+		}
+	}
+	row.Members = len(memberSet)
+
+	for p, u := range union {
+		exp, ok := vp.expected[p]
+		if !ok {
+			row.Stray += u.Count()
+			continue
+		}
+		below := u.CountBelow(exp)
+		row.Unique += below
+		row.Stray += u.Count() - below
+	}
+	// Lost seqs of every producer with a record, including those of which
+	// the group got nothing.
+	prods := make([]int, 0, len(vp.expected))
+	for p := range vp.expected {
+		prods = append(prods, p)
+	}
+	slices.Sort(prods)
+	for _, p := range prods {
+		exp, u := vp.expected[p], union[p]
+		if u.CountBelow(exp) == exp {
+			continue
+		}
+		var lost []int
+		for s := 0; s < exp && len(lost) < maxLostSeqs; s++ {
+			if !u.Has(s) {
+				lost = append(lost, s)
+			}
+		}
+		if row.LostSeqs == nil {
+			row.LostSeqs = map[int][]int{}
+		}
+		row.LostSeqs[p] = lost
+	}
+
+	row.Lost = row.Expected - row.Unique
+	row.Duplicated = row.Received - row.Unique - row.Stray
+	if row.Duplicated < 0 { // impossible for records that pass Validate
+		return VisitGroup{}, fmt.Errorf("fold: visit %d, group %q: %d deliveries but %d distinct alerts", visit, group, row.Received, row.Unique+row.Stray)
+	}
+	row.ProducingTime = span(row.IntendedStart, row.LastAck)
+	row.TransitTime = span(row.LastAck, row.LastReceive)
+	row.TotalTime = span(row.IntendedStart, row.LastReceive)
+	row.LatencyP50 = row.Latency.ValueAtQuantile(50)
+	row.LatencyP99 = row.Latency.ValueAtQuantile(99)
+	row.LatencyMax = row.Latency.Max()
+	row.Complete = row.Producers > 0 && row.Lost == 0
+	return row, nil
+}
