@@ -5,7 +5,8 @@ package testbed
 
 import "embed"
 
-// Files holds terraform/<env>/*.tf and swarm/*.yml.
+// Files holds terraform/<env>/*.tf and the swarm/ folder (stack files and
+// the configuration files their services mount) and dashboards/.
 //
-//go:embed terraform/local/*.tf swarm/*.yml
+//go:embed terraform/local/*.tf swarm dashboards
 var Files embed.FS

@@ -134,6 +134,9 @@ func (m *Member) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.Con
 			}
 			sess.MarkMessage(msg, "")
 			sinceEnd++
+			if m.Metrics != nil {
+				m.Metrics.Lag.WithLabelValues(m.Group, msg.Topic, strconv.Itoa(int(msg.Partition))).Set(float64(claim.HighWaterMarkOffset() - msg.Offset - 1))
+			}
 			if m.PrintEnd && msg.Offset+1 >= claim.HighWaterMarkOffset() && sinceEnd > 0 {
 				// DMTN-081's timing line, printed when the member has read
 				// to the end of a partition.

@@ -31,6 +31,7 @@ type Metrics struct {
 	VisitDuration  *prometheus.HistogramVec // run, role: producing time or a member's consuming span
 	Latency        *prometheus.HistogramVec // run, group: intended send to receipt
 	Visit          *prometheus.GaugeVec     // run, role: the visit being worked on
+	Lag            *prometheus.GaugeVec     // group, topic, partition: high watermark - next offset
 }
 
 // New registers the agents' metrics and the Go and process collectors.
@@ -62,7 +63,9 @@ func New() *Metrics {
 		Visit: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "testbed", Name: "visit",
 			Help: "The visit the agent is working on."}, []string{"run", "role"}),
 	}
-	r.MustRegister(m.VisitDuration, m.Latency, m.Visit)
+	m.Lag = prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "testbed", Name: "consumer_lag",
+		Help: "Records between the member's position and the partition's high watermark."}, []string{"group", "topic", "partition"})
+	r.MustRegister(m.VisitDuration, m.Latency, m.Visit, m.Lag)
 	return m
 }
 

@@ -10,6 +10,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -20,9 +21,13 @@ import (
 	"time"
 
 	"github.com/IBM/sarama"
+	promapi "github.com/prometheus/client_golang/api"
+	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
+	"github.com/prometheus/common/model"
 
 	"github.com/alert-testbed/testbed/internal/inventory"
 	"github.com/alert-testbed/testbed/internal/kafka"
+	"github.com/alert-testbed/testbed/internal/monitoring"
 	"github.com/alert-testbed/testbed/internal/orchestrator"
 	"github.com/alert-testbed/testbed/internal/swarm"
 	"github.com/alert-testbed/testbed/internal/topology"
@@ -142,7 +147,8 @@ func TestUpStatusDownOnTheLocalEnvironment(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("up failed")
 	}
-	for _, want := range []string{fmt.Sprintf("Testbed %q is up.", name), "Kafka bootstrap (from this host): ", "✓ Forming the swarm", "✓ Waiting for Kafka"} {
+	for _, want := range []string{fmt.Sprintf("Testbed %q is up.", name), "Kafka bootstrap (from this host): ", "✓ Forming the swarm", "✓ Waiting for Kafka",
+		"✓ Waiting for every scrape target", "Prometheus: http://", " - Grafana: no image can be had here"} {
 		if !strings.Contains(r.out, want) {
 			t.Errorf("up output lacks %q", want)
 		}
@@ -226,12 +232,72 @@ func TestUpStatusDownOnTheLocalEnvironment(t *testing.T) {
 		produceConsume(t, orchestrator.Bootstrap(inv), 200)
 	})
 
+	t.Run("every scrape target is up: node-exporter and cAdvisor once per node, 3 brokers", func(t *testing.T) {
+		targets, err := monitoring.Targets(context.Background(), promURL(inv))
+		if err != nil {
+			t.Fatal(err)
+		}
+		perJob := map[string]int{}
+		for _, tg := range targets {
+			if tg.Health != "up" {
+				t.Errorf("target %s %s is %s: %s", tg.Job, tg.Instance, tg.Health, tg.LastError)
+			}
+			perJob[tg.Job]++
+		}
+		for job, want := range map[string]int{"node-exporter": 5, "cadvisor": 5, "kafka": 3, "prometheus": 1, "alertmanager": 1} {
+			if perJob[job] != want {
+				t.Errorf("%d %s targets, want %d", perJob[job], job, want)
+			}
+		}
+		// One node-exporter per node: their uname names the 5 nodes.
+		names := queryLabels(t, inv, "node_uname_info", "nodename")
+		if len(names) != 5 {
+			t.Errorf("node_uname_info names %v, want the 5 nodes", names)
+		}
+		for _, n := range inv.Nodes {
+			if !names[n.Name] {
+				t.Errorf("no node-exporter reports node %s", n.Name)
+			}
+		}
+		brokers := queryLabels(t, inv, `up{job="kafka"}`, "broker")
+		if len(brokers) != 3 || !brokers["kafka-1"] || !brokers["kafka-3"] {
+			t.Errorf("kafka targets carry brokers %v", brokers)
+		}
+	})
+
+	t.Run("per-service CPU, memory and network series exist for the Kafka services", func(t *testing.T) {
+		for _, rec := range []string{"testbed:service_cpu_cores", "testbed:service_memory_bytes", "testbed:service_network_receive_bytes", "testbed:service_network_transmit_bytes"} {
+			services := queryLabels(t, inv, rec+`{service=~"kafka_kafka-[123]"}`, "service")
+			if len(services) != 3 {
+				t.Errorf("%s has series for %v, want kafka_kafka-1..3", rec, services)
+			}
+			nodesSeen := queryLabels(t, inv, rec+`{service="kafka_kafka-1"}`, "node_name")
+			if !nodesSeen[inv.Managers()[0].Name] {
+				t.Errorf("%s of kafka_kafka-1 is not tied to node %s: %v", rec, inv.Managers()[0].Name, nodesSeen)
+			}
+		}
+	})
+
+	t.Run("the nodes, services and Kafka dashboards' queries return series", func(t *testing.T) {
+		for file, exprs := range dashboardExprs(t) {
+			if file == "testbed-run.json" {
+				continue // its series exist only while a run's agents are up
+			}
+			for _, e := range exprs {
+				e = strings.NewReplacer("$service", ".*", "$run", ".*").Replace(e)
+				if n := len(query(t, inv, e)); n == 0 {
+					t.Errorf("%s: %s returns no series", file, e)
+				}
+			}
+		}
+	})
+
 	t.Run("status shows nodes, services and broker health", func(t *testing.T) {
 		r := run(t, bin, "status", "--name", name)
 		if r.code != 0 {
 			t.Fatalf("status exit %d", r.code)
 		}
-		for _, want := range []string{"NODES", name + "-manager-1", name + "-worker-2", "SERVICES", "kafka_kafka-1", "1/1", "KAFKA", "3 in the cluster metadata", "brokers 1-3 are voters"} {
+		for _, want := range []string{"NODES", name + "-manager-1", name + "-worker-2", "SERVICES", "kafka_kafka-1", "1/1", "monitoring_prometheus", "TARGETS", "cadvisor", "KAFKA", "3 in the cluster metadata", "brokers 1-3 are voters"} {
 			if !strings.Contains(r.out, want) {
 				t.Errorf("status output lacks %q", want)
 			}
@@ -246,7 +312,7 @@ func TestUpStatusDownOnTheLocalEnvironment(t *testing.T) {
 		if !strings.Contains(r.out, fmt.Sprintf("Testbed %q is up: it was already, nothing changed.", name)) {
 			t.Errorf("second up does not say that nothing changed")
 		}
-		for _, step := range []string{"Creating nodes", "Pushing images", "Forming the swarm", "Deploying the Kafka stack", "Building images"} {
+		for _, step := range []string{"Creating nodes", "Pushing images", "Forming the swarm", "Deploying the monitoring stack", "Deploying the Kafka stack", "Building images"} {
 			if !containsLine(r.out, "✓ "+step, "(unchanged") {
 				t.Errorf("step %q did not report unchanged", step)
 			}
@@ -392,4 +458,73 @@ func produceConsume(t *testing.T, bootstrap []string, n int) {
 	if len(got) != n {
 		t.Errorf("read %d distinct records, want %d", len(got), n)
 	}
+}
+
+func promURL(inv inventory.Inventory) string {
+	return "http://" + inv.Managers()[0].Address + ":9090"
+}
+
+// query runs an instant query on the testbed's Prometheus.
+func query(t *testing.T, inv inventory.Inventory, q string) model.Vector {
+	t.Helper()
+	c, err := promapi.NewClient(promapi.Config{Address: promURL(inv)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Rate windows need a few scrapes: retry for a while.
+	var v model.Vector
+	for i := 0; i < 20; i++ {
+		res, _, _, err := promv1.NewAPI(c).Query(context.Background(), q, time.Now(), promv1.WithTimeout(10*time.Second))
+		if err != nil {
+			t.Fatalf("query %s: %v", q, err)
+		}
+		v = res.(model.Vector)
+		if len(v) > 0 {
+			break
+		}
+		time.Sleep(3 * time.Second)
+	}
+	return v
+}
+
+// queryLabels returns the values of one label over the query's series.
+func queryLabels(t *testing.T, inv inventory.Inventory, q, label string) map[string]bool {
+	t.Helper()
+	out := map[string]bool{}
+	for _, s := range query(t, inv, q) {
+		out[string(s.Metric[model.LabelName(label)])] = true
+	}
+	return out
+}
+
+// dashboardExprs returns every PromQL expression of the dashboards.
+func dashboardExprs(t *testing.T) map[string][]string {
+	t.Helper()
+	out := map[string][]string{}
+	files, _ := filepath.Glob(filepath.Join(repoRoot, "dashboards", "*.json"))
+	if len(files) == 0 {
+		t.Fatal("no dashboards")
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var d struct {
+			Panels []struct {
+				Targets []struct {
+					Expr string `json:"expr"`
+				} `json:"targets"`
+			} `json:"panels"`
+		}
+		if err := json.Unmarshal(data, &d); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		for _, p := range d.Panels {
+			for _, tg := range p.Targets {
+				out[filepath.Base(f)] = append(out[filepath.Base(f)], tg.Expr)
+			}
+		}
+	}
+	return out
 }

@@ -51,17 +51,23 @@ func app() *cli.App {
 				Usage: "create or repair a testbed and wait until Kafka works",
 				Description: "Runs named steps, one status line each: check the host, build Terraform and its\n" +
 					"docker provider (once), build images (once), terraform apply the environment,\n" +
-					"push images to the testbed registry, form the swarm, deploy the Kafka stack,\n" +
-					"wait for the KRaft quorum and a replicated produce/consume round trip.\n" +
+					"push images to the testbed registry, form the swarm, deploy the monitoring stack\n" +
+					"(Prometheus, node-exporter, cAdvisor, alertmanager; Grafana where its image can be\n" +
+					"had) and the Kafka stack, wait for the KRaft quorum, a replicated produce/consume\n" +
+					"round trip and every scrape target.\n" +
 					"A second `up` on a running testbed changes nothing and says so.\n" +
-					"Prints the Kafka bootstrap addresses for the host and for the swarm.",
+					"Prints the Kafka bootstrap addresses for the host and for the swarm, and the\n" +
+					"Prometheus, Alertmanager (and Grafana) URLs.",
 				Flags: []cli.Flag{
 					nameFlag(),
 					&cli.StringFlag{Name: "env", Value: def.Env, Usage: "environment to stand the testbed up in: local"},
 					&cli.IntFlag{Name: "managers", Value: def.Managers, Usage: "swarm managers (odd, 3 to 7; one Kafka broker on each of the first 3)"},
 					&cli.IntFlag{Name: "workers", Value: def.Workers, Usage: "swarm workers (0 to 100)"},
 					&cli.StringFlag{Name: "images", Value: orchestrator.ImagesOffline,
-						Usage: "where stack images come from: offline (built here from package registries, pushed to the testbed registry) or upstream (nodes pull apache/kafka:" + images.KafkaVersion + " from Docker Hub)"},
+						Usage: "where stack images come from: offline (built here from package registries, pushed to the testbed registry) or upstream (nodes pull apache/kafka:" + images.KafkaVersion + " and the prom/* images from Docker Hub)"},
+					&cli.StringFlag{Name: "retention", Value: "15d", Usage: "how long Prometheus keeps samples"},
+					&cli.StringFlag{Name: "grafana-image", EnvVars: []string{"TESTBED_GRAFANA_IMAGE"},
+						Usage: "Grafana image the nodes pull (e.g. grafana/grafana-oss:12.2.1 where Docker Hub is reachable); empty: no Grafana, which no package registry carries"},
 				},
 				Action: func(c *cli.Context) error {
 					ws, err := workspace.Open()
@@ -73,6 +79,8 @@ func app() *cli.App {
 						ExplicitManagers: c.IsSet("managers"),
 						ExplicitWorkers:  c.IsSet("workers"),
 						Images:           c.String("images"),
+						Retention:        c.String("retention"),
+						GrafanaImage:     c.String("grafana-image"),
 						Out:              c.App.Writer,
 					})
 					return err
@@ -81,9 +89,10 @@ func app() *cli.App {
 			{
 				Name:  "status",
 				Usage: "show a testbed's nodes, services and Kafka health",
-				Description: "Prints three tables: NODES (name, role, state, availability, manager\n" +
-					"reachability, labels), SERVICES (replicas running/desired, image) and KAFKA\n" +
-					"(quorum, brokers, a replicated round trip, bootstrap). Exits non-zero when\n" +
+				Description: "Prints four tables: NODES (name, role, state, availability, manager\n" +
+					"reachability, labels), SERVICES (replicas running/desired, image), TARGETS\n" +
+					"(Prometheus scrape targets up per job) and KAFKA (quorum, brokers, a replicated\n" +
+					"round trip, bootstrap). Exits non-zero when\n" +
 					"something is unhealthy or the testbed is not up.",
 				Flags: []cli.Flag{nameFlag()},
 				Action: func(c *cli.Context) error {

@@ -25,14 +25,40 @@ import (
 	"github.com/alert-testbed/testbed/internal/workspace"
 )
 
-//go:embed node registry kafka
+//go:embed node registry kafka prometheus node-exporter cadvisor alertmanager
 var buildFiles embed.FS
 
 // DebianSuite is the release every root file system is made from.
 const DebianSuite = "bookworm"
 
-// RegistryModule is the CNCF Distribution release built for the registry.
-const RegistryModule = "github.com/distribution/distribution/v3/cmd/registry@v3.1.2"
+// goBuild is one static Go program of an image, built from the Go module
+// proxy: either `go install Install` (a module without replace directives),
+// or `go build Package` inside a small module of our own (ToolsMod, a file
+// of the image's folder, with main.go.txt when the program is ours) for
+// programs whose own module cannot be installed.
+type goBuild struct {
+	Install  string // module/path/cmd@version
+	ToolsMod string // name of a go.mod in the image's folder
+	Package  string // package to build inside the tools module
+	Binary   string // name of the binary in the build context
+}
+
+// goImages are the FROM scratch images of Go programs, by image name.
+var goImages = map[string][]goBuild{
+	"registry": {{Install: "github.com/distribution/distribution/v3/cmd/registry@v3.1.2", Binary: "registry"}},
+	"prometheus": {
+		{ToolsMod: "tools.go.mod.txt", Package: PrometheusModule + "/cmd/prometheus", Binary: "prometheus"},
+		{ToolsMod: "tools.go.mod.txt", Package: PrometheusModule + "/cmd/promtool", Binary: "promtool"},
+	},
+	"node-exporter": {{Install: "github.com/prometheus/node_exporter@v1.12.1", Binary: "node_exporter"}},
+	"alertmanager":  {{Install: "github.com/prometheus/alertmanager/cmd/alertmanager@v0.31.1", Binary: "alertmanager"}},
+	"cadvisor":      {{ToolsMod: "tools.go.mod.txt", Package: ".", Binary: "cadvisor"}},
+}
+
+// PrometheusModule is built at the version prometheus/tools.go.mod.txt
+// requires: 3.15.0 (3.x releases are v0.3xx module versions), whose own
+// go.mod has replace and exclude directives that `go install` refuses.
+const PrometheusModule = "github.com/prometheus/prometheus"
 
 // base is a Debian minbase root file system with extra packages, imported
 // as an image that the Dockerfiles build FROM.
@@ -61,14 +87,17 @@ type Image struct {
 
 // Set is the images a testbed needs.
 type Set struct {
-	Node, Registry, Kafka Image
+	Node, Registry, Kafka                            Image
+	Prometheus, NodeExporter, CAdvisor, Alertmanager Image
 }
 
 // Stack returns the images the swarm nodes pull from the registry.
-func (s Set) Stack() []Image { return []Image{s.Kafka} }
+func (s Set) Stack() []Image {
+	return []Image{s.Kafka, s.Prometheus, s.NodeExporter, s.CAdvisor, s.Alertmanager}
+}
 
 // All returns every image of the set.
-func (s Set) All() []Image { return []Image{s.Node, s.Registry, s.Kafka} }
+func (s Set) All() []Image { return append([]Image{s.Node, s.Registry}, s.Stack()...) }
 
 // Builder builds images on the host's Docker Engine with the docker CLI.
 type Builder struct {
@@ -98,9 +127,22 @@ func NewBuilder(cacheDir string) (*Builder, io.Closer, error) {
 func Planned() Set {
 	return Set{
 		Node:     Image{Name: "node", Ref: ref("node", nodeBase.hash(), dirHash("node"))},
-		Registry: Image{Name: "registry", Ref: ref("registry", RegistryModule, dirHash("registry"))},
+		Registry: goImage("registry", false),
 		Kafka:    Image{Name: "kafka", Ref: ref("kafka", javaBase.hash(), dirHash("kafka")), Pushed: true},
+
+		Prometheus:   goImage("prometheus", true),
+		NodeExporter: goImage("node-exporter", true),
+		CAdvisor:     goImage("cadvisor", true),
+		Alertmanager: goImage("alertmanager", true),
 	}
+}
+
+func goImage(name string, pushed bool) Image {
+	parts := []string{dirHash(name)}
+	for _, g := range goImages[name] {
+		parts = append(parts, g.Install, g.ToolsMod, g.Package, g.Binary)
+	}
+	return Image{Name: name, Ref: ref(name, parts...), Pushed: pushed}
 }
 
 // Result tells what Ensure did for one image.
@@ -141,8 +183,8 @@ func (b *Builder) Ensure(ctx context.Context, progress func(name string)) (Set, 
 				err = b.buildOnBase(ctx, img, nodeBase, nil)
 			case "kafka":
 				err = b.buildOnBase(ctx, img, javaBase, b.fetchKafkaJars)
-			case "registry":
-				err = b.buildRegistry(ctx, img)
+			default:
+				err = b.buildGoImage(ctx, img)
 			}
 			if err != nil {
 				return set, results, fmt.Errorf("build image %s: %w (log: %s)", img.Ref, err, filepath.Join(b.CacheDir, "logs", "images.log"))
@@ -305,20 +347,66 @@ func (b *Builder) fetchKafkaJars(ctx context.Context, ctxDir string) error {
 		"dependency:copy-dependencies", "-DincludeScope=runtime", "-DoutputDirectory="+filepath.Join(ctxDir, "libs"))
 }
 
-// buildRegistry builds CNCF Distribution statically and puts it in a
-// FROM scratch image.
-func (b *Builder) buildRegistry(ctx context.Context, img Image) error {
-	ctxDir, err := b.context("registry")
+// buildGoImage builds an image's Go programs statically and puts them in
+// a FROM scratch image.
+func (b *Builder) buildGoImage(ctx context.Context, img Image) error {
+	ctxDir, err := b.context(img.Name)
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(ctxDir)
-	cmd := exec.CommandContext(ctx, "go", "install", "-trimpath", "-ldflags=-s -w", RegistryModule)
-	cmd.Dir = ctxDir
-	cmd.Env = append(os.Environ(), "GOBIN="+ctxDir, "CGO_ENABLED=0", "GOFLAGS=-buildvcs=false", "GOWORK=off")
-	cmd.Stdout, cmd.Stderr = b.Log, b.Log
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("go install %s: %w", RegistryModule, err)
+	for _, g := range goImages[img.Name] {
+		var cmd *exec.Cmd
+		env := append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-buildvcs=false", "GOWORK=off")
+		if g.Install != "" {
+			tmp, err := os.MkdirTemp(ctxDir, "gobin-")
+			if err != nil {
+				return err
+			}
+			cmd = exec.CommandContext(ctx, "go", "install", "-trimpath", "-ldflags=-s -w", g.Install)
+			cmd.Dir, cmd.Env = tmp, append(env, "GOBIN="+tmp)
+			fmt.Fprintf(b.Log, "$ go install %s\n", g.Install)
+			cmd.Stdout, cmd.Stderr = b.Log, b.Log
+			if err := cmd.Run(); err != nil {
+				return fmt.Errorf("go install %s: %w", g.Install, err)
+			}
+			built, err := filepath.Glob(filepath.Join(tmp, "*"))
+			if err != nil || len(built) != 1 {
+				return fmt.Errorf("go install %s left %v", g.Install, built)
+			}
+			if err := os.Rename(built[0], filepath.Join(ctxDir, g.Binary)); err != nil {
+				return err
+			}
+			os.RemoveAll(tmp)
+			continue
+		}
+		mod, err := os.MkdirTemp(ctxDir, "gomod-")
+		if err != nil {
+			return err
+		}
+		for _, f := range []string{"go.mod", "go.sum"} {
+			data, err := buildFiles.ReadFile(path.Join(img.Name, strings.Replace(g.ToolsMod, "go.mod", f, 1)))
+			if err != nil {
+				return err
+			}
+			if err := os.WriteFile(filepath.Join(mod, f), data, 0o644); err != nil {
+				return err
+			}
+		}
+		// A program of our own in the tools module (cadvisor).
+		if data, err := buildFiles.ReadFile(path.Join(img.Name, "main.go.txt")); err == nil {
+			if err := os.WriteFile(filepath.Join(mod, "main.go"), data, 0o644); err != nil {
+				return err
+			}
+		}
+		cmd = exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags=-s -w", "-o", filepath.Join(ctxDir, g.Binary), g.Package)
+		cmd.Dir, cmd.Env = mod, append(env, "GOFLAGS=-buildvcs=false -mod=mod")
+		fmt.Fprintf(b.Log, "$ go build %s (module %s)\n", g.Package, g.ToolsMod)
+		cmd.Stdout, cmd.Stderr = b.Log, b.Log
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("go build %s: %w", g.Package, err)
+		}
+		os.RemoveAll(mod)
 	}
 	return b.run(ctx, "docker", "build", "-t", img.Ref, ctxDir)
 }

@@ -4,11 +4,14 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/alert-testbed/testbed/internal/inventory"
 	"github.com/alert-testbed/testbed/internal/kafka"
+	"github.com/alert-testbed/testbed/internal/monitoring"
 	"github.com/alert-testbed/testbed/internal/stacks"
 	"github.com/alert-testbed/testbed/internal/swarm"
 	"github.com/alert-testbed/testbed/internal/topology"
@@ -69,6 +72,38 @@ func Status(ctx context.Context, ws workspace.Workspace, name string, out io.Wri
 	}
 	tw.Flush()
 
+	fmt.Fprintf(out, "\nTARGETS (Prometheus %s)\n", promURL(inv))
+	targets, err := monitoring.Targets(ctx, promURL(inv))
+	if err != nil {
+		problems = append(problems, err.Error())
+		fmt.Fprintf(out, "  %v\n", err)
+	} else {
+		type count struct{ up, all int }
+		byJob := map[string]*count{}
+		var jobs []string
+		for _, t := range targets {
+			c := byJob[t.Job]
+			if c == nil {
+				c = &count{}
+				byJob[t.Job] = c
+				jobs = append(jobs, t.Job)
+			}
+			c.all++
+			if t.Health == "up" {
+				c.up++
+			}
+		}
+		tw = tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "JOB\tUP")
+		for _, j := range jobs {
+			fmt.Fprintf(tw, "%s\t%d/%d\n", j, byJob[j].up, byJob[j].all)
+		}
+		tw.Flush()
+		if err := monitoring.Check(targets, WantTargets(len(inv.Nodes))); err != nil {
+			problems = append(problems, err.Error())
+		}
+	}
+
 	fmt.Fprintf(out, "\nKAFKA\n")
 	if err := checkKafka(ctx, cluster, inv); err != nil {
 		problems = append(problems, err.Error())
@@ -106,4 +141,9 @@ func labels(l map[string]string) string {
 		}
 	}
 	return strings.Join(parts, ",")
+}
+
+// promURL is where the host reaches the testbed's Prometheus.
+func promURL(inv inventory.Inventory) string {
+	return "http://" + net.JoinHostPort(inv.Managers()[0].Address, "9090")
 }

@@ -19,9 +19,11 @@ import (
 	"strings"
 	"time"
 
+	testbed "github.com/alert-testbed/testbed"
 	"github.com/alert-testbed/testbed/internal/images"
 	"github.com/alert-testbed/testbed/internal/inventory"
 	"github.com/alert-testbed/testbed/internal/kafka"
+	"github.com/alert-testbed/testbed/internal/monitoring"
 	"github.com/alert-testbed/testbed/internal/stacks"
 	"github.com/alert-testbed/testbed/internal/steps"
 	"github.com/alert-testbed/testbed/internal/swarm"
@@ -44,7 +46,12 @@ type UpOptions struct {
 	// come from the testbed's saved settings when it already exists.
 	ExplicitManagers, ExplicitWorkers bool
 	Images                            string
-	Out                               io.Writer
+	// Retention is how long Prometheus keeps samples (Prometheus duration).
+	Retention string
+	// GrafanaImage is the Grafana image the nodes pull; empty means none
+	// can be had (offline), and Grafana is left out.
+	GrafanaImage string
+	Out          io.Writer
 }
 
 // Timeouts of the waits in `up`.
@@ -54,6 +61,7 @@ const (
 	stackTimeout    = 5 * time.Minute
 	kafkaTimeout    = 4 * time.Minute
 	kafkaListenPort = 9094
+	targetTimeout   = 4 * time.Minute
 )
 
 // Up stands up (or confirms) the testbed and returns its inventory.
@@ -94,7 +102,7 @@ func Up(ctx context.Context, ws workspace.Workspace, o UpOptions) (inventory.Inv
 			return inv, err
 		}
 		saved = workspace.Settings{Env: top.Env, Managers: top.Managers, Workers: top.Workers,
-			RegistryHostPort: port, KafkaClusterID: newClusterID()}
+			RegistryHostPort: port, KafkaClusterID: newClusterID(), GrafanaPassword: newClusterID()[:16]}
 	}
 
 	p := &steps.Printer{W: o.Out}
@@ -196,11 +204,11 @@ func Up(ctx context.Context, ws workspace.Workspace, o UpOptions) (inventory.Inv
 		return inv, err
 	}
 
-	kafkaImage := "apache/kafka:" + images.KafkaVersion
+	refs := upstreamImages()
 	if err := p.Run("Pushing images to the testbed registry", func(s *steps.Step) error {
 		if o.Images == ImagesUpstream {
 			s.Unchanged()
-			s.Detail("skipped: the nodes pull %s from Docker Hub", kafkaImage)
+			s.Detail("skipped: the nodes pull %s from Docker Hub", refs.Kafka)
 			return nil
 		}
 		pushed := 0
@@ -213,15 +221,24 @@ func Up(ctx context.Context, ws workspace.Workspace, o UpOptions) (inventory.Inv
 				pushed++
 			}
 		}
-		kafkaImage = images.NodeRef(set.Kafka, inv.Registry.NodeAddress)
+		refs = stackImages{
+			Kafka: images.NodeRef(set.Kafka, inv.Registry.NodeAddress),
+			Monitoring: monitoring.Images{
+				Prometheus:   images.NodeRef(set.Prometheus, inv.Registry.NodeAddress),
+				NodeExporter: images.NodeRef(set.NodeExporter, inv.Registry.NodeAddress),
+				CAdvisor:     images.NodeRef(set.CAdvisor, inv.Registry.NodeAddress),
+				Alertmanager: images.NodeRef(set.Alertmanager, inv.Registry.NodeAddress),
+			},
+		}
 		if pushed == 0 {
 			s.Unchanged()
 		}
-		s.Detail("%s", kafkaImage)
+		s.Detail("%d images, %d pushed", len(set.Stack()), pushed)
 		return nil
 	}); err != nil {
 		return inv, err
 	}
+	kafkaImage := refs.Kafka
 
 	var cluster *swarm.Cluster
 	if err := p.Run("Forming the swarm", func(s *steps.Step) error {
@@ -241,6 +258,34 @@ func Up(ctx context.Context, ws workspace.Workspace, o UpOptions) (inventory.Inv
 	}
 	defer cluster.Close()
 
+	leader := cluster.Leader()
+	stackDir := filepath.Join(ws.TestbedDir(top.Name), "stacks")
+	promURL := promURL(inv)
+	if err := p.Run("Deploying the monitoring stack (Prometheus, node-exporter, cAdvisor, alertmanager)", func(s *steps.Step) error {
+		nodes, err := cluster.NodeStates(ctx)
+		if err != nil {
+			return err
+		}
+		retention := o.Retention
+		if retention == "" {
+			retention = "15d"
+		}
+		st, err := monitoring.Stack(top.Name, nodes, refs.Monitoring, retention)
+		if err != nil {
+			return err
+		}
+		deployed, err := stacks.Deploy(ctx, leader.API, leader.DockerHost, filepath.Join(stackDir, "monitoring"), st)
+		if err != nil {
+			return err
+		}
+		if !deployed {
+			s.Unchanged()
+		}
+		return stacks.WaitRunning(ctx, leader.API, st.Name, stackTimeout)
+	}); err != nil {
+		return inv, err
+	}
+
 	kafkaStack := stacks.Stack{Name: "kafka", File: "swarm/kafka.yml", Vars: map[string]string{
 		"KAFKA_IMAGE":      kafkaImage,
 		"KAFKA_CLUSTER_ID": saved.KafkaClusterID,
@@ -249,9 +294,8 @@ func Up(ctx context.Context, ws workspace.Workspace, o UpOptions) (inventory.Inv
 	for i, m := range inv.Managers()[:topology.BrokerCount] {
 		kafkaStack.Vars[fmt.Sprintf("KAFKA_%d_HOST", i+1)] = m.Address
 	}
-	leader := cluster.Leader()
 	if err := p.Run("Deploying the Kafka stack (3 KRaft brokers)", func(s *steps.Step) error {
-		deployed, err := stacks.Deploy(ctx, leader.API, leader.DockerHost, filepath.Join(ws.TestbedDir(top.Name), "stacks"), kafkaStack)
+		deployed, err := stacks.Deploy(ctx, leader.API, leader.DockerHost, filepath.Join(stackDir, "kafka"), kafkaStack)
 		if err != nil {
 			return err
 		}
@@ -275,6 +319,39 @@ func Up(ctx context.Context, ws workspace.Workspace, o UpOptions) (inventory.Inv
 		return inv, err
 	}
 
+	if err := p.Run("Waiting for every scrape target (node-exporter and cAdvisor on each node, 3 brokers)", func(s *steps.Step) error {
+		s.Check()
+		targets, err := monitoring.WaitTargets(ctx, promURL, WantTargets(len(inv.Nodes)), targetTimeout)
+		if err != nil {
+			return err
+		}
+		s.Detail("%d targets up", len(targets))
+		return nil
+	}); err != nil {
+		return inv, err
+	}
+
+	grafanaURL := ""
+	if o.GrafanaImage == "" {
+		fmt.Fprintf(o.Out, " - Grafana: no image can be had here (no container registry is reachable and no package registry carries Grafana); left out, everything else works without it\n")
+	} else if err := p.Run("Deploying Grafana ("+o.GrafanaImage+")", func(s *steps.Step) error {
+		st, err := grafanaStack(o.GrafanaImage, saved.GrafanaPassword)
+		if err != nil {
+			return err
+		}
+		deployed, err := stacks.Deploy(ctx, leader.API, leader.DockerHost, filepath.Join(stackDir, "grafana"), st)
+		if err != nil {
+			return err
+		}
+		if !deployed {
+			s.Unchanged()
+		}
+		grafanaURL = "http://" + net.JoinHostPort(inv.Managers()[0].Address, "3000")
+		return stacks.WaitRunning(ctx, leader.API, st.Name, stackTimeout)
+	}); err != nil {
+		return inv, err
+	}
+
 	if p.Changed {
 		fmt.Fprintf(o.Out, "Testbed %q is up.\n", top.Name)
 	} else {
@@ -282,8 +359,58 @@ func Up(ctx context.Context, ws workspace.Workspace, o UpOptions) (inventory.Inv
 	}
 	fmt.Fprintf(o.Out, "Kafka bootstrap (from this host): %s\n", strings.Join(Bootstrap(inv), ","))
 	fmt.Fprintf(o.Out, "Kafka bootstrap (inside the swarm, network %q): kafka-1:19092,kafka-2:19092,kafka-3:19092\n", swarm.NetworkName)
+	fmt.Fprintf(o.Out, "Prometheus: %s (HTTP API; targets at %s/api/v1/targets)\n", promURL, promURL)
+	fmt.Fprintf(o.Out, "Alertmanager: http://%s\n", net.JoinHostPort(inv.Managers()[0].Address, "9093"))
+	if grafanaURL != "" {
+		fmt.Fprintf(o.Out, "Grafana: %s (admin / %s)\n", grafanaURL, saved.GrafanaPassword)
+	}
 	fmt.Fprintf(o.Out, "Swarm manager API: DOCKER_HOST=%s docker node ls\n", inv.Nodes[0].DockerHost)
 	return inv, nil
+}
+
+// stackImages are the image references the stacks use.
+type stackImages struct {
+	Kafka      string
+	Monitoring monitoring.Images
+}
+
+// upstreamImages are the images the nodes pull from Docker Hub and other
+// registries where those are reachable (--images upstream).
+func upstreamImages() stackImages {
+	return stackImages{
+		Kafka: "apache/kafka:" + images.KafkaVersion,
+		Monitoring: monitoring.Images{
+			Prometheus:   "prom/prometheus:v3.15.0",
+			NodeExporter: "prom/node-exporter:v1.12.1",
+			CAdvisor:     "gcr.io/cadvisor/cadvisor:v0.53.0",
+			Alertmanager: "prom/alertmanager:v0.31.1",
+		},
+	}
+}
+
+// WantTargets is how many up scrape targets each job of a testbed with n
+// nodes has once Kafka runs.
+func WantTargets(n int) monitoring.Want {
+	return monitoring.Want{"prometheus": 1, "alertmanager": 1, "node-exporter": n, "cadvisor": n, "kafka": topology.BrokerCount}
+}
+
+// grafanaStack renders swarm/grafana.yml with the provisioning files and
+// dashboards it mounts.
+func grafanaStack(image, password string) (stacks.Stack, error) {
+	files := map[string][]byte{}
+	for _, f := range []string{"provisioning/datasource.yml", "provisioning/dashboards.yml", "dashboards/swarm-nodes.json", "dashboards/swarm-services.json", "dashboards/kafka.json", "dashboards/testbed-run.json"} {
+		src := f
+		if strings.HasPrefix(f, "provisioning/") {
+			src = "dashboards/" + f
+		}
+		data, err := testbed.Files.ReadFile(src)
+		if err != nil {
+			return stacks.Stack{}, err
+		}
+		files[f] = data
+	}
+	return stacks.Stack{Name: "grafana", File: "swarm/grafana.yml", Files: files,
+		Vars: map[string]string{"GRAFANA_IMAGE": image, "GRAFANA_ADMIN_PASSWORD": password}}, nil
 }
 
 // Bootstrap lists the brokers' host-reachable addresses.

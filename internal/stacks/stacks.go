@@ -30,6 +30,9 @@ type Stack struct {
 	Name string            // stack namespace, e.g. kafka
 	File string            // path in the embedded swarm/ folder, e.g. swarm/kafka.yml
 	Vars map[string]string // ${VAR} values
+	// Files are written beside the stack file (path relative to it, e.g.
+	// prometheus/prometheus.yml): the configs its services mount.
+	Files map[string][]byte
 }
 
 // Hash identifies the stack file with its values; the services carry it
@@ -49,7 +52,24 @@ func (s Stack) Hash() (string, error) {
 	for _, k := range keys {
 		fmt.Fprintf(h, "\x00%s=%s", k, s.Vars[k])
 	}
+	fmt.Fprintf(h, "\x00files=%s", s.FilesHash())
 	return hex.EncodeToString(h.Sum(nil))[:16], nil
+}
+
+// FilesHash identifies the contents of Files; stack files name their
+// config objects with it, since swarm configs cannot be changed in place.
+func (s Stack) FilesHash() string {
+	h := sha256.New()
+	names := make([]string, 0, len(s.Files))
+	for n := range s.Files {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(h, "%s\x00%d\x00", n, len(s.Files[n]))
+		h.Write(s.Files[n])
+	}
+	return hex.EncodeToString(h.Sum(nil))[:12]
 }
 
 // Deploy runs `docker stack deploy` unless every service of the stack
@@ -84,10 +104,19 @@ func Deploy(ctx context.Context, api *client.Client, dockerHost, workDir string,
 	if err := os.WriteFile(file, data, 0o644); err != nil {
 		return false, err
 	}
+	for name, content := range s.Files {
+		p := filepath.Join(workDir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return false, err
+		}
+		if err := os.WriteFile(p, content, 0o644); err != nil {
+			return false, err
+		}
+	}
 	// --resolve-image never: the nodes pull from the testbed registry by an
 	// address the host cannot resolve, so the CLI must not look images up.
 	cmd := exec.CommandContext(ctx, "docker", "stack", "deploy", "--prune", "--resolve-image", "never", "-c", file, s.Name)
-	cmd.Env = append(os.Environ(), "DOCKER_HOST="+dockerHost, "DOCKER_CONTEXT=", "STACK_HASH="+hash)
+	cmd.Env = append(os.Environ(), "DOCKER_HOST="+dockerHost, "DOCKER_CONTEXT=", "STACK_HASH="+hash, "CONFIG_HASH="+s.FilesHash())
 	for k, v := range s.Vars {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}

@@ -309,6 +309,7 @@ func (c *Cluster) ensureNetwork(ctx context.Context) (bool, error) {
 
 // NodeState is one line of `testbed status`' node table.
 type NodeState struct {
+	ID           string // swarm node id
 	Hostname     string
 	Role         string
 	State        string // ready, down, ...
@@ -327,6 +328,7 @@ func (c *Cluster) NodeStates(ctx context.Context) ([]NodeState, error) {
 	var out []NodeState
 	for _, sn := range nodes {
 		ns := NodeState{
+			ID:           sn.ID,
 			Hostname:     sn.Description.Hostname,
 			Role:         string(sn.Spec.Role),
 			State:        string(sn.Status.State),

@@ -67,6 +67,7 @@ type Settings struct {
 	Workers          int    `json:"workers"`
 	RegistryHostPort int    `json:"registry_host_port"`
 	KafkaClusterID   string `json:"kafka_cluster_id"`
+	GrafanaPassword  string `json:"grafana_password"`
 }
 
 func (w Workspace) settingsPath(name string) string {
