@@ -17,6 +17,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -527,4 +528,55 @@ func dashboardExprs(t *testing.T) map[string][]string {
 		}
 	}
 	return out
+}
+
+func TestDownAfterAnInterruptedUp(t *testing.T) {
+	bin := buildBinary(t)
+	name := randomName("intr-")
+	cmd := exec.Command(bin, "up", "--name", name, "--managers", "3", "--workers", "1")
+	cmd.Dir = repoRoot
+	out := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Interrupt once the node containers are being made.
+	deadline := time.Now().Add(5 * time.Minute)
+	for !strings.Contains(out.String(), "• Creating nodes") {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("up never reached the nodes step:\n%s", out.String())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	time.Sleep(2 * time.Second)
+	cmd.Process.Signal(os.Interrupt)
+	err := cmd.Wait()
+	t.Logf("interrupted up:\n%s", out.String())
+	if err == nil && !strings.Contains(out.String(), "is up.") {
+		t.Fatalf("up exited 0 without finishing")
+	}
+	r := run(t, bin, "down", "--name", name)
+	if r.code != 0 || !strings.Contains(r.out, fmt.Sprintf("Removed testbed %q:", name)) {
+		t.Fatalf("down after an interrupted up: exit %d", r.code)
+	}
+	assertNothingLeft(t, name)
+}
+
+// syncBuffer is a bytes.Buffer safe to read while a process writes to it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
