@@ -10,7 +10,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -280,7 +279,11 @@ func TestUpStatusDownOnTheLocalEnvironment(t *testing.T) {
 	})
 
 	t.Run("the nodes, services and Kafka dashboards' queries return series", func(t *testing.T) {
-		for file, exprs := range dashboardExprs(t) {
+		all, err := monitoring.DashboardExprs()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for file, exprs := range all {
 			if file == "testbed-run.json" {
 				continue // its series exist only while a run's agents are up
 			}
@@ -494,38 +497,6 @@ func queryLabels(t *testing.T, inv inventory.Inventory, q, label string) map[str
 	out := map[string]bool{}
 	for _, s := range query(t, inv, q) {
 		out[string(s.Metric[model.LabelName(label)])] = true
-	}
-	return out
-}
-
-// dashboardExprs returns every PromQL expression of the dashboards.
-func dashboardExprs(t *testing.T) map[string][]string {
-	t.Helper()
-	out := map[string][]string{}
-	files, _ := filepath.Glob(filepath.Join(repoRoot, "dashboards", "*.json"))
-	if len(files) == 0 {
-		t.Fatal("no dashboards")
-	}
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var d struct {
-			Panels []struct {
-				Targets []struct {
-					Expr string `json:"expr"`
-				} `json:"targets"`
-			} `json:"panels"`
-		}
-		if err := json.Unmarshal(data, &d); err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
-		for _, p := range d.Panels {
-			for _, tg := range p.Targets {
-				out[filepath.Base(f)] = append(out[filepath.Base(f)], tg.Expr)
-			}
-		}
 	}
 	return out
 }

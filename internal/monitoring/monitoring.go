@@ -5,9 +5,12 @@ package monitoring
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"os"
+	"path"
 	"sort"
 	"strings"
 	"time"
@@ -179,4 +182,36 @@ func WaitTargets(ctx context.Context, url string, want Want, timeout time.Durati
 		case <-time.After(2 * time.Second):
 		}
 	}
+}
+
+// DashboardExprs returns every PromQL expression of the dashboards in
+// dashboards/*.json, by file name, in panel order.
+func DashboardExprs() (map[string][]string, error) {
+	files, err := fs.Glob(testbed.Files, "dashboards/*.json")
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]string{}
+	for _, f := range files {
+		data, err := testbed.Files.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		var d struct {
+			Panels []struct {
+				Targets []struct {
+					Expr string `json:"expr"`
+				} `json:"targets"`
+			} `json:"panels"`
+		}
+		if err := json.Unmarshal(data, &d); err != nil {
+			return nil, fmt.Errorf("%s: %w", f, err)
+		}
+		for _, p := range d.Panels {
+			for _, t := range p.Targets {
+				out[path.Base(f)] = append(out[path.Base(f)], t.Expr)
+			}
+		}
+	}
+	return out, nil
 }

@@ -1,9 +1,6 @@
 package monitoring
 
 import (
-	"encoding/json"
-	"io/fs"
-	"path"
 	"strings"
 	"testing"
 
@@ -12,7 +9,6 @@ import (
 	"github.com/prometheus/prometheus/promql/parser"
 	"gopkg.in/yaml.v3"
 
-	testbed "github.com/alert-testbed/testbed"
 	"github.com/alert-testbed/testbed/internal/swarm"
 )
 
@@ -75,37 +71,6 @@ func TestRuleFilesParse(t *testing.T) {
 	}
 }
 
-// DashboardExprs returns every PromQL expression of the dashboards, by
-// dashboard file.
-func dashboardExprs(t *testing.T) map[string][]string {
-	t.Helper()
-	out := map[string][]string{}
-	files, err := fs.Glob(testbed.Files, "dashboards/*.json")
-	if err != nil || len(files) != 4 {
-		t.Fatalf("dashboards: %v %v", files, err)
-	}
-	for _, f := range files {
-		data, _ := testbed.Files.ReadFile(f)
-		var d struct {
-			Panels []struct {
-				Title   string `json:"title"`
-				Targets []struct {
-					Expr string `json:"expr"`
-				} `json:"targets"`
-			} `json:"panels"`
-		}
-		if err := json.Unmarshal(data, &d); err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
-		for _, p := range d.Panels {
-			for _, tg := range p.Targets {
-				out[path.Base(f)] = append(out[path.Base(f)], tg.Expr)
-			}
-		}
-	}
-	return out
-}
-
 // Grafana's template variables ($run, $service) are replaced as Grafana
 // would before parsing.
 func expandVars(expr string) string {
@@ -114,7 +79,11 @@ func expandVars(expr string) string {
 
 func TestDashboardExpressionsParse(t *testing.T) {
 	n := 0
-	for f, exprs := range dashboardExprs(t) {
+	all, err := DashboardExprs()
+	if err != nil || len(all) != 4 {
+		t.Fatalf("dashboards: %d files, %v", len(all), err)
+	}
+	for f, exprs := range all {
 		for _, e := range exprs {
 			n++
 			if _, err := parser.ParseExpr(expandVars(e)); err != nil {

@@ -9,10 +9,8 @@ import (
 	"log"
 	"os"
 	"os/signal"
-	"strings"
 	"sync/atomic"
 	"syscall"
-	"time"
 
 	"github.com/IBM/sarama"
 	"github.com/urfave/cli/v2"
@@ -21,7 +19,6 @@ import (
 	"github.com/alert-testbed/testbed/agents/consume"
 	"github.com/alert-testbed/testbed/agents/headers"
 	"github.com/alert-testbed/testbed/agents/kafkaconf"
-	"github.com/alert-testbed/testbed/agents/metrics"
 )
 
 func main() {
@@ -35,21 +32,13 @@ func main() {
 }
 
 func app() *cli.App {
-	host, _ := os.Hostname()
-	flags := []cli.Flag{
-		&cli.StringFlag{Name: "topic", EnvVars: []string{"TOPIC"}, Value: "alerts", Usage: "topics to read, comma-separated (a filter's topic for an end user: Filter001)"},
-		&cli.StringFlag{Name: "group", EnvVars: []string{"GROUP"}, Required: true, Usage: "consumer group; the members of a group share the partitions"},
-		&cli.StringFlag{Name: "member", EnvVars: []string{"MEMBER"}, Value: fmt.Sprintf("%s-%d", host, os.Getpid()), Usage: "this member's name in result records"},
+	flags := consume.Flags("topics to read, comma-separated (a filter's topic for an end user: Filter001)",
+		"consumer group; the members of a group share the partitions")
+	flags = append(flags,
 		&cli.StringFlag{Name: "mode", EnvVars: []string{"MODE"}, Value: "count", Usage: "count (decode and count every alert), print-every (also print every Nth alert: DMTN-028's consumer1) or drop (do not decode: consumer2)"},
 		&cli.IntFlag{Name: "print-every", EnvVars: []string{"PRINT_EVERY"}, Value: 100, Usage: "with --mode print-every: print every Nth alert"},
-		&cli.StringFlag{Name: "run-id", EnvVars: []string{"RUN_ID"}, Usage: "account only the alerts of this run (empty: every alert with testbed headers)"},
-		&cli.StringFlag{Name: "results-topic", EnvVars: []string{"RESULTS_TOPIC"}, Value: "testbed-results", Usage: "topic for the per-visit result records (empty: none)"},
-		&cli.DurationFlag{Name: "visit-idle", EnvVars: []string{"VISIT_IDLE"}, Value: 5 * time.Second, Usage: "publish a visit's record after this long without an alert of it"},
-		&cli.DurationFlag{Name: "duration", EnvVars: []string{"DURATION"}, Usage: "stop after this long (0: run until interrupted)"},
 		&cli.BoolFlag{Name: "no-end-lines", EnvVars: []string{"NO_END_LINES"}, Usage: "do not print the status:end line at each partition end"},
-		&cli.UintFlag{Name: "schema-id", EnvVars: []string{"SCHEMA_ID"}, Value: 1, Usage: "expected schema id in the wire-format header"},
-		&cli.StringFlag{Name: "metrics-addr", EnvVars: []string{"METRICS_ADDR"}, Value: ":9100", Usage: "address of the Prometheus /metrics endpoint (empty: none)"},
-	}
+	)
 	flags = append(flags, kafkaconf.ClientFlags()...)
 	flags = append(flags, kafkaconf.ConsumerFlags()...)
 	return &cli.App{
@@ -81,23 +70,17 @@ func run(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	m := metrics.New()
-	if err := m.Serve(c.Context, c.String("metrics-addr")); err != nil {
-		return fmt.Errorf("metrics endpoint %s: %w", c.String("metrics-addr"), err)
-	}
 	var n atomic.Int64
 	every := int64(c.Int("print-every"))
-	member := &consume.Member{
-		RunID: c.String("run-id"), Group: c.String("group"), Name: c.String("member"),
-		Topics: strings.Split(c.String("topic"), ","), ResultsTopic: c.String("results-topic"),
-		VisitIdle: c.Duration("visit-idle"), PrintEnd: !c.Bool("no-end-lines"), Out: os.Stdout, Metrics: m,
-		Handle: func(ctx context.Context, msg *sarama.ConsumerMessage, meta headers.Meta) error {
+	var member *consume.Member
+	member, err = consume.FromFlags(c, !c.Bool("no-end-lines"),
+		func(ctx context.Context, msg *sarama.ConsumerMessage, meta headers.Meta) error {
 			if mode == "drop" {
 				return nil
 			}
 			native, err := codec.Decode(msg.Value)
 			if err != nil {
-				m.DecodeErrors.WithLabelValues(meta.Run, c.String("group")).Inc()
+				member.Metrics.DecodeErrors.WithLabelValues(meta.Run, c.String("group")).Inc()
 				log.Printf("ERROR: %s/%d@%d: %v", msg.Topic, msg.Partition, msg.Offset, err)
 				return nil
 			}
@@ -106,14 +89,12 @@ func run(c *cli.Context) error {
 					native["alertId"], meta.Visit, meta.Producer, meta.Seq, msg.Topic, msg.Partition, msg.Offset)
 			}
 			return nil
-		},
+		})
+	if err != nil {
+		return err
 	}
-	ctx := c.Context
-	if d := c.Duration("duration"); d > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, d)
-		defer cancel()
-	}
+	ctx, cancel := consume.Context(c)
+	defer cancel()
 	log.Printf("member %s of group %s reading %v (mode %s, run %q)", member.Name, member.Group, member.Topics, mode, member.RunID)
 	err = member.Run(ctx, kafkaconf.Brokers(c), cfg)
 	if f := member.Foreign(); f > 0 {

@@ -15,7 +15,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
-	"time"
 
 	"github.com/IBM/sarama"
 	"github.com/urfave/cli/v2"
@@ -25,7 +24,6 @@ import (
 	"github.com/alert-testbed/testbed/agents/filter"
 	"github.com/alert-testbed/testbed/agents/headers"
 	"github.com/alert-testbed/testbed/agents/kafkaconf"
-	"github.com/alert-testbed/testbed/agents/metrics"
 )
 
 func main() {
@@ -39,24 +37,16 @@ func main() {
 }
 
 func app() *cli.App {
-	host, _ := os.Hostname()
-	flags := []cli.Flag{
-		&cli.StringFlag{Name: "topic", EnvVars: []string{"TOPIC"}, Value: "alerts", Usage: "the full alert stream"},
-		&cli.StringFlag{Name: "group", EnvVars: []string{"GROUP"}, Required: true, Usage: "consumer group of this filter group (each filter group reads its own copy of the stream)"},
-		&cli.StringFlag{Name: "member", EnvVars: []string{"MEMBER"}, Value: fmt.Sprintf("%s-%d", host, os.Getpid()), Usage: "this member's name in result records"},
+	flags := consume.Flags("the full alert stream",
+		"consumer group of this filter group (each filter group reads its own copy of the stream)")
+	flags = append(flags,
 		&cli.StringFlag{Name: "filters", EnvVars: []string{"FILTERS"}, Usage: "YAML file with a list of {name, expr} filters (default: the built-in set of --builtin)"},
 		&cli.StringSliceFlag{Name: "filter", Usage: "a filter as NAME=EXPR, e.g. 'Filter001=diaSource.snr > 5' (repeatable; replaces --filters)"},
 		&cli.IntFlag{Name: "builtin", EnvVars: []string{"BUILTIN_FILTERS"}, Value: 100, Usage: "size of the built-in DMTN-081-style set (magnitude cuts Filter001..) used without --filters or --filter"},
 		&cli.IntFlag{Name: "first", EnvVars: []string{"FIRST_FILTER"}, Value: 1, Usage: "first filter of this group (1-based)"},
 		&cli.IntFlag{Name: "last", EnvVars: []string{"LAST_FILTER"}, Usage: "last filter of this group (default: the last defined)"},
 		&cli.IntFlag{Name: "cap", EnvVars: []string{"FILTER_CAP"}, Value: 20, Usage: "at most this many alerts per filter per visit are forwarded"},
-		&cli.StringFlag{Name: "run-id", EnvVars: []string{"RUN_ID"}, Usage: "filter only the alerts of this run (empty: every alert with testbed headers)"},
-		&cli.StringFlag{Name: "results-topic", EnvVars: []string{"RESULTS_TOPIC"}, Value: "testbed-results", Usage: "topic for the per-visit result records (empty: none)"},
-		&cli.DurationFlag{Name: "visit-idle", EnvVars: []string{"VISIT_IDLE"}, Value: 5 * time.Second, Usage: "publish a visit's record after this long without an alert of it"},
-		&cli.DurationFlag{Name: "duration", EnvVars: []string{"DURATION"}, Usage: "stop after this long (0: run until interrupted)"},
-		&cli.UintFlag{Name: "schema-id", EnvVars: []string{"SCHEMA_ID"}, Value: 1, Usage: "expected schema id in the wire-format header"},
-		&cli.StringFlag{Name: "metrics-addr", EnvVars: []string{"METRICS_ADDR"}, Value: ":9100", Usage: "address of the Prometheus /metrics endpoint (empty: none)"},
-	}
+	)
 	flags = append(flags, kafkaconf.ClientFlags()...)
 	flags = append(flags, kafkaconf.ConsumerFlags()...)
 	flags = append(flags, kafkaconf.ProducerFlags()...)
@@ -145,20 +135,16 @@ func run(c *cli.Context) error {
 		}
 	}()
 
-	m := metrics.New()
-	if err := m.Serve(c.Context, c.String("metrics-addr")); err != nil {
-		return fmt.Errorf("metrics endpoint %s: %w", c.String("metrics-addr"), err)
-	}
 	caps := filter.NewCaps(len(filters), c.Int("cap"))
 	var capsMu sync.Mutex
 	type tally struct{ passed, forwarded []int }
 	tallies := map[int]*tally{}
 	group := c.String("group")
 
-	member := &consume.Member{
-		RunID: c.String("run-id"), Group: group, Name: c.String("member"), Topics: []string{c.String("topic")},
-		ResultsTopic: c.String("results-topic"), VisitIdle: c.Duration("visit-idle"), PrintEnd: true, Out: os.Stdout, Metrics: m,
-		Handle: func(ctx context.Context, msg *sarama.ConsumerMessage, meta headers.Meta) error {
+	var member *consume.Member
+	member, err = consume.FromFlags(c, true,
+		func(ctx context.Context, msg *sarama.ConsumerMessage, meta headers.Meta) error {
+			m := member.Metrics
 			native, err := codec.Decode(msg.Value)
 			if err != nil {
 				m.DecodeErrors.WithLabelValues(meta.Run, group).Inc()
@@ -204,14 +190,12 @@ func run(c *cli.Context) error {
 				m.AlertsFiltered.WithLabelValues(meta.Run, f.Name).Inc()
 			}
 			return nil
-		},
+		})
+	if err != nil {
+		return err
 	}
-	ctx := c.Context
-	if d := c.Duration("duration"); d > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, d)
-		defer cancel()
-	}
+	ctx, cancel := consume.Context(c)
+	defer cancel()
 	log.Printf("filter group %s: filters %s..%s, cap %d per filter per visit", group, filters[0].Name, filters[len(filters)-1].Name, c.Int("cap"))
 	runErr := member.Run(ctx, brokers, cfg)
 	out.AsyncClose()

@@ -1,0 +1,52 @@
+package consume
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/alert-testbed/testbed/agents/metrics"
+)
+
+// Flags are the flags of every consumer-group member (alert-consumer and
+// alert-filter). topicUsage and groupUsage describe --topic and --group in
+// the program's own terms.
+func Flags(topicUsage, groupUsage string) []cli.Flag {
+	host, _ := os.Hostname()
+	return []cli.Flag{
+		&cli.StringFlag{Name: "topic", EnvVars: []string{"TOPIC"}, Value: "alerts", Usage: topicUsage},
+		&cli.StringFlag{Name: "group", EnvVars: []string{"GROUP"}, Required: true, Usage: groupUsage},
+		&cli.StringFlag{Name: "member", EnvVars: []string{"MEMBER"}, Value: fmt.Sprintf("%s-%d", host, os.Getpid()), Usage: "this member's name in result records"},
+		&cli.StringFlag{Name: "run-id", EnvVars: []string{"RUN_ID"}, Usage: "account only the alerts of this run (empty: every alert with testbed headers)"},
+		&cli.StringFlag{Name: "results-topic", EnvVars: []string{"RESULTS_TOPIC"}, Value: "testbed-results", Usage: "topic for the per-visit result records (empty: none)"},
+		&cli.DurationFlag{Name: "visit-idle", EnvVars: []string{"VISIT_IDLE"}, Value: 5 * time.Second, Usage: "publish a visit's record after this long without an alert of it"},
+		&cli.DurationFlag{Name: "duration", EnvVars: []string{"DURATION"}, Usage: "stop after this long (0: run until interrupted)"},
+		&cli.UintFlag{Name: "schema-id", EnvVars: []string{"SCHEMA_ID"}, Value: 1, Usage: "expected schema id in the wire-format header"},
+		&cli.StringFlag{Name: "metrics-addr", EnvVars: []string{"METRICS_ADDR"}, Value: ":9100", Usage: "address of the Prometheus /metrics endpoint (empty: none)"},
+	}
+}
+
+// FromFlags makes the member the flags describe, serving its metrics.
+func FromFlags(c *cli.Context, printEnd bool, handle Handler) (*Member, error) {
+	m := metrics.New()
+	if err := m.Serve(c.Context, c.String("metrics-addr")); err != nil {
+		return nil, fmt.Errorf("metrics endpoint %s: %w", c.String("metrics-addr"), err)
+	}
+	return &Member{
+		RunID: c.String("run-id"), Group: c.String("group"), Name: c.String("member"),
+		Topics: strings.Split(c.String("topic"), ","), ResultsTopic: c.String("results-topic"),
+		VisitIdle: c.Duration("visit-idle"), PrintEnd: printEnd, Out: os.Stdout, Metrics: m, Handle: handle,
+	}, nil
+}
+
+// Context bounds ctx by the --duration flag, if given.
+func Context(c *cli.Context) (context.Context, context.CancelFunc) {
+	if d := c.Duration("duration"); d > 0 {
+		return context.WithTimeout(c.Context, d)
+	}
+	return context.WithCancel(c.Context)
+}
