@@ -1,0 +1,326 @@
+package experiment
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/alert-testbed/testbed/agents/alert"
+	"github.com/alert-testbed/testbed/agents/filter"
+)
+
+var (
+	nameRE  = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)
+	topicRE = regexp.MustCompile(`^[a-zA-Z0-9._-]+$`)
+)
+
+// maxTopicLen is Kafka's limit on topic names.
+const maxTopicLen = 249
+
+// stampAlertBytes bounds a generated alert with stamps at the default size
+// (136,041 bytes at most, agents/alert) with its record overhead.
+const stampAlertBytes = 137_000
+
+// Validate reports the first problem of the run, as an *Error naming the
+// file, the field and what is allowed. Parse and Load validate every run;
+// Validate is for experiments made or changed in code.
+func (e Experiment) Validate() error {
+	if err := e.validate(); err != nil {
+		err.File = e.File
+		if len(e.Sweep) > 0 {
+			err.Run = e.Name
+		}
+		return err
+	}
+	return nil
+}
+
+func (e Experiment) validate() *Error {
+	name := e.Name
+	if e.Base != "" {
+		name = e.Base
+	}
+	if err := checkName("name", name, "a name for the runs"); err != nil {
+		return err
+	}
+	if e.Visits < 1 {
+		return errorf("visits", "must be at least 1, got %d", e.Visits)
+	}
+	if err := e.PacingConfig().Validate(); err != nil {
+		return pacingError(err)
+	}
+	if err := e.validateAlert(); err != nil {
+		return err
+	}
+	if err := e.validateTopic(); err != nil {
+		return err
+	}
+	if err := e.validateConsumers(); err != nil {
+		return err
+	}
+	if err := e.validateFilters(); err != nil {
+		return err
+	}
+	if err := e.validateKafka(); err != nil {
+		return err
+	}
+	return e.validateLimits()
+}
+
+func checkName(field, name, what string) *Error {
+	switch {
+	case name == "":
+		return errorf(field, "required: %s, of lowercase letters, digits and '-' (at most %d characters)", what, MaxNameLen)
+	case len(name) > MaxNameLen:
+		return errorf(field, "%q is %d characters long: at most %d", name, len(name), MaxNameLen)
+	case !nameRE.MatchString(name):
+		return errorf(field, "%q is not allowed: use lowercase letters, digits and '-', not at the start or end", name)
+	}
+	return nil
+}
+
+// pacingFields maps agents/pacing's field names to the file's paths.
+var pacingFields = map[string]string{
+	"model":            "pacing.model",
+	"alerts_per_visit": "alerts_per_visit",
+	"interval":         "visit_interval",
+	"producers":        "producers",
+}
+
+// pacingError re-prefixes an error of pacing.Config.Validate ("field:
+// message") with the field's path in the file.
+func pacingError(err error) *Error {
+	field, msg, ok := strings.Cut(err.Error(), ": ")
+	if !ok {
+		return errorf("pacing", "%v", err)
+	}
+	path, known := pacingFields[field]
+	if !known {
+		path = "pacing." + field
+	}
+	return errorf(path, "%s", msg)
+}
+
+func (e Experiment) validateAlert() *Error {
+	a := e.Alert
+	if a.Size < 0 {
+		return errorf("alert.size", "must be 0 (the default size) or a number of bytes, got %d", a.Size)
+	}
+	if a.SchemaID < 0 || a.SchemaID > math.MaxUint32 {
+		return errorf("alert.schema_id", "must be between 0 and %d, got %d", uint32(math.MaxUint32), a.SchemaID)
+	}
+	if a.Replay == "" {
+		return nil
+	}
+	if a.Size != 0 {
+		return errorf("alert.size", "has no effect with alert.replay (replayed alerts keep their size): leave it out")
+	}
+	st, err := os.Stat(a.Replay)
+	switch {
+	case os.IsNotExist(err):
+		return errorf("alert.replay", "%s does not exist (a relative path is taken from the experiment file's folder)", a.Replay)
+	case err != nil:
+		return errorf("alert.replay", "%v", err)
+	case st.IsDir():
+		return errorf("alert.replay", "%s is a folder, not an Avro object container file", a.Replay)
+	}
+	f, err := os.Open(a.Replay)
+	if err != nil {
+		return errorf("alert.replay", "%v", err)
+	}
+	magic := make([]byte, 4)
+	_, err = io.ReadFull(f, magic)
+	f.Close()
+	if err != nil || string(magic) != "Obj\x01" {
+		return errorf("alert.replay", "%s is not an Avro object container file (it does not begin with Obj 1)", a.Replay)
+	}
+	r, err := alert.OpenReplay(a.Replay)
+	if err != nil {
+		return errorf("alert.replay", "%v", err)
+	}
+	r.Close()
+	return nil
+}
+
+func (e Experiment) validateTopic() *Error {
+	t := e.Topic
+	if !topicRE.MatchString(t.Name) || len(t.Name) > maxTopicLen || t.Name == "." || t.Name == ".." {
+		return errorf("topic.name", "%q is not a Kafka topic name: use letters, digits, '.', '_' and '-' (at most %d)", t.Name, maxTopicLen)
+	}
+	if t.Partitions < 1 {
+		return errorf("topic.partitions", "must be at least 1, got %d", t.Partitions)
+	}
+	if t.ReplicationFactor < 1 || t.ReplicationFactor > Brokers {
+		return errorf("topic.replication_factor", "%d is not between 1 and %d (the testbed's Kafka brokers)", t.ReplicationFactor, Brokers)
+	}
+	if t.MinInsyncReplicas < 1 || t.MinInsyncReplicas > t.ReplicationFactor {
+		return errorf("topic.min_insync_replicas", "%d is not between 1 and topic.replication_factor %d", t.MinInsyncReplicas, t.ReplicationFactor)
+	}
+	if t.Retention < e.VisitInterval {
+		return errorf("topic.retention", "%s is shorter than visit_interval %s: alerts could be deleted before they are read", t.Retention, e.VisitInterval)
+	}
+	return nil
+}
+
+func (e Experiment) validateConsumers() *Error {
+	owner := map[string]string{} // group name -> where it was defined
+	for i, g := range e.Consumers {
+		p := fmt.Sprintf("consumers[%d]", i)
+		if err := checkName(p+".name", g.Name, "the group's name"); err != nil {
+			return err
+		}
+		if g.Copies < 1 {
+			return errorf(p+".copies", "must be at least 1, got %d", g.Copies)
+		}
+		one := e
+		one.Consumers = []ConsumerGroup{g}
+		for j, x := range one.Groups() {
+			where := p
+			if g.Copies > 1 {
+				where = fmt.Sprintf("copy %d of %s", j+1, p)
+			}
+			if prev, dup := owner[x.Name]; dup {
+				return errorf(p+".name", "%q is already the name of %s: group names must be unique", x.Name, prev)
+			}
+			owner[x.Name] = where
+		}
+		if g.Members < 1 {
+			return errorf(p+".members", "must be at least 1, got %d", g.Members)
+		}
+		if g.Members > e.Topic.Partitions {
+			return errorf(p+".members", "%d members but topic.partitions is %d: members beyond the partition count would sit idle (each partition goes to one member of a group); use at most %s or more partitions",
+				g.Members, e.Topic.Partitions, plural(e.Topic.Partitions, "member"))
+		}
+		if !slices.Contains(Modes, g.Mode) {
+			return errorf(p+".mode", "%q is not one of %s", g.Mode, strings.Join(Modes, ", "))
+		}
+		if g.Mode == ModePrintEvery && g.PrintEvery < 1 {
+			return errorf(p+".print_every", "must be at least 1, got %d", g.PrintEvery)
+		}
+	}
+	if len(e.Consumers) == 0 && e.Filters.Groups == 0 {
+		return errorf("consumers", "no consumer groups and no filter groups (filters.groups): nothing would read the alerts")
+	}
+	return nil
+}
+
+func (e Experiment) validateFilters() *Error {
+	f := e.Filters
+	if f.Groups < 0 {
+		return errorf("filters.groups", "must be 0 (no mini-broker) or more, got %d", f.Groups)
+	}
+	seen := map[string]int{}
+	for i, d := range f.Expressions {
+		p := fmt.Sprintf("filters.expressions[%d]", i)
+		if d.Name == "" {
+			return errorf(p+".name", "required: the filter's name, also its output topic (e.g. Filter001)")
+		}
+		if !topicRE.MatchString(d.Name) || len(d.Name) > maxTopicLen {
+			return errorf(p+".name", "%q is not a Kafka topic name (the filter's output topic): use letters, digits, '.', '_' and '-'", d.Name)
+		}
+		if j, dup := seen[d.Name]; dup {
+			return errorf(p+".name", "%q is already the name of filters.expressions[%d]", d.Name, j)
+		}
+		seen[d.Name] = i
+		if strings.TrimSpace(d.Expr) == "" {
+			return errorf(p+".expr", "required: a boolean expression over the alert's fields, e.g. diaSource.snr > 5")
+		}
+		if _, err := filter.Compile([]filter.Def{d}, sampleAlert()); err != nil {
+			return errorf(p+".expr", "%v", err)
+		}
+	}
+	if f.Groups == 0 {
+		if f.EndUsers != 0 {
+			return errorf("filters.end_users", "end users read the filters' output topics, but filters.groups is 0")
+		}
+		return nil
+	}
+	if f.FiltersPerGroup < 1 {
+		return errorf("filters.filters_per_group", "must be at least 1, got %d", f.FiltersPerGroup)
+	}
+	if f.Cap < 1 {
+		return errorf("filters.cap", "must be at least 1 alert per filter per visit, got %d", f.Cap)
+	}
+	defs := e.FilterDefs()
+	if need := f.Groups * f.FiltersPerGroup; need > len(defs) {
+		have := fmt.Sprintf("the built-in DMTN-081 set has %d", len(defs))
+		if len(f.Expressions) > 0 {
+			have = fmt.Sprintf("filters.expressions has %d", len(defs))
+		}
+		return errorf("filters.groups", "%d groups x %d filters_per_group = %d filters, but %s: use fewer groups or filters per group, or list more filters.expressions",
+			f.Groups, f.FiltersPerGroup, need, have)
+	}
+	if f.EndUsers < 0 {
+		return errorf("filters.end_users", "must be true, false or a number of end users per filter, at least 0, got %d", f.EndUsers)
+	}
+	for _, d := range defs[:f.Groups*f.FiltersPerGroup] {
+		if d.Name == e.Topic.Name {
+			return errorf("topic.name", "%q is also the output topic of a filter: give the alert topic another name", d.Name)
+		}
+	}
+	return nil
+}
+
+func (e Experiment) validateKafka() *Error {
+	k := e.Kafka
+	if !slices.Contains(AcksValues, k.Acks) {
+		return errorf("kafka.acks", "%q is not one of %s", k.Acks, strings.Join(AcksValues, ", "))
+	}
+	if !slices.Contains(Compressions, k.Compression) {
+		return errorf("kafka.compression", "%q is not one of %s", k.Compression, strings.Join(Compressions, ", "))
+	}
+	if k.BatchBytes < 0 {
+		return errorf("kafka.batch_bytes", "must not be negative, got %d", k.BatchBytes)
+	}
+	if k.Linger < 0 {
+		return errorf("kafka.linger", "must not be negative, got %s", k.Linger)
+	}
+	if k.MaxMessageBytes < 1 || k.MaxMessageBytes > BrokerMaxMessageBytes {
+		return errorf("kafka.max_message_bytes", "%d is not between 1 and the brokers' message.max.bytes, %d", k.MaxMessageBytes, BrokerMaxMessageBytes)
+	}
+	if k.Buffer < 0 {
+		return errorf("kafka.buffer", "must not be negative, got %d", k.Buffer)
+	}
+	if k.MaxInFlight < 1 {
+		return errorf("kafka.max_in_flight", "must be at least 1, got %d", k.MaxInFlight)
+	}
+	if k.Idempotent && (k.Acks != "all" || k.MaxInFlight != 1) {
+		return errorf("kafka.idempotent", "needs acks all and max_in_flight 1, got acks %s and max_in_flight %d", k.Acks, k.MaxInFlight)
+	}
+	if e.Alert.Size > k.MaxMessageBytes {
+		return errorf("alert.size", "%d bytes is more than kafka.max_message_bytes, %d: such alerts could not be sent", e.Alert.Size, k.MaxMessageBytes)
+	}
+	if e.Alert.Size == 0 && e.Alert.Stamps && e.Alert.Replay == "" && k.MaxMessageBytes < stampAlertBytes {
+		return errorf("kafka.max_message_bytes", "%d is less than an alert with stamps (about 136,000 bytes): use at least %d", k.MaxMessageBytes, stampAlertBytes)
+	}
+	return nil
+}
+
+func (e Experiment) validateLimits() *Error {
+	l := e.Limits
+	if l.RunTimeout < e.Duration() {
+		return errorf("limits.run_timeout", "%s is shorter than the run: %d visits x %s = %s", l.RunTimeout, e.Visits, e.VisitInterval, e.Duration())
+	}
+	if l.MaxLag < 0 {
+		return errorf("limits.max_lag", "must be 0 (no limit) or a number of alerts, got %d", l.MaxLag)
+	}
+	if l.VisitDeadline < 0 {
+		return errorf("limits.visit_deadline", "must be 0 (none) or a duration after the visit's start, got %s", l.VisitDeadline)
+	}
+	return nil
+}
+
+// sampleAlert is a generated alert in the form filters see: what
+// alert-filter compiles its filters against.
+var sampleAlert = sync.OnceValue(func() map[string]any {
+	g, err := alert.NewGenerator(alert.DefaultOptions())
+	if err != nil {
+		panic(err) // the default options are valid (agents/alert tests)
+	}
+	return alert.Plain(g.Alert(alert.ID{}))
+})
