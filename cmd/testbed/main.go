@@ -132,10 +132,11 @@ func app() *cli.App {
 				Usage: "build the testbed's container images",
 				Subcommands: []*cli.Command{{
 					Name:  "build",
-					Usage: "build the node, registry and Kafka images offline (skipped when already built)",
+					Usage: "build the node, registry, Kafka, monitoring and agents images offline (skipped when already built)",
 					Description: "Builds from package registries only: Debian root file systems with\n" +
 						"debootstrap, Apache Kafka and the JMX exporter from Maven Central, the\n" +
-						"registry from the Go module proxy. Each image is tagged with a hash of its\n" +
+						"registry, Prometheus, node-exporter, cAdvisor and alertmanager from the Go\n" +
+						"module proxy, the agents from this checkout. Each image is tagged with a hash of its\n" +
 						"inputs; an image already built is not built again. Prints one line per image:\n" +
 						"reference, built or cached, time, size. `up` runs this step itself.",
 					Action: func(c *cli.Context) error {
@@ -151,6 +152,18 @@ func app() *cli.App {
 						_, results, err := b.Ensure(c.Context, func(name string) {
 							fmt.Fprintf(c.App.Writer, " • building %s ...\n", name)
 						})
+						if err == nil {
+							// The agents image is built from the checkout's source.
+							if root, ferr := images.FindCheckout("."); ferr != nil {
+								fmt.Fprintf(c.App.Writer, " - agents image not built: %v\n", ferr)
+							} else {
+								var r images.Result
+								r, err = b.EnsureAgents(c.Context, root)
+								if err == nil {
+									results = append(results, r)
+								}
+							}
+						}
 						for _, r := range results {
 							state := "cached"
 							if r.Built {

@@ -25,7 +25,7 @@ import (
 	"github.com/alert-testbed/testbed/internal/workspace"
 )
 
-//go:embed node registry kafka prometheus node-exporter cadvisor alertmanager
+//go:embed node registry kafka prometheus node-exporter cadvisor alertmanager agents
 var buildFiles embed.FS
 
 // DebianSuite is the release every root file system is made from.
