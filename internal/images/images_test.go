@@ -27,7 +27,7 @@ func TestPlannedRefsAreContentAddressed(t *testing.T) {
 	}
 	seen := map[string]bool{}
 	for _, img := range a.All() {
-		if !regexp.MustCompile(`^testbed/[a-z]+:[0-9a-f]{12}$`).MatchString(img.Ref) {
+		if !regexp.MustCompile(`^testbed/[a-z-]+:[0-9a-f]{12}$`).MatchString(img.Ref) {
 			t.Errorf("image ref %q is not testbed/NAME:HASH12", img.Ref)
 		}
 		if seen[img.Ref] {
