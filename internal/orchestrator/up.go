@@ -274,14 +274,7 @@ func Up(ctx context.Context, ws workspace.Workspace, o UpOptions) (inventory.Inv
 		if err != nil {
 			return err
 		}
-		deployed, err := stacks.Deploy(ctx, leader.API, leader.DockerHost, filepath.Join(stackDir, "monitoring"), st)
-		if err != nil {
-			return err
-		}
-		if !deployed {
-			s.Unchanged()
-		}
-		return stacks.WaitRunning(ctx, leader.API, st.Name, stackTimeout)
+		return deployStack(ctx, s, leader, stackDir, st)
 	}); err != nil {
 		return inv, err
 	}
@@ -295,14 +288,7 @@ func Up(ctx context.Context, ws workspace.Workspace, o UpOptions) (inventory.Inv
 		kafkaStack.Vars[fmt.Sprintf("KAFKA_%d_HOST", i+1)] = m.Address
 	}
 	if err := p.Run("Deploying the Kafka stack (3 KRaft brokers)", func(s *steps.Step) error {
-		deployed, err := stacks.Deploy(ctx, leader.API, leader.DockerHost, filepath.Join(stackDir, "kafka"), kafkaStack)
-		if err != nil {
-			return err
-		}
-		if !deployed {
-			s.Unchanged()
-		}
-		return stacks.WaitRunning(ctx, leader.API, kafkaStack.Name, stackTimeout)
+		return deployStack(ctx, s, leader, stackDir, kafkaStack)
 	}); err != nil {
 		return inv, err
 	}
@@ -339,15 +325,8 @@ func Up(ctx context.Context, ws workspace.Workspace, o UpOptions) (inventory.Inv
 		if err != nil {
 			return err
 		}
-		deployed, err := stacks.Deploy(ctx, leader.API, leader.DockerHost, filepath.Join(stackDir, "grafana"), st)
-		if err != nil {
-			return err
-		}
-		if !deployed {
-			s.Unchanged()
-		}
 		grafanaURL = "http://" + net.JoinHostPort(inv.Managers()[0].Address, "3000")
-		return stacks.WaitRunning(ctx, leader.API, st.Name, stackTimeout)
+		return deployStack(ctx, s, leader, stackDir, st)
 	}); err != nil {
 		return inv, err
 	}
@@ -366,6 +345,20 @@ func Up(ctx context.Context, ws workspace.Workspace, o UpOptions) (inventory.Inv
 	}
 	fmt.Fprintf(o.Out, "Swarm manager API: DOCKER_HOST=%s docker node ls\n", inv.Nodes[0].DockerHost)
 	return inv, nil
+}
+
+// deployStack deploys st through the leader (its files under
+// stackDir/NAME), says so when it was already deployed, and waits until
+// every service runs.
+func deployStack(ctx context.Context, s *steps.Step, leader swarm.Node, stackDir string, st stacks.Stack) error {
+	deployed, err := stacks.Deploy(ctx, leader.API, leader.DockerHost, filepath.Join(stackDir, st.Name), st)
+	if err != nil {
+		return err
+	}
+	if !deployed {
+		s.Unchanged()
+	}
+	return stacks.WaitRunning(ctx, leader.API, st.Name, stackTimeout)
 }
 
 // stackImages are the image references the stacks use.
