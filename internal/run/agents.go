@@ -1,0 +1,176 @@
+// Package run turns an experiment into what runs on the swarm: the topics
+// of the run and the agents' swarm services, in the order DMTN-081 starts
+// them (end users, filters, consumers, producers).
+package run
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/docker/docker/api/types/swarm"
+
+	"github.com/alert-testbed/testbed/internal/experiment"
+)
+
+// Agent roles, in start order.
+const (
+	RoleEndUser  = "end-user"
+	RoleFilter   = "filter"
+	RoleConsumer = "consumer"
+	RoleProducer = "producer"
+)
+
+// Params are the run's settings that do not come from the experiment.
+type Params struct {
+	RunID        string    // short id, [a-z0-9-]
+	Image        string    // the agents image as the nodes pull it
+	Brokers      string    // bootstrap inside the swarm, kafka-1:19092,...
+	ResultsTopic string    // where the agents publish their records
+	Network      string    // the testbed's overlay network
+	Workers      int       // worker nodes; with none, agents run on managers
+	T0           time.Time // start of visit 0 for every producer
+}
+
+// Agent is one swarm service of a run.
+type Agent struct {
+	Role string
+	Spec swarm.ServiceSpec
+}
+
+// Label keys on every agent service.
+const (
+	LabelRun  = "testbed.run"
+	LabelRole = "testbed.agent-role"
+)
+
+// MetricsAlias is the network alias every agent task has, so that
+// Prometheus finds them all at tasks.agents.
+const MetricsAlias = "agents"
+
+var runIDRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,23}$`)
+
+// Agents returns the services of e, in start order.
+func Agents(e experiment.Experiment, p Params) ([]Agent, error) {
+	if !runIDRE.MatchString(p.RunID) {
+		return nil, fmt.Errorf("run id %q: use 1 to 24 lower-case letters, digits and '-'", p.RunID)
+	}
+	if e.Alert.Replay != "" {
+		return nil, fmt.Errorf("%s: alert.replay: replaying a file is not supported on the swarm yet; the agents read no files there", e.File)
+	}
+	common := map[string]string{
+		"KAFKA_BROKERS": p.Brokers,
+		"RUN_ID":        p.RunID,
+		"RESULTS_TOPIC": p.ResultsTopic,
+		"METRICS_ADDR":  ":9100",
+		"SCHEMA_ID":     strconv.Itoa(e.Alert.SchemaID),
+	}
+	producing := map[string]string{
+		"KAFKA_ACKS":              e.Kafka.Acks,
+		"KAFKA_COMPRESSION":       e.Kafka.Compression,
+		"KAFKA_BATCH_BYTES":       strconv.Itoa(e.Kafka.BatchBytes),
+		"KAFKA_LINGER":            e.Kafka.Linger.String(),
+		"KAFKA_MAX_MESSAGE_BYTES": strconv.Itoa(e.Kafka.MaxMessageBytes),
+		"KAFKA_BUFFER":            strconv.Itoa(e.Kafka.Buffer),
+		"KAFKA_MAX_IN_FLIGHT":     strconv.Itoa(e.Kafka.MaxInFlight),
+		"KAFKA_IDEMPOTENT":        strconv.FormatBool(e.Kafka.Idempotent),
+	}
+	// Members read from the start of the run's topics: they join before
+	// the producers start, and nothing is missed if one joins late.
+	reading := map[string]string{"KAFKA_INITIAL_OFFSET": "oldest", "MEMBER": "{{.Task.Name}}"}
+
+	var out []Agent
+	add := func(role, name, program string, replicas int, env []map[string]string, args ...string) {
+		out = append(out, Agent{Role: role, Spec: p.spec(role, name, program, replicas, env, args)})
+	}
+
+	defs := e.FilterDefs()
+	if e.Filters.Groups > 0 && e.Filters.EndUsers > 0 {
+		for g := 0; g < e.Filters.Groups; g++ {
+			first, last := e.FilterRange(g)
+			for _, f := range defs[first-1 : last] {
+				// Each end user reads the whole filtered stream: a group
+				// of its own per task.
+				add(RoleEndUser, "enduser-"+strings.ToLower(f.Name), "/bin/alert-consumer", e.Filters.EndUsers, []map[string]string{common, reading, {
+					"TOPIC": f.Name, "GROUP": p.RunID + "-enduser-" + f.Name + "-{{.Task.Slot}}", "MODE": "count",
+				}})
+			}
+		}
+	}
+	for g := 0; g < e.Filters.Groups; g++ {
+		first, last := e.FilterRange(g)
+		env := map[string]string{
+			"TOPIC": e.Topic.Name, "GROUP": fmt.Sprintf("%s-filters-%d", p.RunID, g+1),
+			"FIRST_FILTER": strconv.Itoa(first), "LAST_FILTER": strconv.Itoa(last),
+			"FILTER_CAP": strconv.Itoa(e.Filters.Cap), "BUILTIN_FILTERS": strconv.Itoa(len(defs)),
+		}
+		var args []string
+		if len(e.Filters.Expressions) > 0 {
+			for _, f := range e.Filters.Expressions {
+				args = append(args, "--filter", f.Name+"="+f.Expr)
+			}
+		}
+		add(RoleFilter, fmt.Sprintf("filters-%d", g+1), "/bin/alert-filter", 1, []map[string]string{common, producing, reading, env}, args...)
+	}
+	for _, cg := range e.Groups() {
+		add(RoleConsumer, "consumer-"+cg.Name, "/bin/alert-consumer", cg.Members, []map[string]string{common, reading, {
+			"TOPIC": e.Topic.Name, "GROUP": p.RunID + "-" + cg.Name, "MODE": cg.Mode, "PRINT_EVERY": strconv.Itoa(cg.PrintEvery),
+		}})
+	}
+	pc := e.PacingConfig()
+	add(RoleProducer, "producer", "/bin/alert-producer", e.Producers, []map[string]string{common, producing, {
+		"TOPIC": e.Topic.Name, "PRODUCER_SLOT": "{{.Task.Slot}}", "PRODUCERS": strconv.Itoa(e.Producers),
+		"ALERTS_PER_VISIT": strconv.Itoa(e.AlertsPerVisit), "VISITS": strconv.Itoa(e.Visits),
+		"VISIT_INTERVAL": e.VisitInterval.String(), "T0": p.T0.UTC().Format(time.RFC3339Nano),
+		"PACING": string(pc.Model), "BURSTS": strconv.Itoa(pc.Bursts), "BURST_MIN": strconv.Itoa(pc.BurstMin),
+		"BURST_MAX": strconv.Itoa(pc.BurstMax), "BURST_MEAN": strconv.Itoa(pc.BurstMean),
+		"BURST_SPREAD": pc.BurstSpread.String(), "RATE": strconv.FormatFloat(pc.Rate, 'g', -1, 64),
+		"SEED": strconv.FormatInt(pc.Seed, 10), "STAMPS": strconv.FormatBool(e.Alert.Stamps),
+		"ALERT_SIZE": strconv.Itoa(e.Alert.Size),
+	}})
+	return out, nil
+}
+
+// spec builds one agent service: run once (no restarts: a crashed agent
+// shows as missing records, which the fold reports), on workers, on the
+// testbed network with the metrics alias.
+func (p Params) spec(role, name, program string, replicas int, envs []map[string]string, args []string) swarm.ServiceSpec {
+	merged := map[string]string{}
+	for _, env := range envs {
+		for k, v := range env {
+			merged[k] = v
+		}
+	}
+	var env []string
+	for _, k := range sortedKeys(merged) {
+		env = append(env, k+"="+merged[k])
+	}
+	constraint := "node.role==worker"
+	if p.Workers == 0 {
+		constraint = "node.role==manager"
+	}
+	n := uint64(replicas)
+	none := swarm.RestartPolicyConditionNone
+	return swarm.ServiceSpec{
+		Annotations: swarm.Annotations{
+			Name:   "run-" + p.RunID + "-" + name,
+			Labels: map[string]string{LabelRun: p.RunID, LabelRole: role},
+		},
+		TaskTemplate: swarm.TaskSpec{
+			ContainerSpec: &swarm.ContainerSpec{
+				Image:   p.Image,
+				Command: []string{program},
+				Args:    args,
+				Env:     env,
+				Labels:  map[string]string{LabelRun: p.RunID, LabelRole: role},
+			},
+			RestartPolicy: &swarm.RestartPolicy{Condition: none},
+			Placement:     &swarm.Placement{Constraints: []string{constraint}},
+			Networks:      []swarm.NetworkAttachmentConfig{{Target: p.Network, Aliases: []string{MetricsAlias}}},
+		},
+		Mode:         swarm.ServiceMode{Replicated: &swarm.ReplicatedService{Replicas: &n}},
+		EndpointSpec: &swarm.EndpointSpec{Mode: swarm.ResolutionModeDNSRR},
+	}
+}
