@@ -81,8 +81,15 @@ func Down(ctx context.Context, ws workspace.Workspace, name string, out io.Write
 			if port == 0 {
 				port = 5000 // any valid value: destroy does not use it
 			}
+			// Destroy needs every variable set, but uses none of them to
+			// find what to remove: the state says that. Without saved
+			// settings, any valid value does.
+			managers := settings.Managers
+			if managers < 1 {
+				managers = 1
+			}
 			vars := tf.Vars{
-				"name": name, "managers": max(settings.Managers, 1) | 1, "workers": settings.Workers,
+				"name": name, "managers": managers, "workers": settings.Workers,
 				"node_image": planned.Node.Ref, "registry_image": planned.Registry.Ref,
 				"registry_host_port": port, "api_socket_dir": filepath.Join(dir, "nodes"),
 			}
