@@ -9,6 +9,7 @@ import (
 
 	"github.com/alert-testbed/testbed/agents/alert"
 	"github.com/alert-testbed/testbed/agents/kafkaconf"
+	"github.com/alert-testbed/testbed/internal/kafkatest"
 )
 
 // BenchmarkProduceSendPath measures the producer's send path against a real
@@ -16,15 +17,15 @@ import (
 // send alerts with the producer's default tuning (acks=all, 1 MB batches,
 // 5 ms linger), waiting for every ack. Reports alerts/s and MB/s.
 func BenchmarkProduceSendPath(b *testing.B) {
-	addr := startKafka(b)
+	addr := kafkatest.Start(b)
 	for _, stamps := range []bool{true, false} {
 		name := "no-stamps"
 		if stamps {
 			name = "stamps"
 		}
 		b.Run(name, func(b *testing.B) {
-			topic := fmt.Sprintf("bench-%s-%s", name, randHex(3))
-			createTopics(b, addr, 3, topic)
+			topic := fmt.Sprintf("bench-%s-%s", name, kafkatest.RandHex(3))
+			kafkatest.CreateTopics(b, addr, 3, topic)
 			opts := alert.DefaultOptions()
 			opts.Stamps = stamps
 			gen, err := alert.NewGenerator(opts)

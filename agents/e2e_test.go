@@ -7,15 +7,8 @@ package agents_test
 import (
 	"bufio"
 	"bytes"
-	"context"
-	"crypto/rand"
-	"encoding/base64"
-	"encoding/hex"
 	"fmt"
-	"net"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -29,112 +22,8 @@ import (
 	"github.com/alert-testbed/testbed/agents/kafkaconf"
 	"github.com/alert-testbed/testbed/agents/pacing"
 	"github.com/alert-testbed/testbed/agents/results"
-	"github.com/alert-testbed/testbed/internal/images"
+	"github.com/alert-testbed/testbed/internal/kafkatest"
 )
-
-func repoRoot() string {
-	wd, _ := os.Getwd()
-	return filepath.Join(wd, "..")
-}
-
-func freePort(t testing.TB) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// clusterID is a Kafka cluster id: 16 random bytes, URL-safe base64.
-func clusterID() string {
-	b := make([]byte, 16)
-	rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-func randHex(n int) string {
-	b := make([]byte, n)
-	rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
-// startKafka runs one KRaft broker from the project's Kafka image with the
-// host's network, listening on loopback only, and returns its address.
-func startKafka(t testing.TB) string {
-	t.Helper()
-	if out, err := exec.Command("docker", "info", "--format", "{{.ServerVersion}}").CombinedOutput(); err != nil {
-		t.Fatalf("these tests need a running Docker Engine (make setup starts one): %v %s", err, out)
-	}
-	b, closer, err := images.NewBuilder(filepath.Join(repoRoot(), ".testbed", "cache"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer closer.Close()
-	set, _, err := b.Ensure(context.Background(), nil)
-	if err != nil {
-		t.Fatalf("build the Kafka image: %v", err)
-	}
-	port, ctrl := freePort(t), freePort(t)
-	name := "agents-test-kafka-" + randHex(3)
-	args := []string{"run", "-d", "--name", name, "--network", "host", "--label", "testbed.test=agents",
-		"-e", "CLUSTER_ID=" + clusterID(),
-		"-e", "KAFKA_NODE_ID=1", "-e", "KAFKA_PROCESS_ROLES=broker,controller",
-		"-e", fmt.Sprintf("KAFKA_LISTENERS=PLAINTEXT://127.0.0.1:%d,CONTROLLER://127.0.0.1:%d", port, ctrl),
-		"-e", fmt.Sprintf("KAFKA_ADVERTISED_LISTENERS=PLAINTEXT://127.0.0.1:%d", port),
-		"-e", "KAFKA_LISTENER_SECURITY_PROTOCOL_MAP=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-		"-e", "KAFKA_CONTROLLER_LISTENER_NAMES=CONTROLLER",
-		"-e", fmt.Sprintf("KAFKA_CONTROLLER_QUORUM_VOTERS=1@127.0.0.1:%d", ctrl),
-		"-e", "KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR=1", "-e", "KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR=1",
-		"-e", "KAFKA_TRANSACTION_STATE_LOG_MIN_ISR=1", "-e", "KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS=0",
-		"-e", "KAFKA_AUTO_CREATE_TOPICS_ENABLE=false", "-e", "KAFKA_JMX_EXPORTER_PORT=",
-		"-e", "KAFKA_HEAP_OPTS=-Xms1g -Xmx1g",
-		set.Kafka.Ref}
-	if out, err := exec.Command("docker", args...).CombinedOutput(); err != nil {
-		t.Fatalf("docker run Kafka: %v\n%s", err, out)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			logs, _ := exec.Command("docker", "logs", "--tail", "30", name).CombinedOutput()
-			t.Logf("Kafka log tail:\n%s", logs)
-		}
-		exec.Command("docker", "rm", "-f", "-v", name).Run()
-	})
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	deadline := time.Now().Add(90 * time.Second)
-	for {
-		cfg := sarama.NewConfig()
-		cfg.Version = kafkaconf.KafkaVersion
-		c, err := sarama.NewClient([]string{addr}, cfg)
-		if err == nil && len(c.Brokers()) == 1 {
-			c.Close()
-			return addr
-		}
-		if c != nil {
-			c.Close()
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("Kafka at %s not ready after 90 s: %v", addr, err)
-		}
-		time.Sleep(time.Second)
-	}
-}
-
-func createTopics(t testing.TB, addr string, partitions int32, topics ...string) {
-	t.Helper()
-	cfg := sarama.NewConfig()
-	cfg.Version = kafkaconf.KafkaVersion
-	admin, err := sarama.NewClusterAdmin([]string{addr}, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	for _, tp := range topics {
-		if err := admin.CreateTopic(tp, &sarama.TopicDetail{NumPartitions: partitions, ReplicationFactor: 1}, false); err != nil {
-			t.Fatalf("create topic %s: %v", tp, err)
-		}
-	}
-}
 
 // agent is a running agent process.
 type agent struct {
@@ -317,9 +206,9 @@ func expectedPasses(t *testing.T, defs []filter.Def, seed int64, producers, perV
 }
 
 func TestOneVisitTwoProducersTwoGroupsAndAFilterGroup(t *testing.T) {
-	addr := startKafka(t)
+	addr := kafkatest.Start(t)
 	bin := buildAgents(t)
-	run := "agents-" + randHex(3)
+	run := "agents-" + kafkatest.RandHex(3)
 	alerts, res := "alerts-"+run, "results-"+run
 	const perVisit, producers, capPerVisit = 1000, 2, 20
 	// Five of the built-in filters, from the brightest cut to the faintest,
@@ -330,8 +219,8 @@ func TestOneVisitTwoProducersTwoGroupsAndAFilterGroup(t *testing.T) {
 	for _, f := range filters {
 		filterTopics = append(filterTopics, f.Name+"-"+run)
 	}
-	createTopics(t, addr, 3, alerts)
-	createTopics(t, addr, 1, append([]string{res}, filterTopics...)...)
+	kafkatest.CreateTopics(t, addr, 3, alerts)
+	kafkatest.CreateTopics(t, addr, 1, append([]string{res}, filterTopics...)...)
 
 	common := []string{"--brokers", addr, "--run-id", run, "--results-topic", res, "--metrics-addr", ""}
 	consumerArgs := append([]string{"--topic", alerts, "--initial-offset", "oldest", "--visit-idle", "3s"}, common...)

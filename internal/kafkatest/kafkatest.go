@@ -1,0 +1,132 @@
+// Package kafkatest starts a real Kafka broker for tests: the project's own
+// Kafka image (built if missing), one KRaft broker on the host's loopback,
+// removed when the test ends.
+package kafkatest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/IBM/sarama"
+
+	"github.com/alert-testbed/testbed/agents/kafkaconf"
+	"github.com/alert-testbed/testbed/internal/images"
+)
+
+// repoRoot is the checkout the test runs in.
+func repoRoot(t testing.TB) string {
+	wd, _ := os.Getwd()
+	root, err := images.FindCheckout(wd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+func FreePort(t testing.TB) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// clusterID is a Kafka cluster id: 16 random bytes, URL-safe base64.
+func ClusterID() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func RandHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// startKafka runs one KRaft broker from the project's Kafka image with the
+// host's network, listening on loopback only, and returns its address.
+func Start(t testing.TB) string {
+	t.Helper()
+	if out, err := exec.Command("docker", "info", "--format", "{{.ServerVersion}}").CombinedOutput(); err != nil {
+		t.Fatalf("these tests need a running Docker Engine (make setup starts one): %v %s", err, out)
+	}
+	b, closer, err := images.NewBuilder(filepath.Join(repoRoot(t), ".testbed", "cache"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closer.Close()
+	set, _, err := b.Ensure(context.Background(), nil)
+	if err != nil {
+		t.Fatalf("build the Kafka image: %v", err)
+	}
+	port, ctrl := FreePort(t), FreePort(t)
+	name := "agents-test-kafka-" + RandHex(3)
+	args := []string{"run", "-d", "--name", name, "--network", "host", "--label", "testbed.test=agents",
+		"-e", "CLUSTER_ID=" + ClusterID(),
+		"-e", "KAFKA_NODE_ID=1", "-e", "KAFKA_PROCESS_ROLES=broker,controller",
+		"-e", fmt.Sprintf("KAFKA_LISTENERS=PLAINTEXT://127.0.0.1:%d,CONTROLLER://127.0.0.1:%d", port, ctrl),
+		"-e", fmt.Sprintf("KAFKA_ADVERTISED_LISTENERS=PLAINTEXT://127.0.0.1:%d", port),
+		"-e", "KAFKA_LISTENER_SECURITY_PROTOCOL_MAP=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+		"-e", "KAFKA_CONTROLLER_LISTENER_NAMES=CONTROLLER",
+		"-e", fmt.Sprintf("KAFKA_CONTROLLER_QUORUM_VOTERS=1@127.0.0.1:%d", ctrl),
+		"-e", "KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR=1", "-e", "KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR=1",
+		"-e", "KAFKA_TRANSACTION_STATE_LOG_MIN_ISR=1", "-e", "KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS=0",
+		"-e", "KAFKA_AUTO_CREATE_TOPICS_ENABLE=false", "-e", "KAFKA_JMX_EXPORTER_PORT=",
+		"-e", "KAFKA_HEAP_OPTS=-Xms1g -Xmx1g",
+		set.Kafka.Ref}
+	if out, err := exec.Command("docker", args...).CombinedOutput(); err != nil {
+		t.Fatalf("docker run Kafka: %v\n%s", err, out)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			logs, _ := exec.Command("docker", "logs", "--tail", "30", name).CombinedOutput()
+			t.Logf("Kafka log tail:\n%s", logs)
+		}
+		exec.Command("docker", "rm", "-f", "-v", name).Run()
+	})
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		cfg := sarama.NewConfig()
+		cfg.Version = kafkaconf.KafkaVersion
+		c, err := sarama.NewClient([]string{addr}, cfg)
+		if err == nil && len(c.Brokers()) == 1 {
+			c.Close()
+			return addr
+		}
+		if c != nil {
+			c.Close()
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Kafka at %s not ready after 90 s: %v", addr, err)
+		}
+		time.Sleep(time.Second)
+	}
+}
+
+func CreateTopics(t testing.TB, addr string, partitions int32, topics ...string) {
+	t.Helper()
+	cfg := sarama.NewConfig()
+	cfg.Version = kafkaconf.KafkaVersion
+	admin, err := sarama.NewClusterAdmin([]string{addr}, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	for _, tp := range topics {
+		if err := admin.CreateTopic(tp, &sarama.TopicDetail{NumPartitions: partitions, ReplicationFactor: 1}, false); err != nil {
+			t.Fatalf("create topic %s: %v", tp, err)
+		}
+	}
+}

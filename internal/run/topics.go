@@ -1,0 +1,71 @@
+package run
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/IBM/sarama"
+
+	"github.com/alert-testbed/testbed/internal/experiment"
+)
+
+// Topic is one topic a run creates.
+type Topic struct {
+	Name              string
+	Partitions        int32
+	ReplicationFactor int16
+	Configs           map[string]string
+}
+
+// Topics returns the topics of a run: the alert stream as the experiment
+// sets it, the results topic, and one topic per filter of the run's filter
+// groups (single partition, as DMTN-081's Filter topics).
+func Topics(e experiment.Experiment, resultsTopic string) []Topic {
+	rf := int16(e.Topic.ReplicationFactor)
+	minISR := strconv.Itoa(e.Topic.MinInsyncReplicas)
+	retention := strconv.FormatInt(e.Topic.Retention.Milliseconds(), 10)
+	stream := map[string]string{"min.insync.replicas": minISR, "retention.ms": retention}
+	out := []Topic{
+		{Name: e.Topic.Name, Partitions: int32(e.Topic.Partitions), ReplicationFactor: rf, Configs: stream},
+		{Name: resultsTopic, Partitions: 1, ReplicationFactor: rf, Configs: map[string]string{"min.insync.replicas": minISR}},
+	}
+	defs := e.FilterDefs()
+	for g := 0; g < e.Filters.Groups; g++ {
+		first, last := e.FilterRange(g)
+		for _, f := range defs[first-1 : last] {
+			out = append(out, Topic{Name: f.Name, Partitions: 1, ReplicationFactor: rf, Configs: stream})
+		}
+	}
+	return out
+}
+
+// CreateTopics creates the topics; a topic that already exists is an
+// error, because its old records would be counted as this run's.
+func CreateTopics(admin sarama.ClusterAdmin, topics []Topic) error {
+	for _, t := range topics {
+		cfg := map[string]*string{}
+		for k, v := range t.Configs {
+			cfg[k] = &v
+		}
+		err := admin.CreateTopic(t.Name, &sarama.TopicDetail{NumPartitions: t.Partitions, ReplicationFactor: t.ReplicationFactor, ConfigEntries: cfg}, false)
+		if errors.Is(err, sarama.ErrTopicAlreadyExists) {
+			return fmt.Errorf("topic %s already exists (left by an earlier run?): delete it, or name the run's topic differently", t.Name)
+		}
+		if err != nil {
+			return fmt.Errorf("create topic %s (%d partitions, replication factor %d): %w", t.Name, t.Partitions, t.ReplicationFactor, err)
+		}
+	}
+	return nil
+}
+
+// DeleteTopics removes the topics a run made; those already gone are fine.
+func DeleteTopics(admin sarama.ClusterAdmin, topics []Topic) error {
+	var errs []error
+	for _, t := range topics {
+		if err := admin.DeleteTopic(t.Name); err != nil && !errors.Is(err, sarama.ErrUnknownTopicOrPartition) {
+			errs = append(errs, fmt.Errorf("delete topic %s: %w", t.Name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
