@@ -1,0 +1,94 @@
+package run
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/swarm"
+	"github.com/docker/docker/client"
+)
+
+// Deploy creates the agents' services in the order given (Agents returns
+// DMTN-081's), waiting until every task of a service runs before the next
+// one is created, so that readers are in place before anything is sent.
+// Producers are created last and not waited for: they may finish fast.
+func Deploy(ctx context.Context, api *client.Client, agents []Agent, timeout time.Duration) error {
+	for _, a := range agents {
+		resp, err := api.ServiceCreate(ctx, a.Spec, swarm.ServiceCreateOptions{})
+		if err != nil {
+			return fmt.Errorf("create service %s: %w", a.Spec.Name, err)
+		}
+		if a.Role == RoleProducer {
+			continue
+		}
+		if err := waitTasks(ctx, api, resp.ID, a.Spec.Name, *a.Spec.Mode.Replicated.Replicas, swarm.TaskStateRunning, timeout); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// WaitProducers waits until every producer task of the run has finished,
+// and says which failed.
+func WaitProducers(ctx context.Context, api *client.Client, runID string, replicas uint64, timeout time.Duration) error {
+	svcs, err := api.ServiceList(ctx, swarm.ServiceListOptions{Filters: filters.NewArgs(
+		filters.Arg("label", LabelRun+"="+runID), filters.Arg("label", LabelRole+"="+RoleProducer))})
+	if err != nil {
+		return err
+	}
+	if len(svcs) != 1 {
+		return fmt.Errorf("run %s has %d producer services, want 1", runID, len(svcs))
+	}
+	return waitTasks(ctx, api, svcs[0].ID, svcs[0].Spec.Name, replicas, swarm.TaskStateComplete, timeout)
+}
+
+// waitTasks waits until n tasks of the service are in state want; a task
+// that failed or was rejected ends the wait with its error.
+func waitTasks(ctx context.Context, api *client.Client, serviceID, name string, n uint64, want swarm.TaskState, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		tasks, err := api.TaskList(ctx, swarm.TaskListOptions{Filters: filters.NewArgs(filters.Arg("service", serviceID))})
+		if err != nil {
+			return err
+		}
+		var done uint64
+		var states []string
+		for _, t := range tasks {
+			switch t.Status.State {
+			case want:
+				done++
+			case swarm.TaskStateFailed, swarm.TaskStateRejected:
+				return fmt.Errorf("service %s: task %d %s: %s", name, t.Slot, t.Status.State, t.Status.Err)
+			}
+			states = append(states, string(t.Status.State))
+		}
+		if done >= n {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("service %s: %d of %d tasks %s after %s (states: %s)", name, done, n, want, timeout, strings.Join(states, ", "))
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// Remove removes every service of the run and returns how many.
+func Remove(ctx context.Context, api *client.Client, runID string) (int, error) {
+	svcs, err := api.ServiceList(ctx, swarm.ServiceListOptions{Filters: filters.NewArgs(filters.Arg("label", LabelRun+"="+runID))})
+	if err != nil {
+		return 0, err
+	}
+	for _, s := range svcs {
+		if err := api.ServiceRemove(ctx, s.ID); err != nil {
+			return 0, fmt.Errorf("remove service %s: %w", s.Spec.Name, err)
+		}
+	}
+	return len(svcs), nil
+}
