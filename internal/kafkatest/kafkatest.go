@@ -41,11 +41,16 @@ func FreePort(t testing.TB) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// clusterID is a Kafka cluster id: 16 random bytes, URL-safe base64.
+// ClusterID is a Kafka cluster id: 16 random bytes, URL-safe base64, never
+// beginning with '-' (as Kafka's own Uuid.randomUuid).
 func ClusterID() string {
-	b := make([]byte, 16)
-	rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
+	for {
+		b := make([]byte, 16)
+		rand.Read(b)
+		if id := base64.RawURLEncoding.EncodeToString(b); id[0] != '-' {
+			return id
+		}
+	}
 }
 
 func RandHex(n int) string {
@@ -57,6 +62,11 @@ func RandHex(n int) string {
 // startKafka runs one KRaft broker from the project's Kafka image with the
 // host's network, listening on loopback only, and returns its address.
 func Start(t testing.TB) string {
+	return StartWithClusterID(t, ClusterID())
+}
+
+// StartWithClusterID starts a broker whose storage is formatted with id.
+func StartWithClusterID(t testing.TB, id string) string {
 	t.Helper()
 	if out, err := exec.Command("docker", "info", "--format", "{{.ServerVersion}}").CombinedOutput(); err != nil {
 		t.Fatalf("these tests need a running Docker Engine (make setup starts one): %v %s", err, out)
@@ -73,7 +83,7 @@ func Start(t testing.TB) string {
 	port, ctrl := FreePort(t), FreePort(t)
 	name := "agents-test-kafka-" + RandHex(3)
 	args := []string{"run", "-d", "--name", name, "--network", "host", "--label", "testbed.test=agents",
-		"-e", "CLUSTER_ID=" + ClusterID(),
+		"-e", "CLUSTER_ID=" + id,
 		"-e", "KAFKA_NODE_ID=1", "-e", "KAFKA_PROCESS_ROLES=broker,controller",
 		"-e", fmt.Sprintf("KAFKA_LISTENERS=PLAINTEXT://127.0.0.1:%d,CONTROLLER://127.0.0.1:%d", port, ctrl),
 		"-e", fmt.Sprintf("KAFKA_ADVERTISED_LISTENERS=PLAINTEXT://127.0.0.1:%d", port),

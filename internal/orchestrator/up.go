@@ -521,7 +521,13 @@ func freePort() (int, error) {
 // newClusterID returns a Kafka cluster id: 16 random bytes in URL-safe
 // base64 without padding, the form `kafka-storage random-uuid` prints.
 func newClusterID() string {
-	b := make([]byte, 16)
-	rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
+	// Like Kafka's Uuid.randomUuid, never one that begins with '-': the
+	// storage tool would read it as an option.
+	for {
+		b := make([]byte, 16)
+		rand.Read(b)
+		if id := base64.RawURLEncoding.EncodeToString(b); id[0] != '-' {
+			return id
+		}
+	}
 }

@@ -215,7 +215,9 @@ for d in ${dirs//,/ } $(prop metadata.log.dir); do
 done
 if [ -n "$unformatted" ]; then
   echo "===> Formatting storage with cluster id $CLUSTER_ID:$unformatted"
-  "$home/bin/kafka-storage.sh" format --cluster-id "$CLUSTER_ID" --config "$server" --ignore-formatted
+  # --cluster-id=ID, not "--cluster-id ID": an id may begin with "-", which
+  # the tool would take for an option.
+  "$home/bin/kafka-storage.sh" format "--cluster-id=$CLUSTER_ID" --config "$server" --ignore-formatted
 else
   echo "===> Storage already formatted:" ${dirs//,/ }
 fi
