@@ -3,6 +3,7 @@ package kafka
 import (
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -112,6 +113,20 @@ func RoundTrip(ctx context.Context, bootstrap []string, replication int16) (Heal
 			return h, fmt.Errorf("record produced to %s/%d@%d not read back within 30s", HealthTopic, part, off)
 		case <-ctx.Done():
 			return h, ctx.Err()
+		}
+	}
+}
+
+// NewClusterID returns a Kafka cluster id: 16 random bytes in URL-safe
+// base64 without padding, the form `kafka-storage random-uuid` prints, and
+// like Kafka's own Uuid.randomUuid never one that begins with '-' (the
+// storage tool would read it as an option).
+func NewClusterID() string {
+	for {
+		b := make([]byte, 16)
+		rand.Read(b)
+		if id := base64.RawURLEncoding.EncodeToString(b); id[0] != '-' {
+			return id
 		}
 	}
 }

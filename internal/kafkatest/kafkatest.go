@@ -6,7 +6,6 @@ package kafkatest
 import (
 	"context"
 	"crypto/rand"
-	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"net"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/alert-testbed/testbed/agents/kafkaconf"
 	"github.com/alert-testbed/testbed/internal/images"
+	"github.com/alert-testbed/testbed/internal/kafka"
 )
 
 // repoRoot is the checkout the test runs in.
@@ -41,17 +41,8 @@ func FreePort(t testing.TB) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// ClusterID is a Kafka cluster id: 16 random bytes, URL-safe base64, never
-// beginning with '-' (as Kafka's own Uuid.randomUuid).
-func ClusterID() string {
-	for {
-		b := make([]byte, 16)
-		rand.Read(b)
-		if id := base64.RawURLEncoding.EncodeToString(b); id[0] != '-' {
-			return id
-		}
-	}
-}
+// ClusterID is a fresh Kafka cluster id (kafka.NewClusterID).
+func ClusterID() string { return kafka.NewClusterID() }
 
 func RandHex(n int) string {
 	b := make([]byte, n)

@@ -7,8 +7,6 @@ package orchestrator
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -102,7 +100,7 @@ func Up(ctx context.Context, ws workspace.Workspace, o UpOptions) (inventory.Inv
 			return inv, err
 		}
 		saved = workspace.Settings{Env: top.Env, Managers: top.Managers, Workers: top.Workers,
-			RegistryHostPort: port, KafkaClusterID: newClusterID(), GrafanaPassword: newClusterID()[:16]}
+			RegistryHostPort: port, KafkaClusterID: kafka.NewClusterID(), GrafanaPassword: kafka.NewClusterID()[:16]}
 	}
 
 	p := &steps.Printer{W: o.Out}
@@ -516,18 +514,4 @@ func freePort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// newClusterID returns a Kafka cluster id: 16 random bytes in URL-safe
-// base64 without padding, the form `kafka-storage random-uuid` prints.
-func newClusterID() string {
-	// Like Kafka's Uuid.randomUuid, never one that begins with '-': the
-	// storage tool would read it as an option.
-	for {
-		b := make([]byte, 16)
-		rand.Read(b)
-		if id := base64.RawURLEncoding.EncodeToString(b); id[0] != '-' {
-			return id
-		}
-	}
 }
