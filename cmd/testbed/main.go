@@ -14,6 +14,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/alert-testbed/testbed/internal/experiment"
 	"github.com/alert-testbed/testbed/internal/images"
 	"github.com/alert-testbed/testbed/internal/orchestrator"
 	"github.com/alert-testbed/testbed/internal/topology"
@@ -125,6 +126,68 @@ func app() *cli.App {
 					}
 					fmt.Fprintf(c.App.Writer, "%s\n(%s)\n", r.Summary(c.String("name")), time.Since(start).Round(100*time.Millisecond))
 					return nil
+				},
+			},
+			{
+				Name:      "run",
+				Usage:     "run experiments on a testbed and archive each run",
+				ArgsUsage: "EXPERIMENT.yaml...",
+				Description: "Loads and validates every experiment file first (a file with lists in place of\n" +
+					"values expands into a sweep of runs); nothing touches the testbed if one is wrong.\n" +
+					"Then, for each run: builds and pushes the agents image (once), creates the run's\n" +
+					"topics, deploys the agents as swarm services on the workers in DMTN-081's order\n" +
+					"(end users, filters, consumers, producers), waits until every consumer group is\n" +
+					"stable with all its members, gives the producers a common start time, and prints a\n" +
+					"line per visit (producing time, each group's alerts and transit time, lag). At the\n" +
+					"end it stops the agents, reads every result record, prints the summary in\n" +
+					"DMTN-028's form, removes the agents and topics (unless --keep) and writes the\n" +
+					"archive RUNS-DIR/<run-id>/ (report.md, plots, summary.json, per-visit results,\n" +
+					"records, a Prometheus TSDB snapshot, per-service CSV).\n" +
+					"Ctrl-C stops the run cleanly and still writes what was measured.\n" +
+					"Exits non-zero when an alert was lost or duplicated, a limit was passed, or the\n" +
+					"run was interrupted.",
+				Flags: []cli.Flag{
+					nameFlag(),
+					&cli.StringFlag{Name: "runs-dir", Value: "runs", EnvVars: []string{"TESTBED_RUNS"}, Usage: "where run archives go"},
+					&cli.BoolFlag{Name: "keep", Usage: "leave the agents' services and the run's topics after the run (to look at them)"},
+					&cli.IntFlag{Name: "visits", Usage: "run this many visits instead of the files' (a short try of a long experiment)"},
+					&cli.BoolFlag{Name: "check", Usage: "only load and validate the files, print the runs, and exit"},
+				},
+				Action: func(c *cli.Context) error {
+					if c.NArg() == 0 {
+						return fmt.Errorf("no experiment file given: `testbed run experiments/ztf-scale.yaml` (files are in ./experiments)")
+					}
+					var exps []experiment.Experiment
+					for _, f := range c.Args().Slice() {
+						es, err := experiment.Load(f)
+						if err != nil {
+							return err
+						}
+						exps = append(exps, es...)
+					}
+					if c.IsSet("visits") {
+						for i := range exps {
+							if err := exps[i].SetVisits(c.Int("visits")); err != nil {
+								return fmt.Errorf("--visits: %w", err)
+							}
+						}
+					}
+					fmt.Fprintf(c.App.Writer, "%d run(s) from %d file(s), all valid\n", len(exps), c.NArg())
+					if c.Bool("check") {
+						for _, e := range exps {
+							fmt.Fprint(c.App.Writer, e.String())
+						}
+						return nil
+					}
+					ws, err := workspace.Open()
+					if err != nil {
+						return err
+					}
+					_, err = orchestrator.Run(c.Context, ws, orchestrator.RunOptions{
+						Testbed: c.String("name"), Experiments: exps, RunsDir: c.String("runs-dir"),
+						Keep: c.Bool("keep"), Out: c.App.Writer,
+					})
+					return err
 				},
 			},
 			{

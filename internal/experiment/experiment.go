@@ -470,3 +470,18 @@ func onOff(b bool) string {
 	}
 	return "off"
 }
+
+// SetVisits changes the number of visits, and the run timeout with it when
+// it was the default (visits x visit_interval + DefaultRunSlack).
+func (e *Experiment) SetVisits(n int) error {
+	if e.Limits.RunTimeout == e.Duration()+DefaultRunSlack {
+		defer func() { e.Limits.RunTimeout = e.Duration() + DefaultRunSlack }()
+	}
+	old := e.Visits
+	e.Visits = n
+	if err := e.Validate(); err != nil {
+		e.Visits = old
+		return err
+	}
+	return nil
+}

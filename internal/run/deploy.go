@@ -92,3 +92,98 @@ func Remove(ctx context.Context, api *client.Client, runID string) (int, error) 
 	}
 	return len(svcs), nil
 }
+
+// Stop scales every service of the run to 0 and waits until none of their
+// tasks runs any more: the members get SIGTERM and publish the records of
+// the visits they still hold before they exit.
+func Stop(ctx context.Context, api *client.Client, runID string, timeout time.Duration) error {
+	svcs, err := api.ServiceList(ctx, swarm.ServiceListOptions{Filters: filters.NewArgs(filters.Arg("label", LabelRun+"="+runID))})
+	if err != nil {
+		return err
+	}
+	for _, s := range svcs {
+		if s.Spec.Mode.Replicated == nil || *s.Spec.Mode.Replicated.Replicas == 0 {
+			continue
+		}
+		spec := s.Spec
+		zero := uint64(0)
+		spec.Mode.Replicated.Replicas = &zero
+		if _, err := api.ServiceUpdate(ctx, s.ID, s.Version, spec, swarm.ServiceUpdateOptions{}); err != nil {
+			return fmt.Errorf("scale %s to 0: %w", s.Spec.Name, err)
+		}
+	}
+	deadline := time.Now().Add(timeout)
+	for {
+		var live []string
+		for _, s := range svcs {
+			tasks, err := api.TaskList(ctx, swarm.TaskListOptions{Filters: filters.NewArgs(filters.Arg("service", s.ID))})
+			if err != nil {
+				return err
+			}
+			for _, t := range tasks {
+				if !stopped(t.Status.State) {
+					live = append(live, fmt.Sprintf("%s.%d %s", s.Spec.Name, t.Slot, t.Status.State))
+				}
+			}
+		}
+		if len(live) == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("agents still running %s after being stopped: %s", timeout, strings.Join(live, ", "))
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// stopped says whether a task in state s runs no container any more.
+func stopped(s swarm.TaskState) bool {
+	switch s {
+	case swarm.TaskStateComplete, swarm.TaskStateShutdown, swarm.TaskStateFailed, swarm.TaskStateRejected, swarm.TaskStateRemove, swarm.TaskStateOrphaned:
+		return true
+	}
+	return false
+}
+
+// SetT0 sets the common start time of the producers in their service
+// spec (Agents writes the T0 of its Params; the runner gives the real one
+// once the readers have joined their groups).
+func SetT0(a *Agent, t0 time.Time) {
+	env := a.Spec.TaskTemplate.ContainerSpec.Env
+	for i, kv := range env {
+		if strings.HasPrefix(kv, "T0=") {
+			env[i] = "T0=" + t0.UTC().Format(time.RFC3339Nano)
+		}
+	}
+}
+
+// ProducersDone reports whether every producer task of the run has
+// completed; a failed producer task is an error naming it.
+func ProducersDone(ctx context.Context, api *client.Client, runID string, replicas int) (bool, error) {
+	svcs, err := api.ServiceList(ctx, swarm.ServiceListOptions{Filters: filters.NewArgs(
+		filters.Arg("label", LabelRun+"="+runID), filters.Arg("label", LabelRole+"="+RoleProducer))})
+	if err != nil {
+		return false, err
+	}
+	if len(svcs) != 1 {
+		return false, fmt.Errorf("run %s has %d producer services, want 1", runID, len(svcs))
+	}
+	tasks, err := api.TaskList(ctx, swarm.TaskListOptions{Filters: filters.NewArgs(filters.Arg("service", svcs[0].ID))})
+	if err != nil {
+		return false, err
+	}
+	done := 0
+	for _, t := range tasks {
+		switch t.Status.State {
+		case swarm.TaskStateComplete:
+			done++
+		case swarm.TaskStateFailed, swarm.TaskStateRejected:
+			return false, fmt.Errorf("producer task %d %s: %s", t.Slot, t.Status.State, t.Status.Err)
+		}
+	}
+	return done >= replicas, nil
+}

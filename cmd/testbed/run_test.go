@@ -1,0 +1,265 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"image/png"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/alert-testbed/testbed/internal/report"
+	runs "github.com/alert-testbed/testbed/internal/run"
+)
+
+// The issue's integration run: 3 visits, 2 producers, 3 partitions, 2
+// consumer groups of 2 members and one filter group with end users, on a
+// 3+2 local testbed: every visit complete, nothing lost or duplicated, the
+// archive complete and the report written with its plots. Then a run
+// interrupted with SIGINT still writes its archive, exits non-zero and
+// leaves no agent behind.
+const integrationExperiment = `name: integration
+visits: 3
+visit_interval: 15s
+alerts_per_visit: 600
+producers: 2
+alert:
+  stamps: true
+topic:
+  name: alerts-it
+  partitions: 3
+  replication_factor: 3
+  min_insync_replicas: 2
+consumers:
+  - name: counting
+    members: 2
+    mode: count
+  - name: dropping
+    members: 2
+    mode: drop
+filters:
+  groups: 1
+  filters_per_group: 3
+  cap: 20
+  end_users: 1
+  expressions:
+    - name: it-snr5
+      expr: diaSource.snr > 5
+    - name: it-bright
+      expr: mag(diaSource.psfFlux) < 21
+    - name: it-all
+      expr: diaSource.snr > -1000000
+limits:
+  max_lag: 100000
+  visit_deadline: 14s
+`
+
+func TestRunOnTheLocalEnvironment(t *testing.T) {
+	bin := buildBinary(t)
+	name := randomName("rt-")
+	t.Cleanup(func() { run(t, bin, "down", "--name", name) })
+	dir := t.TempDir()
+	file := filepath.Join(dir, "integration.yaml")
+	if err := os.WriteFile(file, []byte(integrationExperiment), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	runsDir := filepath.Join(dir, "runs")
+
+	// Before the testbed exists: the files are checked, then the missing
+	// testbed is named, and nothing is made.
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte(strings.Replace(integrationExperiment, "visits: 3", "visit: 3", 1)), 0o644)
+	if r := run(t, bin, "run", "--name", name, "--runs-dir", runsDir, file, bad); r.code == 0 || !strings.Contains(r.out, bad+": visit: unknown field") {
+		t.Fatalf("a bad file among good ones: exit %d, want an error naming %s and the field", r.code, bad)
+	}
+	if r := run(t, bin, "run", "--name", name, "--runs-dir", runsDir, file); r.code == 0 || !strings.Contains(r.out, "is not up") {
+		t.Fatalf("run on a testbed that is not up: exit %d, want 'is not up'", r.code)
+	}
+	if _, err := os.Stat(runsDir); !os.IsNotExist(err) {
+		t.Fatalf("a refused run made %s", runsDir)
+	}
+
+	if r := run(t, bin, "up", "--name", name, "--managers", "3", "--workers", "2"); r.code != 0 {
+		t.Fatalf("up: exit %d", r.code)
+	}
+	r := run(t, bin, "run", "--name", name, "--runs-dir", runsDir, file)
+	if r.code != 0 {
+		t.Fatalf("run: exit %d", r.code)
+	}
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`visit 1/3: produced 600 in [0-9.]+ s \| counting 600/600 [+-][0-9.]+ s \| dropping 600/600 [+-][0-9.]+ s \| filters-1 600/600`),
+		regexp.MustCompile(`visit 3/3: produced 600 in`),
+		regexp.MustCompile(`(?m)^\s+counting\s+1800\s+1800\s+0\s+0\s+3/3`),
+		regexp.MustCompile(`(?m)^\s+dropping\s+1800\s+1800\s+0\s+0\s+3/3`),
+		regexp.MustCompile(`(?m)^\s+filters-1\s+1800\s+1800\s+0\s+0\s+3/3`),
+		regexp.MustCompile(`end users: 3, \d+ of \d+ forwarded alerts received, 0 lost, 0 duplicated`),
+		regexp.MustCompile(`no alert lost or duplicated`),
+		regexp.MustCompile(`Removed 7 agent services and 5 topics`),
+	} {
+		if !want.MatchString(r.out) {
+			t.Errorf("run output lacks %s", want)
+		}
+	}
+	archives, _ := filepath.Glob(filepath.Join(runsDir, "*"))
+	if len(archives) != 1 {
+		t.Fatalf("%d archives in %s, want 1", len(archives), runsDir)
+	}
+	checkArchive(t, archives[0])
+	assertNoAgents(t, bin, name)
+
+	// Interrupted during visit 2: the archive is written and says so, the
+	// exit status is not 0, and no agent or topic is left.
+	cmd := exec.Command(bin, "run", "--name", name, "--runs-dir", runsDir, file)
+	cmd.Dir = repoRoot
+	cmd.Env = append(os.Environ(), "TESTBED_HOME=")
+	pr, pw := io.Pipe()
+	cmd.Stdout, cmd.Stderr = pw, pw
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	sc := bufio.NewScanner(pr)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait(); pw.Close() }()
+	signalled := false
+	for sc.Scan() {
+		out.WriteString(sc.Text() + "\n")
+		if !signalled && strings.HasPrefix(sc.Text(), "visit 1/3") {
+			cmd.Process.Signal(syscall.SIGINT)
+			signalled = true
+		}
+	}
+	err := <-done
+	t.Logf("$ testbed run (interrupted)\n%s", out.String())
+	if !signalled || err == nil {
+		t.Fatalf("interrupted run: signalled %v, exit error %v; want a non-zero exit", signalled, err)
+	}
+	if !strings.Contains(out.String(), "Interrupted: stopping the agents and writing what was measured") || !strings.Contains(out.String(), "Archive: ") {
+		t.Fatalf("the interrupted run did not say it was stopping and where its archive is")
+	}
+	archives, _ = filepath.Glob(filepath.Join(runsDir, "*"))
+	if len(archives) != 2 {
+		t.Fatalf("%d archives after the interrupted run, want 2", len(archives))
+	}
+	var s runs.Summary
+	readJSON(t, filepath.Join(newest(archives), "summary.json"), &s)
+	if s.OK() || !strings.Contains(strings.Join(s.Problems, "\n"), "interrupted at") {
+		t.Fatalf("interrupted run's summary problems %q, want 'interrupted at'", s.Problems)
+	}
+	assertNoAgents(t, bin, name)
+}
+
+func newest(paths []string) string {
+	best := paths[0]
+	for _, p := range paths[1:] {
+		if p > best { // run ids sort by time
+			best = p
+		}
+	}
+	return best
+}
+
+func readJSON(t *testing.T, path string, v any) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+}
+
+// checkArchive checks every file of a good run's archive.
+func checkArchive(t *testing.T, dir string) {
+	t.Helper()
+	for _, f := range []string{"experiment.yaml", "run.json", "records.jsonl", "visits.json", "visits.csv", "summary.json", "report.md", "metrics/services.csv"} {
+		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() == 0 {
+			t.Errorf("archive file %s: %v", f, err)
+		}
+	}
+	var s runs.Summary
+	readJSON(t, filepath.Join(dir, "summary.json"), &s)
+	if !s.OK() || s.Visits != 3 || len(s.Groups) != 3 || len(s.EndUsers) != 3 || s.Producing.N != 3 {
+		t.Errorf("summary: ok %v, %d visits, %d groups, %d end users, %d producing times: %+v", s.OK(), s.Visits, len(s.Groups), len(s.EndUsers), s.Producing.N, s)
+	}
+	for _, g := range s.Groups {
+		if g.Expected != 1800 || g.Received != 1800 || g.Lost != 0 || g.Duplicated != 0 || g.Complete != 3 || g.Transit.N != 3 || g.LatencyP99 <= 0 {
+			t.Errorf("group %+v", g)
+		}
+	}
+	for _, eu := range s.EndUsers {
+		if eu.InTopic > 60 || int64(eu.Unique) != eu.InTopic || eu.Lost != 0 || eu.Dup != 0 {
+			t.Errorf("end user %+v: want at most 60 forwarded (cap 20 x 3 visits), all received once", eu)
+		}
+		// it-all passes every alert: the cap decides.
+		if eu.Topic == "it-all" && eu.InTopic != 60 {
+			t.Errorf("end user of it-all: %d forwarded, want 20 per visit", eu.InTopic)
+		}
+	}
+	var rows []map[string]any
+	readJSON(t, filepath.Join(dir, "visits.json"), &rows)
+	if len(rows) != 9 {
+		t.Errorf("visits.json has %d rows, want 3 visits x 3 groups", len(rows))
+	}
+	var meta map[string]any
+	readJSON(t, filepath.Join(dir, "run.json"), &meta)
+	if rev, _ := meta["git_revision"].(string); !regexp.MustCompile(`^[0-9a-f]{40}(\+dirty)?$`).MatchString(rev) {
+		t.Errorf("run.json git_revision %q", rev)
+	}
+	if nodes, _ := meta["nodes"].([]any); len(nodes) != 5 {
+		t.Errorf("run.json lists %d nodes, want 5", len(nodes))
+	}
+	// Every record of the results topic is kept: 2 producers x 3 visits,
+	// and at least one record per (visit, member) that got alerts.
+	b, _ := os.ReadFile(filepath.Join(dir, "records.jsonl"))
+	if n := strings.Count(string(b), `"kind":"producer"`); n != 6 {
+		t.Errorf("records.jsonl: %d producer records, want 6", n)
+	}
+	// The TSDB snapshot: Prometheus' block layout.
+	if blocks, _ := filepath.Glob(filepath.Join(dir, "metrics", "tsdb", "*", "meta.json")); len(blocks) == 0 {
+		t.Errorf("metrics/tsdb holds no TSDB block")
+	}
+	csv, _ := os.ReadFile(filepath.Join(dir, "metrics", "services.csv"))
+	for _, svc := range []string{"kafka_kafka-1", "-producer,cpu_cores", "-consumer-counting,memory_bytes"} {
+		if !strings.Contains(string(csv), svc) {
+			t.Errorf("services.csv has no %s series", svc)
+		}
+	}
+	md, _ := os.ReadFile(filepath.Join(dir, "report.md"))
+	for _, want := range []string{"**passed**", "producer serialization and send to Kafka", "| agents: producer |", "| kafka_kafka-1 |", "metrics/tsdb"} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("report.md lacks %q", want)
+		}
+	}
+	for _, p := range report.Plots {
+		f, err := os.Open(filepath.Join(dir, p))
+		if err != nil {
+			t.Errorf("plot %s: %v", p, err)
+			continue
+		}
+		img, err := png.Decode(f)
+		f.Close()
+		if err != nil || img.Bounds().Dx() < 500 {
+			t.Errorf("plot %s is not a PNG of a plot: %v", p, err)
+		}
+		if !strings.Contains(string(md), "]("+p+")") {
+			t.Errorf("report.md does not show %s", p)
+		}
+	}
+}
+
+// assertNoAgents checks that no agent service of any run is left.
+func assertNoAgents(t *testing.T, bin, name string) {
+	t.Helper()
+	r := run(t, bin, "status", "--name", name)
+	if regexp.MustCompile(`run-\d{8}-\d{6}-`).MatchString(r.out) {
+		t.Errorf("agent services left after the run:\n%s", r.out)
+	}
+}

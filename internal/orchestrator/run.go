@@ -1,0 +1,579 @@
+package orchestrator
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/IBM/sarama"
+
+	"github.com/alert-testbed/testbed/agents/results"
+	"github.com/alert-testbed/testbed/internal/archive"
+	"github.com/alert-testbed/testbed/internal/experiment"
+	"github.com/alert-testbed/testbed/internal/grafana"
+	"github.com/alert-testbed/testbed/internal/images"
+	"github.com/alert-testbed/testbed/internal/inventory"
+	"github.com/alert-testbed/testbed/internal/kafka"
+	"github.com/alert-testbed/testbed/internal/monitoring"
+	"github.com/alert-testbed/testbed/internal/report"
+	"github.com/alert-testbed/testbed/internal/run"
+	"github.com/alert-testbed/testbed/internal/steps"
+	"github.com/alert-testbed/testbed/internal/swarm"
+	"github.com/alert-testbed/testbed/internal/workspace"
+)
+
+// RunOptions are the settings of `testbed run`.
+type RunOptions struct {
+	Testbed     string
+	Experiments []experiment.Experiment // validated, in the order to run
+	RunsDir     string                  // archives go to RunsDir/<run-id>
+	Keep        bool                    // leave the agents' services and the run's topics
+	Out         io.Writer
+}
+
+// RunResult is one finished (or interrupted) run.
+type RunResult struct {
+	ID      string
+	Dir     string // the archive
+	Summary run.Summary
+}
+
+// ErrRunFailed marks a run that lost or duplicated alerts, missed a limit
+// or was interrupted; its archive is written all the same.
+var ErrRunFailed = errors.New("run failed")
+
+// Timeouts of the run protocol.
+const (
+	readersTimeout = 3 * time.Minute // reader tasks running
+	groupsTimeout  = 2 * time.Minute // groups Stable with all members
+	// producerLead is the time between the producers' creation and visit
+	// 1: their containers start, and cAdvisor samples them before the first
+	// burst (its samples are 5 to 9 s apart).
+	producerLead = 20 * time.Second
+	stopTimeout  = 90 * time.Second
+	// visitGrace is how long after a visit's interval ends its line is
+	// printed even if incomplete: the members publish a visit's record 5 s
+	// after its last alert.
+	visitGrace = 20 * time.Second
+	lagEvery   = time.Second
+)
+
+// brokersInSwarm is the bootstrap the agents use, on the overlay network.
+const brokersInSwarm = "kafka-1:19092,kafka-2:19092,kafka-3:19092"
+
+// Run runs the experiments one after the other on a testbed that is up,
+// archiving each. It returns the runs made; the error says which failed
+// (ErrRunFailed) or what stopped them.
+func Run(ctx context.Context, ws workspace.Workspace, o RunOptions) ([]RunResult, error) {
+	if o.RunsDir == "" {
+		o.RunsDir = "runs"
+	}
+	inv, err := LoadInventory(ws, o.Testbed)
+	if err != nil {
+		return nil, err
+	}
+	root, err := images.FindCheckout(".")
+	if err != nil {
+		return nil, fmt.Errorf("the agents image is built from the testbed checkout: %w", err)
+	}
+	cluster, err := swarm.Connect(ctx, inv, 30*time.Second)
+	if err != nil {
+		return nil, fmt.Errorf("testbed %q: %w (is it up? `testbed up --name %s` repairs it)", o.Testbed, err, o.Testbed)
+	}
+	defer cluster.Close()
+	if err := checkKafka(ctx, cluster, inv); err != nil {
+		return nil, fmt.Errorf("testbed %q: Kafka is not healthy: %w (`testbed status --name %s` shows more)", o.Testbed, err, o.Testbed)
+	}
+	settings, _, err := ws.LoadSettings(o.Testbed)
+	if err != nil {
+		return nil, err
+	}
+
+	p := &steps.Printer{W: o.Out}
+	var agentsImage images.Result
+	if err := p.Run("Building the agents image", func(s *steps.Step) error {
+		b, closer, err := images.NewBuilder(ws.CacheDir())
+		if err != nil {
+			return err
+		}
+		defer closer.Close()
+		if agentsImage, err = b.EnsureAgents(ctx, root); err != nil {
+			return err
+		}
+		pushed, err := images.Push(ctx, agentsImage.Image, inv.Registry.HostAddress)
+		if !agentsImage.Built && !pushed {
+			s.Unchanged()
+		}
+		s.Detail("%s", agentsImage.Image.Ref)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+
+	client, err := sarama.NewClient(Bootstrap(inv), kafka.Config())
+	if err != nil {
+		return nil, fmt.Errorf("Kafka at %v: %w", Bootstrap(inv), err)
+	}
+	defer client.Close()
+	admin, err := sarama.NewClusterAdminFromClient(client)
+	if err != nil {
+		return nil, err
+	}
+
+	env := &runEnv{
+		inv: inv, cluster: cluster, client: client, admin: admin, root: root,
+		agentsRef: images.NodeRef(agentsImage.Image, inv.Registry.NodeAddress),
+		settings:  settings, out: o.Out, keep: o.Keep,
+	}
+	env.grafana = findGrafana(ctx, inv, settings)
+
+	var out []RunResult
+	var failed []string
+	for i, e := range o.Experiments {
+		if ctx.Err() != nil {
+			break
+		}
+		if len(o.Experiments) > 1 {
+			fmt.Fprintf(o.Out, "\n=== run %d of %d\n", i+1, len(o.Experiments))
+		}
+		res, err := env.runOne(ctx, e, o.RunsDir)
+		if res.ID != "" {
+			out = append(out, res)
+		}
+		if err != nil && !errors.Is(err, ErrRunFailed) {
+			return out, err
+		}
+		if err != nil {
+			failed = append(failed, fmt.Sprintf("%s (%s)", res.ID, e.Name))
+		}
+	}
+	if len(failed) > 0 {
+		return out, fmt.Errorf("%w: %s; see the PROBLEMS above and each run's report.md", ErrRunFailed, strings.Join(failed, ", "))
+	}
+	return out, ctx.Err()
+}
+
+type runEnv struct {
+	inv       inventory.Inventory
+	cluster   *swarm.Cluster
+	client    sarama.Client
+	admin     sarama.ClusterAdmin
+	root      string
+	agentsRef string
+	settings  workspace.Settings
+	grafana   *grafana.Client
+	out       io.Writer
+	keep      bool
+}
+
+// NewRunID is a run id: UTC date and time and 4 random hex digits,
+// 20260102-150405-a1b2, sortable and unique.
+func NewRunID(now time.Time) string {
+	b := make([]byte, 2)
+	_, _ = rand.Read(b)
+	return now.UTC().Format("20060102-150405") + "-" + hex.EncodeToString(b)
+}
+
+// liveRun is the state of a run while it goes.
+type liveRun struct {
+	e        experiment.Experiment
+	id       string
+	groups   []run.Group
+	t0       time.Time
+	coll     run.Collector
+	printed  int // visits whose line is printed
+	maxLag   map[string]int64
+	lastLag  int64
+	problems []string
+}
+
+func (env *runEnv) runOne(ctx context.Context, e experiment.Experiment, runsDir string) (RunResult, error) {
+	id := NewRunID(time.Now())
+	res := RunResult{ID: id, Dir: filepath.Join(runsDir, id)}
+	resultsTopic := "testbed-results-" + id
+	topics := run.Topics(e, resultsTopic)
+	workers := len(env.inv.Workers())
+	agents, err := run.Agents(e, run.Params{RunID: id, Image: env.agentsRef, Brokers: brokersInSwarm,
+		ResultsTopic: resultsTopic, Network: swarm.NetworkName, Workers: workers, T0: time.Now()})
+	if err != nil {
+		return RunResult{}, err
+	}
+	lr := &liveRun{e: e, id: id, groups: run.Groups(e, id), maxLag: map[string]int64{},
+		coll: run.Collector{RunID: id, StreamTopic: e.Topic.Name}}
+	fmt.Fprintf(env.out, "Run %s on testbed %q: %s", id, env.inv.Name, e.String())
+	start := time.Now()
+
+	// Whatever happens from here on, the agents are stopped, the records
+	// collected and the archive written.
+	api := env.cluster.Leader().API
+	if err := run.CreateTopics(env.admin, topics); err != nil {
+		_ = run.DeleteTopics(env.admin, topics)
+		return RunResult{}, err
+	}
+	fmt.Fprintf(env.out, " ✓ Created %d topics (%s, %s, %d filter topics)\n", len(topics), e.Topic.Name, resultsTopic, len(topics)-2)
+	consumer, err := sarama.NewConsumerFromClient(env.client)
+	if err != nil {
+		_ = run.DeleteTopics(env.admin, topics)
+		return RunResult{}, err
+	}
+	defer consumer.Close()
+	pc, err := consumer.ConsumePartition(resultsTopic, 0, sarama.OffsetOldest)
+	if err != nil {
+		_ = run.DeleteTopics(env.admin, topics)
+		return RunResult{}, fmt.Errorf("read %s: %w", resultsTopic, err)
+	}
+	defer pc.Close()
+	var offset int64 = -1 // last offset read
+	records := pc.Messages()
+
+	runErr := env.deployAndWatch(ctx, lr, agents, records, &offset)
+	if runErr != nil {
+		lr.problems = append(lr.problems, runErr.Error())
+	}
+	end := time.Now()
+
+	// Cleanup and collection must finish even after Ctrl-C.
+	cctx := context.WithoutCancel(ctx)
+	if ctx.Err() != nil {
+		fmt.Fprintf(env.out, "Interrupted: stopping the agents and writing what was measured\n")
+	}
+	if err := run.Stop(cctx, api, id, stopTimeout); err != nil {
+		lr.problems = append(lr.problems, "stopping the agents: "+err.Error())
+	}
+	if err := drain(env.client, resultsTopic, records, &offset, lr); err != nil {
+		lr.problems = append(lr.problems, "reading the results topic: "+err.Error())
+	}
+	rows, err := lr.coll.Fold(e.Visits, lr.groups)
+	if err != nil {
+		lr.problems = append(lr.problems, err.Error())
+	}
+	endUsers, err := lr.coll.FoldEndUsers(lr.groups, func(t string) (int64, error) { return run.TopicCount(env.client, t) })
+	if err != nil {
+		lr.problems = append(lr.problems, "end users: "+err.Error())
+	}
+	if n := len(lr.coll.Bad); n > 0 {
+		lr.problems = append(lr.problems, fmt.Sprintf("%d result records could not be read; first: %s", n, lr.coll.Bad[0]))
+	}
+	res.Summary = run.Summarize(id, e.Name, e.Visits, lr.groups, rows, endUsers, lr.maxLag, lr.problems)
+
+	if env.keep {
+		fmt.Fprintf(env.out, " - Kept the agents' services (run-%s-*) and the run's topics (--keep)\n", id)
+	} else {
+		n, err := run.Remove(cctx, api, id)
+		if err == nil {
+			err = run.DeleteTopics(env.admin, topics)
+		}
+		if err != nil {
+			fmt.Fprintf(env.out, " ✗ Removing the run's services and topics: %v\n", err)
+		} else {
+			fmt.Fprintf(env.out, " ✓ Removed %d agent services and %d topics\n", n, len(topics))
+		}
+	}
+
+	fmt.Fprintln(env.out)
+	res.Summary.Print(env.out)
+	if err := env.writeArchive(cctx, res, e, lr, rows, start, end); err != nil {
+		return res, fmt.Errorf("writing the archive %s: %w", res.Dir, err)
+	}
+	fmt.Fprintf(env.out, "Archive: %s (report: %s)\n", res.Dir, filepath.Join(res.Dir, "report.md"))
+	if ctx.Err() != nil {
+		return res, ctx.Err()
+	}
+	if !res.Summary.OK() {
+		return res, ErrRunFailed
+	}
+	return res, nil
+}
+
+// deployAndWatch deploys the agents, gives the producers their start time
+// once every reader has joined its group, and follows the run until every
+// visit is accounted, a limit is passed or ctx ends.
+func (env *runEnv) deployAndWatch(ctx context.Context, lr *liveRun, agents []run.Agent, records <-chan *sarama.ConsumerMessage, offset *int64) error {
+	api := env.cluster.Leader().API
+	e := lr.e
+	readers, producer := agents[:len(agents)-1], agents[len(agents)-1]
+	t := time.Now()
+	if err := run.Deploy(ctx, api, readers, readersTimeout); err != nil {
+		return err
+	}
+	if err := run.WaitGroups(ctx, env.admin, lr.groups, groupsTimeout); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.out, " ✓ Started %d reader services; %d consumer groups stable with all members (%s)\n",
+		len(readers), len(lr.groups), time.Since(t).Round(100*time.Millisecond))
+	lr.t0 = time.Now().Add(producerLead).Truncate(time.Second)
+	run.SetT0(&producer, lr.t0)
+	if err := run.Deploy(ctx, api, []run.Agent{producer}, readersTimeout); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.out, " ✓ Started %d producers: visit 1 at %s, then every %s until %s\n",
+		e.Producers, lr.t0.Format("15:04:05"), e.VisitInterval, lr.t0.Add(e.Duration()).Format("15:04:05"))
+
+	deadline := lr.t0.Add(e.Limits.RunTimeout)
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	var producersDone time.Time
+	var nextLag, nextTasks time.Time
+	var streamGroups []run.Group
+	for _, g := range lr.groups {
+		if g.Stream {
+			streamGroups = append(streamGroups, g)
+		}
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("interrupted at %s", time.Now().Format("15:04:05"))
+		case m := <-records:
+			lr.coll.Add(m.Value)
+			*offset = m.Offset
+			continue
+		case now := <-tick.C:
+			if now.After(nextLag) && len(streamGroups) > 0 {
+				nextLag = now.Add(lagEvery)
+				if lag, err := run.Lag(env.client, env.admin, streamGroups); err == nil {
+					lr.lastLag = 0
+					for g, l := range lag {
+						lr.maxLag[g] = max(lr.maxLag[g], l)
+						lr.lastLag += l
+						if e.Limits.MaxLag > 0 && l > int64(e.Limits.MaxLag) {
+							return fmt.Errorf("group %s fell %d alerts behind, more than limits.max_lag %d", g, l, e.Limits.MaxLag)
+						}
+					}
+				}
+			}
+			if producersDone.IsZero() && now.After(nextTasks) {
+				nextTasks = now.Add(3 * time.Second)
+				done, err := run.ProducersDone(ctx, api, lr.id, e.Producers)
+				if err != nil {
+					return err
+				}
+				if done {
+					producersDone = now
+				}
+			}
+			rows, err := lr.coll.Fold(e.Visits, lr.groups)
+			if err != nil {
+				return err
+			}
+			if err := env.printVisits(lr, rows, now); err != nil {
+				return err
+			}
+			if lr.printed == e.Visits && allComplete(rows) && !producersDone.IsZero() {
+				return nil
+			}
+			// Visits that never complete: give up a grace after the
+			// producers finished.
+			if !producersDone.IsZero() && now.Sub(producersDone) > visitGrace && lr.printed == e.Visits {
+				return nil
+			}
+			if now.After(deadline) {
+				return fmt.Errorf("limits.run_timeout %s passed before every visit was accounted", e.Limits.RunTimeout)
+			}
+		}
+	}
+}
+
+func allComplete(rows []results.VisitGroup) bool {
+	for _, r := range rows {
+		if !r.Complete {
+			return false
+		}
+	}
+	return true
+}
+
+// printVisits prints the line of each visit, in order, once every group
+// has it complete or its grace has passed; it fails the run when a visit
+// misses limits.visit_deadline.
+func (env *runEnv) printVisits(lr *liveRun, rows []results.VisitGroup, now time.Time) error {
+	e := lr.e
+	byVisit := map[int][]results.VisitGroup{}
+	for _, r := range rows {
+		byVisit[r.Visit] = append(byVisit[r.Visit], r)
+	}
+	label := map[string]string{}
+	for _, g := range lr.groups {
+		label[g.Name] = g.Label
+	}
+	for lr.printed < e.Visits {
+		v := lr.printed
+		vrows := byVisit[v]
+		start := lr.t0.Add(time.Duration(v) * e.VisitInterval)
+		complete := len(vrows) > 0
+		for _, r := range vrows {
+			complete = complete && r.Complete && r.Producers == e.Producers
+		}
+		if !complete && e.Limits.VisitDeadline > 0 && now.After(start.Add(e.Limits.VisitDeadline)) {
+			return fmt.Errorf("visit %d not received by every group within limits.visit_deadline %s", v+1, e.Limits.VisitDeadline)
+		}
+		if !complete && now.Before(start.Add(e.VisitInterval+visitGrace)) {
+			return nil
+		}
+		var b strings.Builder
+		if len(vrows) > 0 && vrows[0].Producers > 0 {
+			fmt.Fprintf(&b, "visit %d/%d: produced %d in %.2f s", v+1, e.Visits, vrows[0].Acked, vrows[0].ProducingTime.Seconds())
+		} else {
+			fmt.Fprintf(&b, "visit %d/%d: no producer record yet", v+1, e.Visits)
+		}
+		lost := 0
+		for _, r := range vrows {
+			if r.Complete {
+				fmt.Fprintf(&b, " | %s %d/%d %+.2f s", label[r.Group], r.Unique, r.Expected, r.TransitTime.Seconds())
+			} else {
+				fmt.Fprintf(&b, " | %s %d/%d so far", label[r.Group], r.Unique, r.Expected)
+			}
+			lost += r.Lost
+		}
+		fmt.Fprintf(&b, " | lag %d", lr.lastLag)
+		if !complete {
+			fmt.Fprintf(&b, " | INCOMPLETE: %d missing so far", lost)
+		}
+		fmt.Fprintln(env.out, b.String())
+		lr.printed++
+	}
+	return nil
+}
+
+// drain reads the results topic up to its high-water mark, now that no
+// agent writes to it any more.
+func drain(client sarama.Client, topic string, records <-chan *sarama.ConsumerMessage, offset *int64, lr *liveRun) error {
+	hwm, err := client.GetOffset(topic, 0, sarama.OffsetNewest)
+	if err != nil {
+		return err
+	}
+	timeout := time.After(60 * time.Second)
+	for *offset+1 < hwm {
+		select {
+		case m := <-records:
+			lr.coll.Add(m.Value)
+			*offset = m.Offset
+		case <-timeout:
+			return fmt.Errorf("read up to offset %d of %d after 60 s", *offset+1, hwm)
+		}
+	}
+	return nil
+}
+
+// findGrafana returns a client of the testbed's Grafana if one answers on
+// manager 1, nil otherwise (it is only deployed with --grafana-image).
+func findGrafana(ctx context.Context, inv inventory.Inventory, s workspace.Settings) *grafana.Client {
+	url := "http://" + net.JoinHostPort(inv.Managers()[0].Address, "3000")
+	c, err := grafana.New(url, "admin", s.GrafanaPassword, grafana.WithTimeout(5*time.Second))
+	if err != nil {
+		return nil
+	}
+	hctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if c.Health(hctx) != nil {
+		return nil
+	}
+	return c
+}
+
+// writeArchive writes everything a design review needs into res.Dir.
+func (env *runEnv) writeArchive(ctx context.Context, res RunResult, e experiment.Experiment, lr *liveRun, rows []results.VisitGroup, start, end time.Time) error {
+	a, err := archive.Create(res.Dir)
+	if err != nil {
+		return err
+	}
+	promURL := promURL(env.inv)
+	// The window the metrics cover: from the readers' start to the end,
+	// with a scrape interval either side.
+	from, to := start.Add(-10*time.Second), end.Add(10*time.Second)
+	// The last samples of the window must be scraped and recorded first.
+	if wait := time.Until(to.Add(5 * time.Second)); wait > 0 {
+		time.Sleep(wait)
+	}
+
+	meta := archive.Meta{
+		RunID: res.ID, Experiment: e.Name, File: e.File, Testbed: env.inv.Name, Env: env.inv.Env,
+		Nodes: env.inv.Nodes, Start: start, End: end, T0: lr.t0, Keep: env.keep,
+		Versions:    archive.Versions(env.agentsRef),
+		GitRevision: archive.GitRevision(env.root),
+		Problems:    res.Summary.Problems,
+	}
+	var snapshotNote, seriesErr string
+	// The testbed's stacks and this run's agents; not the stale series of
+	// earlier runs' agents, which Prometheus still returns for 5 minutes.
+	services := fmt.Sprintf("(%s|%s|grafana)_.*|run-%s-.*", monitoring.StackName, "kafka", res.ID)
+	series, err := monitoring.ServiceSeries(ctx, promURL, services, from, to, 5*time.Second)
+	if err != nil {
+		seriesErr = err.Error()
+	} else if err := a.WriteWith("metrics/services.csv", series.WriteCSV); err != nil {
+		return err
+	}
+	totals, err := monitoring.ServiceTotals(ctx, promURL, services, from, to)
+	if err != nil && seriesErr == "" {
+		seriesErr = err.Error()
+	}
+	name, err := monitoring.Snapshot(ctx, promURL)
+	if err == nil {
+		var n int64
+		n, err = monitoring.CopySnapshot(ctx, env.cluster.Nodes[0].API, name, filepath.Join(res.Dir, "metrics", "tsdb"))
+		if err == nil {
+			snapshotNote = fmt.Sprintf("`metrics/tsdb/`: Prometheus TSDB snapshot %s (%.1f MB), the whole testbed's metrics up to the run's end. "+
+				"Open it again with `prometheus --storage.tsdb.path=metrics/tsdb --storage.tsdb.retention.time=100y` "+
+				"and query the window %s to %s. `metrics/services.csv`: the per-service series of the report.",
+				name, float64(n)/1e6, from.UTC().Format(time.RFC3339), to.UTC().Format(time.RFC3339))
+			meta.Snapshot = name
+		}
+	}
+	if err != nil {
+		snapshotNote = "No TSDB snapshot: " + err.Error()
+	}
+
+	var links []string
+	if env.grafana != nil {
+		text := fmt.Sprintf("run %s: %s", res.ID, e.Name)
+		if _, err := env.grafana.Annotate(ctx, text, []string{"testbed-run", res.ID}, start, end); err != nil {
+			links = append(links, "annotation failed: "+err.Error())
+		} else {
+			links = append(links, fmt.Sprintf("annotation %q (tag testbed-run)", text))
+		}
+		links = append(links, fmt.Sprintf("[run dashboard](%s/d/testbed-run?var-run=%s&from=%d&to=%d)", env.grafana.BaseURL(), res.ID, from.UnixMilli(), to.UnixMilli()))
+		if u, _, err := env.grafana.Snapshot(ctx, "testbed-run", "run "+res.ID, from, to, 0); err != nil {
+			links = append(links, "dashboard snapshot failed: "+err.Error())
+		} else {
+			links = append(links, fmt.Sprintf("[dashboard snapshot](%s)", u))
+		}
+		meta.Grafana = links
+	}
+
+	if err := a.WriteYAML("experiment.yaml", e); err != nil {
+		return err
+	}
+	if err := a.WriteJSON("run.json", meta); err != nil {
+		return err
+	}
+	if err := a.WriteLines("records.jsonl", lr.coll.Raw); err != nil {
+		return err
+	}
+	if err := a.WriteJSON("visits.json", rows); err != nil {
+		return err
+	}
+	if err := a.WriteWith("visits.csv", func(w io.Writer) error { return archive.VisitsCSV(w, rows, lr.groups) }); err != nil {
+		return err
+	}
+	if err := a.WriteJSON("summary.json", res.Summary); err != nil {
+		return err
+	}
+	files := []string{"experiment.yaml: the experiment as run, every default filled in",
+		"run.json: testbed, nodes, images and tool versions, git revision, times",
+		"records.jsonl: every result record the agents published",
+		"visits.json, visits.csv: per visit and consumer group, counts and DMTN-028 timings",
+		"summary.json: the summary above"}
+	var tb strings.Builder
+	fmt.Fprintf(&tb, "%s (env %s): %d managers, %d workers", env.inv.Name, env.inv.Env, len(env.inv.Managers()), len(env.inv.Workers()))
+	return report.Write(res.Dir, report.Input{
+		Summary: res.Summary, Rows: rows, Groups: lr.groups, Experiment: e.String(), Testbed: tb.String(),
+		Start: start, End: end, Series: series, SeriesErr: seriesErr, Totals: totals, WindowStart: from, WindowEnd: to, Snapshot: snapshotNote, Grafana: links, Files: files,
+	})
+}

@@ -1,0 +1,257 @@
+// Package report writes a run's report.md and its plots (gonum/plot):
+// per-visit timings, and CPU, memory and network per service over the run,
+// with DMTN-028-style resource tables (mean +/- stddev, max per service).
+package report
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+
+	"github.com/alert-testbed/testbed/agents/results"
+	"github.com/alert-testbed/testbed/internal/monitoring"
+	"github.com/alert-testbed/testbed/internal/run"
+)
+
+// Input is what a report is made of.
+type Input struct {
+	Summary    run.Summary
+	Rows       []results.VisitGroup // folded, per visit and stream group
+	Groups     []run.Group
+	Experiment string // Experiment.String()
+	Testbed    string // name and topology, one line
+	Start, End time.Time
+	Series     monitoring.Series // per-service resources over [Start, End]
+	SeriesErr  string            // why Series is missing, if it is
+	// Totals are each service's CPU time and network bytes over the
+	// window [Start-10s, End+10s] (WindowStart, WindowEnd), from which the
+	// tables' means are computed exactly.
+	Totals                 map[string]monitoring.Totals
+	WindowStart, WindowEnd time.Time
+	Snapshot               string   // the TSDB snapshot's folder in the archive, or why there is none
+	Grafana                []string // links (annotation, dashboard snapshot), if Grafana is up
+	Files                  []string // other files of the archive, to list
+}
+
+// Plots are the plot files Write makes, relative to the archive.
+var Plots = []string{"plots/timings.png", "plots/cpu.png", "plots/memory.png", "plots/network-in.png", "plots/network-out.png"}
+
+// Write writes report.md and the plots into dir.
+func Write(dir string, in Input) error {
+	if err := os.MkdirAll(filepath.Join(dir, "plots"), 0o755); err != nil {
+		return err
+	}
+	if err := timingsPlot(filepath.Join(dir, Plots[0]), in); err != nil {
+		return fmt.Errorf("timings plot: %w", err)
+	}
+	for i, m := range []struct {
+		title, ylabel string
+		metrics       []string
+		scale         float64
+	}{
+		{"CPU per service", "CPU %", []string{"cpu_cores"}, 100},
+		{"Memory per service (working set)", "MiB", []string{"memory_bytes"}, 1.0 / (1 << 20)},
+		{"Network in per service", "MiB/s", []string{"network_receive_bytes_per_s"}, 1.0 / (1 << 20)},
+		{"Network out per service", "MiB/s", []string{"network_transmit_bytes_per_s"}, 1.0 / (1 << 20)},
+	} {
+		if err := seriesPlot(filepath.Join(dir, Plots[i+1]), in, m.title, m.ylabel, m.metrics, m.scale); err != nil {
+			return fmt.Errorf("%s plot: %w", m.title, err)
+		}
+	}
+	f, err := os.Create(filepath.Join(dir, "report.md"))
+	if err != nil {
+		return err
+	}
+	markdown(f, in)
+	return f.Close()
+}
+
+func label(groups []run.Group, name string) string {
+	for _, g := range groups {
+		if g.Name == name {
+			return g.Label
+		}
+	}
+	return name
+}
+
+func timingsPlot(file string, in Input) error {
+	p := plot.New()
+	p.Title.Text = "Per visit: producing and transit times"
+	p.X.Label.Text = "visit"
+	p.Y.Label.Text = "seconds"
+	p.Legend.Top = true
+	producing := plotter.XYs{}
+	seen := map[int]bool{}
+	transit := map[string]plotter.XYs{}
+	for _, r := range in.Rows {
+		if r.Producers > 0 && !seen[r.Visit] {
+			seen[r.Visit] = true
+			producing = append(producing, plotter.XY{X: float64(r.Visit), Y: r.ProducingTime.Seconds()})
+		}
+		if r.Complete {
+			g := label(in.Groups, r.Group)
+			transit[g] = append(transit[g], plotter.XY{X: float64(r.Visit), Y: r.TransitTime.Seconds()})
+		}
+	}
+	args := []any{"producing", producing}
+	for _, g := range sortedKeys(transit) {
+		args = append(args, "transit "+g, transit[g])
+	}
+	if err := plotutil.AddLinePoints(p, args...); err != nil {
+		return err
+	}
+	return p.Save(8*vg.Inch, 4*vg.Inch, file)
+}
+
+func seriesPlot(file string, in Input, title, ylabel string, metrics []string, scale float64) error {
+	p := plot.New()
+	p.Title.Text = title
+	p.X.Label.Text = "seconds since the run started"
+	p.Y.Label.Text = ylabel
+	p.Legend.Top = true
+	var args []any
+	// Services that stay under 2% of the busiest one's peak would only
+	// crowd the legend; the tables list every service.
+	var peak float64
+	for _, svc := range in.Series.Services() {
+		for _, m := range metrics {
+			peak = max(peak, monitoring.Stat(in.Series[svc][m]).Max)
+		}
+	}
+	for _, svc := range in.Series.Services() {
+		for _, m := range metrics {
+			pts := in.Series[svc][m]
+			if len(pts) == 0 || monitoring.Stat(pts).Max < 0.02*peak {
+				continue
+			}
+			xys := make(plotter.XYs, len(pts))
+			for i, pt := range pts {
+				xys[i] = plotter.XY{X: pt.T.Sub(in.Start).Seconds(), Y: pt.V * scale}
+			}
+			args = append(args, ServiceName(svc, in.Summary.RunID), xys)
+		}
+	}
+	p.X.Min, p.X.Max = in.WindowStart.Sub(in.Start).Seconds(), in.WindowEnd.Sub(in.Start).Seconds()
+	if len(args) == 0 {
+		// An empty plot says so rather than leaving a hole in the report.
+		p.Title.Text += " (no series)"
+	} else if err := plotutil.AddLines(p, args...); err != nil {
+		return err
+	}
+	return p.Save(10*vg.Inch, 5*vg.Inch, file)
+}
+
+// ServiceName is a swarm service's name as the report shows it: an agent
+// service of the run without the run-<id>- prefix.
+func ServiceName(svc, runID string) string {
+	if rest, ok := strings.CutPrefix(svc, "run-"+runID+"-"); ok {
+		return "agents: " + rest
+	}
+	return svc
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func markdown(w io.Writer, in Input) {
+	s := in.Summary
+	status := "**passed**: no alert lost or duplicated"
+	if !s.OK() {
+		status = fmt.Sprintf("**failed**: %d problem(s)", len(s.Problems))
+	}
+	fmt.Fprintf(w, "# Run %s: %s\n\n%s\n\n", s.RunID, s.Experiment, status)
+	fmt.Fprintf(w, "- Testbed: %s\n- Window: %s to %s (%s)\n\n", in.Testbed,
+		in.Start.UTC().Format(time.RFC3339), in.End.UTC().Format(time.RFC3339), in.End.Sub(in.Start).Round(time.Second))
+	fmt.Fprintf(w, "```\n%s```\n\n", in.Experiment)
+
+	fmt.Fprintf(w, "## Timings (DMTN-028's definitions)\n\n")
+	fmt.Fprintf(w, "| | mean ± stddev | min – max | visits |\n|---|---|---|---|\n")
+	row := func(name string, st results.Stats) {
+		if st.N == 0 {
+			fmt.Fprintf(w, "| %s | – | – | 0 |\n", name)
+			return
+		}
+		fmt.Fprintf(w, "| %s | %.2f ± %.2f s | %.2f – %.2f s | %d |\n", name, st.Mean.Seconds(), st.Stddev.Seconds(), st.Min.Seconds(), st.Max.Seconds(), st.N)
+	}
+	row("producer serialization and send to Kafka", s.Producing)
+	for _, g := range s.Groups {
+		row("transit time to receipt by "+g.Group, g.Transit)
+		row("total time to receipt by "+g.Group, g.Total)
+	}
+	fmt.Fprintf(w, "\n![per-visit timings](%s)\n\n", Plots[0])
+
+	fmt.Fprintf(w, "## Alerts\n\n| group | expected | received | lost | duplicated | complete visits | max lag | latency p50 | p99 | max |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, g := range s.Groups {
+		fmt.Fprintf(w, "| %s | %d | %d | %d | %d | %d/%d | %d | %.3f s | %.3f s | %.3f s |\n", g.Group, g.Expected, g.Received, g.Lost, g.Duplicated,
+			g.Complete, s.Visits, g.MaxLag, g.LatencyP50.Seconds(), g.LatencyP99.Seconds(), g.LatencyMax.Seconds())
+	}
+	if len(s.EndUsers) > 0 {
+		fmt.Fprintf(w, "\n| end user | filter topic | forwarded | received | lost | duplicated | latency p50 | p99 |\n|---|---|---:|---:|---:|---:|---:|---:|\n")
+		for _, eu := range s.EndUsers {
+			fmt.Fprintf(w, "| %s | %s | %d | %d | %d | %d | %.3f s | %.3f s |\n", eu.Group, eu.Topic, eu.InTopic, eu.Unique, eu.Lost, eu.Dup, eu.LatencyP50.Seconds(), eu.LatencyP99.Seconds())
+		}
+	}
+	if !s.OK() {
+		fmt.Fprintf(w, "\n### Problems\n\n")
+		for _, p := range s.Problems {
+			fmt.Fprintf(w, "- %s\n", p)
+		}
+	}
+
+	fmt.Fprintf(w, "\n## Resources per service (cAdvisor, over the run window)\n\n")
+	if in.SeriesErr != "" {
+		fmt.Fprintf(w, "No resource series: %s\n\n", in.SeriesErr)
+	} else {
+		secs := in.WindowEnd.Sub(in.WindowStart).Seconds()
+		fmt.Fprintf(w, "Over the window %s to %s (%.0f s). Means of CPU and network are the counters' increase over the window divided by its length; "+
+			"stddev and max are over 5 s samples of 30 s rates (which smooth bursts); memory is cAdvisor's working set.\n\n",
+			in.WindowStart.UTC().Format(time.RFC3339), in.WindowEnd.UTC().Format(time.RFC3339), secs)
+		fmt.Fprintf(w, "| service | CPU %% mean ± stddev | CPU %% max | memory MiB mean ± stddev | memory MiB max | net in MiB/s mean ± stddev | net out MiB/s mean ± stddev | net in / out MB in all |\n|---|---:|---:|---:|---:|---:|---:|---:|\n")
+		for _, svc := range in.Series.Services() {
+			cpu := monitoring.Stat(in.Series[svc]["cpu_cores"])
+			mem := monitoring.Stat(in.Series[svc]["memory_bytes"])
+			rx := monitoring.Stat(in.Series[svc]["network_receive_bytes_per_s"])
+			tx := monitoring.Stat(in.Series[svc]["network_transmit_bytes_per_s"])
+			if t, ok := in.Totals[svc]; ok && secs > 0 {
+				cpu.Mean, rx.Mean, tx.Mean = t.CPUSeconds/secs, t.ReceiveBytes/secs, t.TransmitBytes/secs
+			}
+			t := in.Totals[svc]
+			const mib = 1 << 20
+			fmt.Fprintf(w, "| %s | %.1f ± %.1f | %.1f | %.1f ± %.1f | %.1f | %.2f ± %.2f | %.2f ± %.2f | %.0f / %.0f |\n", ServiceName(svc, in.Summary.RunID),
+				cpu.Mean*100, cpu.Stddev*100, cpu.Max*100, mem.Mean/mib, mem.Stddev/mib, mem.Max/mib,
+				rx.Mean/mib, rx.Stddev/mib, tx.Mean/mib, tx.Stddev/mib, t.ReceiveBytes/1e6, t.TransmitBytes/1e6)
+		}
+		fmt.Fprintf(w, "\n![CPU](%s)\n\n![memory](%s)\n\n![network in](%s)\n\n![network out](%s)\n\n", Plots[1], Plots[2], Plots[3], Plots[4])
+	}
+
+	fmt.Fprintf(w, "## Metrics snapshot\n\n%s\n\n", in.Snapshot)
+	if len(in.Grafana) > 0 {
+		fmt.Fprintf(w, "## Grafana\n\n")
+		for _, l := range in.Grafana {
+			fmt.Fprintf(w, "- %s\n", l)
+		}
+		fmt.Fprintln(w)
+	}
+	if len(in.Files) > 0 {
+		fmt.Fprintf(w, "## Files\n\n")
+		for _, f := range in.Files {
+			fmt.Fprintf(w, "- %s\n", f)
+		}
+	}
+}

@@ -1,0 +1,149 @@
+package run
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/alert-testbed/testbed/agents/results"
+)
+
+// Collector gathers a run's result records as they come off the results
+// topic and folds them: stream groups against the producers' records, end
+// users against what their filter topics hold.
+type Collector struct {
+	RunID       string
+	StreamTopic string
+
+	Raw       [][]byte // every record as read, in order (records.jsonl)
+	Producers []results.ProducerVisit
+	Stream    []results.ConsumerVisit // records of members reading the stream
+	EndUsers  []results.ConsumerVisit // records of members reading a filter topic
+	Foreign   int                     // records of another run
+	Bad       []string                // records that did not decode, with why
+}
+
+// Add takes one record of the results topic.
+func (c *Collector) Add(data []byte) {
+	c.Raw = append(c.Raw, append([]byte(nil), data...))
+	r, err := results.DecodeRecord(data)
+	if err != nil {
+		c.Bad = append(c.Bad, err.Error())
+		return
+	}
+	switch {
+	case r.Producer != nil && r.Producer.Run != c.RunID, r.Consumer != nil && r.Consumer.Run != c.RunID:
+		c.Foreign++
+	case r.Producer != nil:
+		c.Producers = append(c.Producers, *r.Producer)
+	case r.Consumer.Topic == c.StreamTopic:
+		c.Stream = append(c.Stream, *r.Consumer)
+	default:
+		c.EndUsers = append(c.EndUsers, *r.Consumer)
+	}
+}
+
+// Fold folds the stream groups' records (results.Fold), with a row for
+// every (visit, group) of the run, including groups that have not reported
+// a visit yet.
+func (c *Collector) Fold(visits int, groups []Group) ([]results.VisitGroup, error) {
+	rows, err := results.Fold(c.Producers, c.Stream)
+	if err != nil {
+		return nil, err
+	}
+	have := map[[2]any]bool{}
+	for _, r := range rows {
+		have[[2]any{r.Visit, r.Group}] = true
+	}
+	// Rows Fold cannot know about: a group that sent no record of a visit
+	// at all. Its expected count comes from the visit's producers.
+	byVisit := map[int]results.VisitGroup{}
+	for _, r := range rows {
+		byVisit[r.Visit] = r
+	}
+	for v := 0; v < visits; v++ {
+		for _, g := range groups {
+			if !g.Stream || have[[2]any{v, g.Name}] {
+				continue
+			}
+			row := results.VisitGroup{Visit: v, Group: g.Name, Latency: results.NewHistogram()}
+			if p, ok := byVisit[v]; ok {
+				row.Producers, row.Expected, row.Sent, row.Acked, row.Errors = p.Producers, p.Expected, p.Sent, p.Acked, p.Errors
+				row.IntendedStart, row.FirstSerialize, row.LastAck = p.IntendedStart, p.FirstSerialize, p.LastAck
+				row.ProducingTime = p.ProducingTime
+			}
+			row.Lost = row.Expected
+			rows = append(rows, row)
+		}
+	}
+	sort.SliceStable(rows, func(i, j int) bool {
+		if rows[i].Visit != rows[j].Visit {
+			return rows[i].Visit < rows[j].Visit
+		}
+		return rows[i].Group < rows[j].Group
+	})
+	return rows, nil
+}
+
+// EndUser is the account of one end user: what its filter topic holds
+// against what it received.
+type EndUser struct {
+	Group    string `json:"group"`
+	Topic    string `json:"topic"`
+	InTopic  int64  `json:"in_topic"` // records the filter forwarded
+	Received int    `json:"received"`
+	Unique   int    `json:"unique"`
+	Lost     int64  `json:"lost"`
+	Dup      int    `json:"duplicated"`
+	// LatencyP50/P99/Max: from the alert's intended send time to the end
+	// user's receipt, through the filter.
+	LatencyP50 time.Duration `json:"latency_p50_ns"`
+	LatencyP99 time.Duration `json:"latency_p99_ns"`
+	LatencyMax time.Duration `json:"latency_max_ns"`
+}
+
+// FoldEndUsers accounts each end-user group against the number of records
+// in its filter topic (topicCount), which holds only this run's alerts
+// because the run created it.
+func (c *Collector) FoldEndUsers(groups []Group, topicCount func(topic string) (int64, error)) ([]EndUser, error) {
+	var out []EndUser
+	for _, g := range groups {
+		if g.Stream {
+			continue
+		}
+		n, err := topicCount(g.Topic)
+		if err != nil {
+			return nil, err
+		}
+		eu := EndUser{Group: g.Name, Topic: g.Topic, InTopic: n}
+		union := map[[2]int]*results.Bitmap{} // (visit, producer) -> seqs
+		h := results.NewHistogram()
+		for _, r := range c.EndUsers {
+			if r.Group != g.Name {
+				continue
+			}
+			eu.Received += r.Received
+			h.Merge(r.Latency)
+			for p, b := range r.Seqs {
+				k := [2]int{r.Visit, p}
+				if union[k] == nil {
+					union[k] = &results.Bitmap{}
+				}
+				union[k].Or(b)
+			}
+		}
+		for _, b := range union {
+			eu.Unique += b.Count()
+		}
+		eu.Dup = eu.Received - eu.Unique
+		eu.Lost = n - int64(eu.Unique)
+		eu.LatencyP50, eu.LatencyP99, eu.LatencyMax = h.ValueAtQuantile(50), h.ValueAtQuantile(99), h.Max()
+		out = append(out, eu)
+	}
+	return out, nil
+}
+
+// String is a one-line account of the end user.
+func (e EndUser) String() string {
+	return fmt.Sprintf("%s: %d of %d forwarded alerts received, %d lost, %d duplicated", e.Group, e.Unique, e.InTopic, e.Lost, e.Dup)
+}

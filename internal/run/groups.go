@@ -1,0 +1,164 @@
+package run
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/IBM/sarama"
+
+	"github.com/alert-testbed/testbed/internal/experiment"
+)
+
+// Group is a consumer group of a run and the members it should have.
+type Group struct {
+	Name    string // Kafka group id
+	Label   string // the experiment's name for it: consumer1, filters-1, ...
+	Topic   string // what it reads
+	Members int
+	Stream  bool // reads the alert stream (accounted against the producers)
+}
+
+// Groups lists the consumer groups of a run, as Agents names them: the
+// stream's consumer groups and filter groups, and one group per end-user
+// task.
+func Groups(e experiment.Experiment, runID string) []Group {
+	var out []Group
+	for _, cg := range e.Groups() {
+		out = append(out, Group{Name: runID + "-" + cg.Name, Label: cg.Name, Topic: e.Topic.Name, Members: cg.Members, Stream: true})
+	}
+	defs := e.FilterDefs()
+	for g := 0; g < e.Filters.Groups; g++ {
+		label := fmt.Sprintf("filters-%d", g+1)
+		out = append(out, Group{Name: runID + "-" + label, Label: label, Topic: e.Topic.Name, Members: 1, Stream: true})
+	}
+	if e.Filters.EndUsers > 0 {
+		for g := 0; g < e.Filters.Groups; g++ {
+			first, last := e.FilterRange(g)
+			for _, f := range defs[first-1 : last] {
+				for slot := 1; slot <= e.Filters.EndUsers; slot++ {
+					label := fmt.Sprintf("enduser-%s-%d", f.Name, slot)
+					out = append(out, Group{Name: runID + "-" + label, Label: label, Topic: f.Name, Members: 1})
+				}
+			}
+		}
+	}
+	return out
+}
+
+// WaitGroups waits until every group is Stable with all its members, so
+// that no rebalance moves partitions while the producers send. A group
+// that is still rebalancing at the deadline is named in the error.
+func WaitGroups(ctx context.Context, admin sarama.ClusterAdmin, groups []Group, timeout time.Duration) error {
+	names := make([]string, len(groups))
+	want := map[string]int{}
+	for i, g := range groups {
+		names[i] = g.Name
+		want[g.Name] = g.Members
+	}
+	deadline := time.Now().Add(timeout)
+	for {
+		descs, err := admin.DescribeConsumerGroups(names)
+		var waiting []string
+		if err != nil {
+			waiting = []string{err.Error()}
+		}
+		seen := map[string]bool{}
+		for _, d := range descs {
+			seen[d.GroupId] = true
+			if d.Err != sarama.ErrNoError {
+				waiting = append(waiting, fmt.Sprintf("%s: %v", d.GroupId, d.Err))
+			} else if d.State != "Stable" || len(d.Members) != want[d.GroupId] {
+				waiting = append(waiting, fmt.Sprintf("%s: %s with %d of %d members", d.GroupId, d.State, len(d.Members), want[d.GroupId]))
+			}
+		}
+		for _, n := range names {
+			if !seen[n] && err == nil {
+				waiting = append(waiting, n+": not described")
+			}
+		}
+		if len(waiting) == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			sort.Strings(waiting)
+			return fmt.Errorf("consumer groups not ready after %s: %s", timeout, strings.Join(waiting, "; "))
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+// Lag returns, per group, how many records of its topic it has not
+// committed yet: the sum over partitions of high-water mark minus committed
+// offset (a partition without a commit counts from its start, since members
+// read from the oldest offset).
+func Lag(client sarama.Client, admin sarama.ClusterAdmin, groups []Group) (map[string]int64, error) {
+	hwm := map[string]map[int32]int64{}
+	out := map[string]int64{}
+	for _, g := range groups {
+		if hwm[g.Topic] == nil {
+			parts, err := client.Partitions(g.Topic)
+			if err != nil {
+				return nil, fmt.Errorf("partitions of %s: %w", g.Topic, err)
+			}
+			hwm[g.Topic] = map[int32]int64{}
+			for _, p := range parts {
+				off, err := client.GetOffset(g.Topic, p, sarama.OffsetNewest)
+				if err != nil {
+					return nil, fmt.Errorf("high-water mark of %s/%d: %w", g.Topic, p, err)
+				}
+				hwm[g.Topic][p] = off
+			}
+		}
+		parts := make([]int32, 0, len(hwm[g.Topic]))
+		for p := range hwm[g.Topic] {
+			parts = append(parts, p)
+		}
+		resp, err := admin.ListConsumerGroupOffsets(g.Name, map[string][]int32{g.Topic: parts})
+		if err != nil {
+			return nil, fmt.Errorf("offsets of group %s: %w", g.Name, err)
+		}
+		var lag int64
+		for p, high := range hwm[g.Topic] {
+			committed := int64(0)
+			if b := resp.GetBlock(g.Topic, p); b != nil && b.Offset >= 0 {
+				committed = b.Offset
+			} else if low, err := client.GetOffset(g.Topic, p, sarama.OffsetOldest); err == nil {
+				committed = low
+			}
+			if high > committed {
+				lag += high - committed
+			}
+		}
+		out[g.Name] = lag
+	}
+	return out, nil
+}
+
+// TopicCount is the number of records in a topic: the sum over its
+// partitions of high-water mark minus oldest offset.
+func TopicCount(client sarama.Client, topic string) (int64, error) {
+	parts, err := client.Partitions(topic)
+	if err != nil {
+		return 0, fmt.Errorf("partitions of %s: %w", topic, err)
+	}
+	var n int64
+	for _, p := range parts {
+		high, err := client.GetOffset(topic, p, sarama.OffsetNewest)
+		if err != nil {
+			return 0, err
+		}
+		low, err := client.GetOffset(topic, p, sarama.OffsetOldest)
+		if err != nil {
+			return 0, err
+		}
+		n += high - low
+	}
+	return n, nil
+}
