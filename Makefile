@@ -1,9 +1,10 @@
 # The two commands of the README:
-#   make up    set up the host, build testbed, stand up the default testbed
+#   make run   set up the host, stand up the default testbed, run a short
+#              ztf-scale experiment, print where its report is
 #   make test  set up the host, run every test (unit and integration)
 GO ?= go
 
-.PHONY: setup build up status down test unit
+.PHONY: setup build up run status down test unit
 
 setup:
 	bash scripts/setup-host.sh
@@ -13,6 +14,11 @@ build:
 
 up: setup build
 	./bin/testbed up
+
+# The main job: a 3-visit ztf-scale run on the default testbed (left up
+# for more runs: `make down` removes it).
+run: up
+	./bin/testbed run --visits 3 experiments/ztf-scale.yaml
 
 status: build
 	./bin/testbed status

@@ -196,6 +196,9 @@ func untar(r io.Reader, dest string) (int64, error) {
 			return total, err
 		}
 		clean := path.Clean(h.Name)
+		if clean == ".." || strings.HasPrefix(clean, "../") || path.IsAbs(clean) {
+			return total, fmt.Errorf("snapshot entry %q leaves its folder", h.Name)
+		}
 		_, rest, _ := strings.Cut(clean, "/")
 		if rest == "" {
 			continue

@@ -138,6 +138,7 @@ func Run(ctx context.Context, ws workspace.Workspace, o RunOptions) ([]RunResult
 	var failed []string
 	for i, e := range o.Experiments {
 		if ctx.Err() != nil {
+			failed = append(failed, fmt.Sprintf("%d run(s) not started (interrupted)", len(o.Experiments)-i))
 			break
 		}
 		if len(o.Experiments) > 1 {
@@ -157,7 +158,7 @@ func Run(ctx context.Context, ws workspace.Workspace, o RunOptions) ([]RunResult
 	if len(failed) > 0 {
 		return out, fmt.Errorf("%w: %s; see the PROBLEMS above and each run's report.md", ErrRunFailed, strings.Join(failed, ", "))
 	}
-	return out, ctx.Err()
+	return out, nil
 }
 
 type runEnv struct {
@@ -234,6 +235,9 @@ func (env *runEnv) runOne(ctx context.Context, e experiment.Experiment, runsDir 
 	records := pc.Messages()
 
 	runErr := env.deployAndWatch(ctx, lr, agents, records, &offset)
+	if ctx.Err() != nil {
+		runErr = fmt.Errorf("interrupted at %s", time.Now().Format("15:04:05"))
+	}
 	if runErr != nil {
 		lr.problems = append(lr.problems, runErr.Error())
 	}
@@ -283,9 +287,6 @@ func (env *runEnv) runOne(ctx context.Context, e experiment.Experiment, runsDir 
 		return res, fmt.Errorf("writing the archive %s: %w", res.Dir, err)
 	}
 	fmt.Fprintf(env.out, "Archive: %s (report: %s)\n", res.Dir, filepath.Join(res.Dir, "report.md"))
-	if ctx.Err() != nil {
-		return res, ctx.Err()
-	}
 	if !res.Summary.OK() {
 		return res, ErrRunFailed
 	}

@@ -182,17 +182,12 @@ func markdown(w io.Writer, in Input) {
 
 	fmt.Fprintf(w, "## Timings (DMTN-028's definitions)\n\n")
 	fmt.Fprintf(w, "| | mean ± stddev | min – max | visits |\n|---|---|---|---|\n")
-	row := func(name string, st results.Stats) {
-		if st.N == 0 {
-			fmt.Fprintf(w, "| %s | – | – | 0 |\n", name)
-			return
+	for _, r := range s.Timings() {
+		if r.N == 0 {
+			fmt.Fprintf(w, "| %s | – | – | 0 |\n", r.Name)
+			continue
 		}
-		fmt.Fprintf(w, "| %s | %.2f ± %.2f s | %.2f – %.2f s | %d |\n", name, st.Mean.Seconds(), st.Stddev.Seconds(), st.Min.Seconds(), st.Max.Seconds(), st.N)
-	}
-	row("producer serialization and send to Kafka", s.Producing)
-	for _, g := range s.Groups {
-		row("transit time to receipt by "+g.Group, g.Transit)
-		row("total time to receipt by "+g.Group, g.Total)
+		fmt.Fprintf(w, "| %s | %.2f ± %.2f s | %.2f – %.2f s | %d |\n", r.Name, r.Mean.Seconds(), r.Stddev.Seconds(), r.Min.Seconds(), r.Max.Seconds(), r.N)
 	}
 	fmt.Fprintf(w, "\n![per-visit timings](%s)\n\n", Plots[0])
 

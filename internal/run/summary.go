@@ -122,22 +122,33 @@ func Summarize(runID, experiment string, visits int, groups []Group, rows []resu
 // OK says whether the run had no problem.
 func (s Summary) OK() bool { return len(s.Problems) == 0 }
 
+// Timing is one row of the timings table.
+type Timing struct {
+	Name string
+	results.Stats
+}
+
+// Timings are the rows of DMTN-028's timings table: producing, then each
+// group's transit and total times.
+func (s Summary) Timings() []Timing {
+	out := []Timing{{"producer serialization and send to Kafka", s.Producing}}
+	for _, g := range s.Groups {
+		out = append(out, Timing{"transit time to receipt by " + g.Group, g.Transit}, Timing{"total time to receipt by " + g.Group, g.Total})
+	}
+	return out
+}
+
 // Print writes the summary tables.
 func (s Summary) Print(w io.Writer) {
 	fmt.Fprintf(w, "SUMMARY %s (run %s), %d visits\n", s.Experiment, s.RunID, s.Visits)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "  \tmean +/- stddev\tmin - max\tvisits\n")
-	row := func(name string, st results.Stats) {
-		if st.N == 0 {
-			fmt.Fprintf(tw, "  %s\t-\t-\t0\n", name)
-			return
+	for _, r := range s.Timings() {
+		if r.N == 0 {
+			fmt.Fprintf(tw, "  %s\t-\t-\t0\n", r.Name)
+			continue
 		}
-		fmt.Fprintf(tw, "  %s\t%.2f +/- %.2f s\t%.2f - %.2f s\t%d\n", name, st.Mean.Seconds(), st.Stddev.Seconds(), st.Min.Seconds(), st.Max.Seconds(), st.N)
-	}
-	row("producer serialization and send to Kafka", s.Producing)
-	for _, g := range s.Groups {
-		row("transit time to receipt by "+g.Group, g.Transit)
-		row("total time to receipt by "+g.Group, g.Total)
+		fmt.Fprintf(tw, "  %s\t%.2f +/- %.2f s\t%.2f - %.2f s\t%d\n", r.Name, r.Mean.Seconds(), r.Stddev.Seconds(), r.Min.Seconds(), r.Max.Seconds(), r.N)
 	}
 	tw.Flush()
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)

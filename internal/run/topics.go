@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/IBM/sarama"
 
@@ -60,6 +61,8 @@ func CreateTopics(admin sarama.ClusterAdmin, topics []Topic) error {
 }
 
 // DeleteTopics removes the topics a run made; those already gone are fine.
+// It returns once the brokers no longer list them, so that the next run of
+// a sweep can create topics of the same names.
 func DeleteTopics(admin sarama.ClusterAdmin, topics []Topic) error {
 	var errs []error
 	for _, t := range topics {
@@ -67,5 +70,30 @@ func DeleteTopics(admin sarama.ClusterAdmin, topics []Topic) error {
 			errs = append(errs, fmt.Errorf("delete topic %s: %w", t.Name, err))
 		}
 	}
-	return errors.Join(errs...)
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	deadline := time.Now().Add(deleteTimeout)
+	for {
+		listed, err := admin.ListTopics()
+		if err != nil {
+			return fmt.Errorf("list topics: %w", err)
+		}
+		var left []string
+		for _, t := range topics {
+			if _, ok := listed[t.Name]; ok {
+				left = append(left, t.Name)
+			}
+		}
+		if len(left) == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("topics %v still listed %s after their deletion", left, deleteTimeout)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
 }
+
+// deleteTimeout bounds the wait for deleted topics to go.
+const deleteTimeout = time.Minute

@@ -1,0 +1,83 @@
+package report
+
+import (
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/alert-testbed/testbed/agents/results"
+	"github.com/alert-testbed/testbed/internal/monitoring"
+	"github.com/alert-testbed/testbed/internal/run"
+)
+
+func TestWriteMakesTheReportAndItsPlots(t *testing.T) {
+	start := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	groups := []run.Group{{Name: "r1-c1", Label: "c1", Stream: true}}
+	var rows []results.VisitGroup
+	for v := 0; v < 3; v++ {
+		rows = append(rows, results.VisitGroup{Visit: v, Group: "r1-c1", Producers: 1, Members: 1, Expected: 10, Sent: 10, Acked: 10, Received: 10, Unique: 10, Complete: true,
+			ProducingTime: time.Duration(3+v) * time.Second, TransitTime: 300 * time.Millisecond, TotalTime: time.Duration(3+v)*time.Second + 300*time.Millisecond})
+	}
+	series := monitoring.Series{}
+	for _, svc := range []string{"kafka_kafka-1", "run-r1-producer", "monitoring_prometheus"} {
+		series[svc] = map[string][]monitoring.Point{}
+		for _, m := range monitoring.ServiceMetrics {
+			for i := 0; i < 20; i++ {
+				series[svc][m.Name] = append(series[svc][m.Name], monitoring.Point{T: start.Add(time.Duration(i) * 5 * time.Second), V: float64(i % 4)})
+			}
+		}
+	}
+	s := run.Summarize("r1", "exp", 3, groups, rows, nil, nil, nil)
+	dir := t.TempDir()
+	err := Write(dir, Input{Summary: s, Rows: rows, Groups: groups, Experiment: "exp\n", Testbed: "tb", Start: start, End: start.Add(95 * time.Second),
+		Series: series, Totals: map[string]monitoring.Totals{"kafka_kafka-1": {CPUSeconds: 50, ReceiveBytes: 100 << 20, TransmitBytes: 200 << 20}},
+		WindowStart: start, WindowEnd: start.Add(100 * time.Second), Snapshot: "snap"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	md, err := os.ReadFile(filepath.Join(dir, "report.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"# Run r1: exp\n\n**passed**",
+		"| producer serialization and send to Kafka | 4.00 ± 1.00 s | 3.00 – 5.00 s | 3 |",
+		"| transit time to receipt by c1 | 0.30 ± 0.00 s | 0.30 – 0.30 s | 3 |",
+		// Means from the totals over 100 s: 50 core-seconds = 50 %, 1 and 2 MiB/s.
+		"| kafka_kafka-1 | 50.0 ± ",
+		"| 1.00 ± ", "| 2.00 ± ",
+		"| agents: producer |",
+	} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("report.md lacks %q:\n%s", want, md)
+		}
+	}
+	for _, p := range Plots {
+		f, err := os.Open(filepath.Join(dir, p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := png.Decode(f)
+		f.Close()
+		if err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		if img.Bounds().Dx() < 500 || img.Bounds().Dy() < 250 {
+			t.Errorf("%s is %v", p, img.Bounds())
+		}
+		if !strings.Contains(string(md), "("+p+")") {
+			t.Errorf("report.md does not show %s", p)
+		}
+	}
+}
+
+func TestServiceName(t *testing.T) {
+	for in, want := range map[string]string{"run-r1-producer": "agents: producer", "run-r2-producer": "run-r2-producer", "kafka_kafka-1": "kafka_kafka-1"} {
+		if got := ServiceName(in, "r1"); got != want {
+			t.Errorf("ServiceName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

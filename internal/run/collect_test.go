@@ -1,0 +1,221 @@
+package run
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/alert-testbed/testbed/agents/results"
+	"github.com/alert-testbed/testbed/internal/experiment"
+)
+
+var t0 = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+
+func producerRecord(t *testing.T, run string, visit, producer, expected int, produce time.Duration) []byte {
+	t.Helper()
+	start := t0.Add(time.Duration(visit) * 39 * time.Second)
+	b, err := results.Record{Kind: results.KindProducer, Producer: &results.ProducerVisit{
+		Run: run, Visit: visit, Producer: producer, Expected: expected, Sent: expected, Acked: expected,
+		IntendedStart: start, FirstSerialize: start, LastAck: start.Add(produce)}}.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// consumerRecord: member got seqs [from, to) of producer, the last at
+// visit start + last.
+func consumerRecord(t *testing.T, run string, visit int, group, member, topic string, producer, from, to int, last time.Duration) []byte {
+	t.Helper()
+	start := t0.Add(time.Duration(visit) * 39 * time.Second)
+	cv := results.NewConsumerVisit(run, visit, group, member, topic)
+	for s := from; s < to; s++ {
+		at := start.Add(last * time.Duration(s-from+1) / time.Duration(to-from))
+		cv.Observe(producer, s, start, at)
+	}
+	b, err := results.Record{Kind: results.KindConsumer, Consumer: cv}.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func groups2() []Group {
+	return []Group{
+		{Name: "r1-c1", Label: "c1", Topic: "alerts", Members: 2, Stream: true},
+		{Name: "r1-c2", Label: "c2", Topic: "alerts", Members: 1, Stream: true},
+		{Name: "r1-enduser-F1-1", Label: "enduser-F1-1", Topic: "F1", Members: 1},
+	}
+}
+
+// Two visits of 100 alerts (producers 0 and 1, 50 each); c1 gets all of
+// visit 0 across two members and all of visit 1 with 3 duplicates; c2
+// misses 10 alerts of visit 1 and sends nothing for visit 0. Every count
+// and timing of the fold and the summary is exact.
+func TestCollectorFoldAndSummary(t *testing.T) {
+	c := Collector{RunID: "r1", StreamTopic: "alerts"}
+	for v := 0; v < 2; v++ {
+		c.Add(producerRecord(t, "r1", v, 0, 50, time.Duration(2+v)*time.Second))
+		c.Add(producerRecord(t, "r1", v, 1, 50, time.Duration(3+v)*time.Second))
+	}
+	c.Add(consumerRecord(t, "r1", 0, "r1-c1", "m1", "alerts", 0, 0, 50, 3500*time.Millisecond))
+	c.Add(consumerRecord(t, "r1", 0, "r1-c1", "m2", "alerts", 1, 0, 50, 3250*time.Millisecond))
+	c.Add(consumerRecord(t, "r1", 1, "r1-c1", "m1", "alerts", 0, 0, 50, 4500*time.Millisecond))
+	c.Add(consumerRecord(t, "r1", 1, "r1-c1", "m1", "alerts", 1, 0, 50, 4500*time.Millisecond))
+	c.Add(consumerRecord(t, "r1", 1, "r1-c1", "m2", "alerts", 1, 10, 13, 4000*time.Millisecond)) // 3 duplicates
+	c.Add(consumerRecord(t, "r1", 1, "r1-c2", "m1", "alerts", 0, 0, 50, 5*time.Second))
+	c.Add(consumerRecord(t, "r1", 1, "r1-c2", "m1", "alerts", 1, 10, 50, 5*time.Second))
+	c.Add(consumerRecord(t, "r1", 0, "r1-enduser-F1-1", "e", "F1", 0, 3, 10, time.Second)) // 7 of the filter's
+	c.Add(producerRecord(t, "other-run", 0, 0, 50, time.Second))
+	c.Add([]byte(`{"kind":"nonsense"}`))
+
+	if len(c.Raw) != 14 || c.Foreign != 1 || len(c.Bad) != 1 || len(c.Producers) != 4 || len(c.Stream) != 7 || len(c.EndUsers) != 1 {
+		t.Fatalf("collected raw %d, foreign %d, bad %d, producers %d, stream %d, end users %d", len(c.Raw), c.Foreign, len(c.Bad), len(c.Producers), len(c.Stream), len(c.EndUsers))
+	}
+	rows, err := c.Fold(2, groups2())
+	if err != nil {
+		t.Fatal(err)
+	}
+	type want struct {
+		visit                          int
+		group                          string
+		received, lost, dup            int
+		complete                       bool
+		producing, transit, totalTimes time.Duration
+	}
+	wants := []want{
+		{0, "r1-c1", 100, 0, 0, true, 3 * time.Second, 500 * time.Millisecond, 3500 * time.Millisecond},
+		{0, "r1-c2", 0, 100, 0, false, 3 * time.Second, 0, 0},
+		{1, "r1-c1", 103, 0, 3, true, 4 * time.Second, 500 * time.Millisecond, 4500 * time.Millisecond},
+		{1, "r1-c2", 90, 10, 0, false, 4 * time.Second, time.Second, 5 * time.Second},
+	}
+	if len(rows) != len(wants) {
+		t.Fatalf("%d rows, want %d: %+v", len(rows), len(wants), rows)
+	}
+	for i, w := range wants {
+		r := rows[i]
+		if r.Visit != w.visit || r.Group != w.group || r.Received != w.received || r.Lost != w.lost || r.Duplicated != w.dup ||
+			r.Complete != w.complete || r.ProducingTime != w.producing || r.TransitTime != w.transit || r.TotalTime != w.totalTimes || r.Expected != 100 {
+			t.Errorf("row %d: %+v\nwant %+v", i, r, w)
+		}
+	}
+
+	eus, err := c.FoldEndUsers(groups2(), func(topic string) (int64, error) {
+		if topic != "F1" {
+			return 0, errors.New("asked for " + topic)
+		}
+		return 9, nil // the filter forwarded 9; the end user got 7
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(eus) != 1 || eus[0].InTopic != 9 || eus[0].Unique != 7 || eus[0].Lost != 2 || eus[0].Dup != 0 || eus[0].LatencyMax < 990*time.Millisecond || eus[0].LatencyMax > 1010*time.Millisecond {
+		t.Fatalf("end users %+v", eus)
+	}
+
+	s := Summarize("r1", "exp", 2, groups2(), rows, eus, map[string]int64{"r1-c1": 40}, []string{"interrupted at 10:01:00"})
+	if s.Producing.N != 2 || s.Producing.Mean != 3500*time.Millisecond || s.Producing.Min != 3*time.Second || s.Producing.Max != 4*time.Second {
+		t.Errorf("producing %+v", s.Producing)
+	}
+	if len(s.Groups) != 2 {
+		t.Fatalf("groups %+v", s.Groups)
+	}
+	c1, c2 := s.Groups[0], s.Groups[1]
+	if c1.Group != "c1" || c1.Expected != 200 || c1.Received != 203 || c1.Lost != 0 || c1.Duplicated != 3 || c1.Complete != 2 || c1.MaxLag != 40 ||
+		c1.Transit.N != 2 || c1.Transit.Mean != 500*time.Millisecond || c1.Total.Mean != 4*time.Second || c1.Total.Min != 3500*time.Millisecond {
+		t.Errorf("c1 %+v", c1)
+	}
+	if c2.Lost != 110 || c2.Complete != 0 || c2.Transit.N != 0 {
+		t.Errorf("c2 %+v", c2)
+	}
+	// Latency: intended = visit start, so the max is the last receipt.
+	if c1.LatencyMax < 4490*time.Millisecond || c1.LatencyMax > 4510*time.Millisecond {
+		t.Errorf("c1 latency max %s, want 4.5 s", c1.LatencyMax)
+	}
+	wantProblems := []string{
+		"interrupted at 10:01:00",
+		"visit 1, c1: 3 duplicated",
+		"visit 0, c2: no member record, 100 of 100 alerts lost",
+		"visit 1, c2: 10 of 100 alerts lost",
+		"r1-enduser-F1-1: 7 of 9 forwarded alerts received, 2 lost, 0 duplicated",
+	}
+	if strings.Join(s.Problems, "\n") != strings.Join(wantProblems, "\n") {
+		t.Errorf("problems\n%s\nwant\n%s", strings.Join(s.Problems, "\n"), strings.Join(wantProblems, "\n"))
+	}
+	if s.OK() {
+		t.Error("a run with problems is OK")
+	}
+	var out bytes.Buffer
+	s.Print(&out)
+	for _, line := range []string{
+		"producer serialization and send to Kafka  3.50 +/- 0.71 s  3.00 - 4.00 s  2",
+		"transit time to receipt by c1             0.50 +/- 0.00 s  0.50 - 0.50 s  2",
+		"transit time to receipt by c2             -                -              0",
+		"PROBLEMS (5):",
+	} {
+		if !strings.Contains(out.String(), line) {
+			t.Errorf("summary lacks %q:\n%s", line, out.String())
+		}
+	}
+}
+
+// A group with no record at all, and a visit with no producer record, are
+// problems, not silence.
+func TestSummaryNamesMissingRecords(t *testing.T) {
+	c := Collector{RunID: "r1", StreamTopic: "alerts"}
+	c.Add(producerRecord(t, "r1", 0, 0, 10, time.Second))
+	c.Add(consumerRecord(t, "r1", 0, "r1-c1", "m1", "alerts", 0, 0, 10, time.Second))
+	gs := groups2()[:2]
+	rows, err := c.Fold(2, gs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := Summarize("r1", "exp", 2, gs, rows, nil, nil, nil)
+	got := strings.Join(s.Problems, "\n")
+	for _, want := range []string{"visit 0, c2: no member record, 10 of 10 alerts lost", "visit 1, c1: no producer record, no member record", "producer records for 1 of 2 visits"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("problems lack %q:\n%s", want, got)
+		}
+	}
+}
+
+func TestGroupsNameWhatAgentsDeploys(t *testing.T) {
+	e := load(t, "minibroker.yaml")
+	e.Consumers = []experiment.ConsumerGroup{{Name: "c", Members: 3, Mode: "count", Copies: 2}}
+	gs := Groups(e, "r9")
+	var stream, endUsers int
+	for _, g := range gs {
+		if g.Stream {
+			stream++
+		} else {
+			endUsers++
+			if !strings.HasPrefix(g.Name, "r9-enduser-Filter") || g.Topic == e.Topic.Name {
+				t.Errorf("end-user group %+v", g)
+			}
+		}
+	}
+	if stream != 2+5 || endUsers != 100 || gs[0].Name != "r9-c-1" || gs[0].Members != 3 || gs[2].Name != "r9-filters-1" {
+		t.Fatalf("%d stream groups, %d end users, first %+v", stream, endUsers, gs[0])
+	}
+	// The agents' GROUP variables are exactly these names.
+	agents, err := Agents(e, Params{RunID: "r9", Image: "i", Brokers: "b", ResultsTopic: "res", Network: "n", Workers: 1, T0: t0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{}
+	for _, g := range gs {
+		names[g.Name] = true
+	}
+	for _, a := range agents {
+		for _, kv := range a.Spec.TaskTemplate.ContainerSpec.Env {
+			if g, ok := strings.CutPrefix(kv, "GROUP="); ok {
+				g = strings.ReplaceAll(g, "{{.Task.Slot}}", "1")
+				if !names[g] {
+					t.Errorf("service %s joins group %s, which Groups does not list", a.Spec.Name, g)
+				}
+			}
+		}
+	}
+}
