@@ -174,7 +174,7 @@ func TestSummaryNamesMissingRecords(t *testing.T) {
 	}
 	s := Summarize("r1", "exp", 2, gs, rows, nil, nil, nil)
 	got := strings.Join(s.Problems, "\n")
-	for _, want := range []string{"visit 0, c2: no member record, 10 of 10 alerts lost", "visit 1, c1: no producer record, no member record", "producer records for 1 of 2 visits"} {
+	for _, want := range []string{"visit 0, c2: no member record, 10 of 10 alerts lost", "visit 1, c1: no producer record, no member record", "1 of 2 visits fully produced"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("problems lack %q:\n%s", want, got)
 		}
@@ -217,5 +217,29 @@ func TestGroupsNameWhatAgentsDeploys(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// A visit planned but never sent (the run was interrupted first) is said
+// to be unsent, not lost, and its zero producing time is not averaged.
+func TestSummaryOfAnUnsentVisit(t *testing.T) {
+	c := Collector{RunID: "r1", StreamTopic: "alerts"}
+	c.Add(producerRecord(t, "r1", 0, 0, 10, time.Second))
+	c.Add(consumerRecord(t, "r1", 0, "r1-c1", "m1", "alerts", 0, 0, 10, time.Second))
+	b, _ := results.Record{Kind: results.KindProducer, Producer: &results.ProducerVisit{Run: "r1", Visit: 1, Producer: 0, Expected: 10,
+		IntendedStart: t0.Add(39 * time.Second)}}.Encode()
+	c.Add(b)
+	gs := groups2()[:1]
+	rows, err := c.Fold(2, gs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := Summarize("r1", "exp", 2, gs, rows, nil, nil, []string{"interrupted at 10:00:50"})
+	want := "interrupted at 10:00:50\nvisit 1, c1: none of its 10 alerts was sent\n1 of 2 visits fully produced"
+	if got := strings.Join(s.Problems, "\n"); got != want {
+		t.Errorf("problems\n%s\nwant\n%s", got, want)
+	}
+	if s.Producing.N != 1 || s.Producing.Mean != time.Second {
+		t.Errorf("producing %+v, want the one finished visit", s.Producing)
 	}
 }

@@ -57,7 +57,9 @@ func Summarize(runID, experiment string, visits int, groups []Group, rows []resu
 	producing := map[int]time.Duration{}
 	byGroup := map[string][]results.VisitGroup{}
 	for _, r := range rows {
-		if r.Producers > 0 {
+		// Producing times of visits the producers finished: an
+		// interrupted visit's would be a fraction.
+		if r.Producers > 0 && r.Acked == r.Expected {
 			producing[r.Visit] = r.ProducingTime
 		}
 		byGroup[r.Group] = append(byGroup[r.Group], r)
@@ -95,7 +97,10 @@ func Summarize(runID, experiment string, visits int, groups []Group, rows []resu
 				transit = append(transit, r.TransitTime)
 				total = append(total, r.TotalTime)
 			}
-			if ps := r.Problems(); len(ps) > 0 {
+			if r.Producers > 0 && r.Sent == 0 && r.Received == 0 {
+				// Planned but never sent (an interrupted run): not lost.
+				s.Problems = append(s.Problems, fmt.Sprintf("visit %d, %s: none of its %d alerts was sent", r.Visit, gs.Group, r.Expected))
+			} else if ps := r.Problems(); len(ps) > 0 {
 				s.Problems = append(s.Problems, fmt.Sprintf("visit %d, %s: %s", r.Visit, gs.Group, strings.Join(ps, ", ")))
 			}
 		}
@@ -109,7 +114,7 @@ func Summarize(runID, experiment string, visits int, groups []Group, rows []resu
 		}
 	}
 	if len(pt) < visits {
-		s.Problems = append(s.Problems, fmt.Sprintf("producer records for %d of %d visits", len(pt), visits))
+		s.Problems = append(s.Problems, fmt.Sprintf("%d of %d visits fully produced", len(pt), visits))
 	}
 	for _, eu := range endUsers {
 		if eu.Lost != 0 || eu.Dup != 0 {
