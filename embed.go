@@ -8,5 +8,5 @@ import "embed"
 // Files holds terraform/<env>/*.tf and the swarm/ folder (stack files and
 // the configuration files their services mount) and dashboards/.
 //
-//go:embed terraform/local/*.tf swarm dashboards
+//go:embed terraform/local/*.tf terraform/aws/*.tf terraform/aws/*.tftpl swarm dashboards
 var Files embed.FS

@@ -305,7 +305,9 @@ func TestOneVisitTwoProducersTwoGroupsAndAFilterGroup(t *testing.T) {
 		if vg.Expected != perVisit || vg.Unique != perVisit || vg.Lost != 0 || vg.Duplicated != 0 {
 			t.Errorf("group %s visit %d: expected %d unique %d lost %d duplicated %d", vg.Group, vg.Visit, vg.Expected, vg.Unique, vg.Lost, vg.Duplicated)
 		}
-		if vg.ProducingTime <= 0 || vg.TransitTime < 0 || vg.LatencyMax <= 0 {
+		// Transit is slightly negative when the last alert reached the
+		// group before its acknowledgement reached the producer.
+		if vg.ProducingTime <= 0 || vg.TransitTime < -time.Second || vg.LatencyMax <= 0 {
 			t.Errorf("group %s: producing %s transit %s latency max %s", vg.Group, vg.ProducingTime, vg.TransitTime, vg.LatencyMax)
 		}
 	}

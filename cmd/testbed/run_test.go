@@ -57,7 +57,7 @@ filters:
       expr: diaSource.snr > -1000000
 limits:
   max_lag: 100000
-  visit_deadline: 14s
+  visit_deadline: 60s
 `
 
 func TestRunOnTheLocalEnvironment(t *testing.T) {

@@ -41,8 +41,20 @@ type Node struct {
 	Name       string `json:"name"`
 	Role       string `json:"role"`
 	Index      int    `json:"index"`
-	Address    string `json:"address"`     // IP the other nodes and the host reach it at
+	Address    string `json:"address"`     // IP the orchestrator's host reaches it at
 	DockerHost string `json:"docker_host"` // unix:// or ssh:// address of its Docker API
+	// PrivateAddress is the IP the other nodes reach it at, where that
+	// differs from Address (aws: the VPC address; Address is public).
+	PrivateAddress string `json:"private_address,omitempty"`
+}
+
+// SwarmAddress is the IP the node advertises to the swarm: the address the
+// other nodes reach it at.
+func (n Node) SwarmAddress() string {
+	if n.PrivateAddress != "" {
+		return n.PrivateAddress
+	}
+	return n.Address
 }
 
 // Parse decodes and checks the JSON value of the `inventory` output. Nodes
@@ -107,6 +119,9 @@ func (inv Inventory) validate() error {
 		seenIndex[key] = true
 		if net.ParseIP(n.Address) == nil {
 			return fmt.Errorf("%s: address %q is not an IP address", where, n.Address)
+		}
+		if n.PrivateAddress != "" && net.ParseIP(n.PrivateAddress) == nil {
+			return fmt.Errorf("%s: private_address %q is not an IP address", where, n.PrivateAddress)
 		}
 		u, err := url.Parse(n.DockerHost)
 		if err != nil || (u.Scheme != "unix" && u.Scheme != "ssh") {

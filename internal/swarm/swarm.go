@@ -96,7 +96,7 @@ func (c *Cluster) Form(ctx context.Context, timeout time.Duration) (changed bool
 		return false, fmt.Errorf("%s: %w", leader.Name, err)
 	}
 	healthy := info.Swarm.LocalNodeState == swarm.LocalNodeStateActive && info.Swarm.ControlAvailable &&
-		info.Swarm.NodeAddr == leader.Address
+		info.Swarm.NodeAddr == leader.SwarmAddress()
 	if !healthy {
 		// A node container recreated on a kept volume remembers a swarm it
 		// can no longer reach (its address may have changed): leave it and
@@ -106,7 +106,7 @@ func (c *Cluster) Form(ctx context.Context, timeout time.Duration) (changed bool
 		}
 		_, err := leader.API.SwarmInit(ctx, swarm.InitRequest{
 			ListenAddr:    "0.0.0.0:2377",
-			AdvertiseAddr: leader.Address,
+			AdvertiseAddr: leader.SwarmAddress(),
 		})
 		if err != nil {
 			return false, fmt.Errorf("swarm init on %s: %w", leader.Name, err)
@@ -155,10 +155,10 @@ func join(ctx context.Context, n Node, sw swarm.Swarm, leader Node) (bool, error
 		return false, fmt.Errorf("%s: %w", n.Name, err)
 	}
 	st := info.Swarm
-	if st.LocalNodeState == swarm.LocalNodeStateActive && st.Cluster != nil && st.Cluster.ID == sw.ID && st.NodeAddr == n.Address {
+	if st.LocalNodeState == swarm.LocalNodeStateActive && st.Cluster != nil && st.Cluster.ID == sw.ID && st.NodeAddr == n.SwarmAddress() {
 		return false, nil
 	}
-	if st.LocalNodeState == swarm.LocalNodeStateActive && st.Cluster == nil && st.NodeAddr == n.Address {
+	if st.LocalNodeState == swarm.LocalNodeStateActive && st.Cluster == nil && st.NodeAddr == n.SwarmAddress() {
 		// Workers do not see the cluster object; ask the leader instead.
 		if _, _, err := leader.API.NodeInspectWithRaw(ctx, st.NodeID); err == nil {
 			return false, nil
@@ -173,8 +173,8 @@ func join(ctx context.Context, n Node, sw swarm.Swarm, leader Node) (bool, error
 	}
 	err = n.API.SwarmJoin(ctx, swarm.JoinRequest{
 		ListenAddr:    "0.0.0.0:2377",
-		AdvertiseAddr: n.Address,
-		RemoteAddrs:   []string{leader.Address + ":2377"},
+		AdvertiseAddr: n.SwarmAddress(),
+		RemoteAddrs:   []string{leader.SwarmAddress() + ":2377"},
 		JoinToken:     token,
 	})
 	if err != nil {
