@@ -17,6 +17,7 @@ import (
 	"github.com/alert-testbed/testbed/internal/experiment"
 	"github.com/alert-testbed/testbed/internal/images"
 	"github.com/alert-testbed/testbed/internal/orchestrator"
+	"github.com/alert-testbed/testbed/internal/toolchain"
 	"github.com/alert-testbed/testbed/internal/topology"
 	"github.com/alert-testbed/testbed/internal/workspace"
 )
@@ -189,6 +190,35 @@ func app() *cli.App {
 					})
 					return err
 				},
+			},
+			{
+				Name:  "toolchain",
+				Usage: "build Terraform and its providers (skipped when already built)",
+				Subcommands: []*cli.Command{{
+					Name:  "build",
+					Usage: "build Terraform 1.5.7 and the kreuzwerker/docker provider, and with --aws the hashicorp/aws provider",
+					Description: "Builds from the Go module proxy into .testbed/cache (once; `up` does this itself).\n" +
+						"The hashicorp/aws provider is big: about 25 minutes, 12 GB of memory and 9 GB of Go\n" +
+						"build cache on 2 cores; only the aws environment and its tests need it.",
+					Flags: []cli.Flag{&cli.BoolFlag{Name: "aws", Usage: "also build the hashicorp/aws provider"}},
+					Action: func(c *cli.Context) error {
+						ws, err := workspace.Open()
+						if err != nil {
+							return err
+						}
+						start := time.Now()
+						build := toolchain.Ensure
+						if c.Bool("aws") {
+							build = toolchain.EnsureAWS
+						}
+						tc, err := build(c.Context, ws.CacheDir())
+						if err != nil {
+							return err
+						}
+						fmt.Fprintf(c.App.Writer, "Terraform %s and providers in %s (%s)\n", toolchain.TerraformVersion, tc.MirrorDir, time.Since(start).Round(time.Second))
+						return nil
+					},
+				}},
 			},
 			{
 				Name:  "images",
