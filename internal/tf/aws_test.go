@@ -2,8 +2,6 @@ package tf
 
 import (
 	"context"
-	"os/exec"
-	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-exec/tfexec"
@@ -23,29 +21,12 @@ func awsModule(t *testing.T) (*Module, toolchain.Toolchain) {
 	if err != nil {
 		t.Fatalf("toolchain: %v", err)
 	}
-	m, err := Prepare(tc, t.TempDir(), "aws", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Init(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	return m, tc
+	return prepared(t, tc, "aws"), tc
 }
 
 func TestAWSModuleIsFormattedAndValid(t *testing.T) {
 	m, tc := awsModule(t)
-	v, err := m.tf.Validate(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !v.Valid {
-		t.Fatalf("terraform validate: %+v", v.Diagnostics)
-	}
-	out, err := exec.Command(tc.Terraform, "fmt", "-check", "-diff", m.Dir).CombinedOutput()
-	if err != nil {
-		t.Fatalf("terraform fmt -check: %v\n%s", err, out)
-	}
+	checkFormattedAndValid(t, m, tc)
 }
 
 // Bad input is refused by terraform plan before anything is created. The
@@ -60,11 +41,7 @@ func TestAWSModuleRejectsBadVariables(t *testing.T) {
 	if _, err := m.tf.Plan(context.Background(), append(good.options(), tfexec.Refresh(false))...); err != nil {
 		t.Fatalf("the good variables: %v", err)
 	}
-	cases := []struct {
-		key  string
-		val  any
-		want string
-	}{
+	checkRejected(t, m, good, []rejection{
 		{"operator_cidr", "0.0.0.0/0", "operator_cidr 0.0.0.0/0 opens SSH, Kafka, Prometheus and Grafana to the whole Internet"},
 		{"operator_cidr", "my laptop", "Use an IPv4 CIDR such as 203.0.113.7/32."},
 		{"operator_cidr", nil, `The root module input variable "operator_cidr" is not set`},
@@ -75,27 +52,7 @@ func TestAWSModuleRejectsBadVariables(t *testing.T) {
 		{"expires_at", "tomorrow", "Use an RFC 3339 time"},
 		{"ssh_public_key", "hunter2", "Use an OpenSSH public key line"},
 		{"ami_id", "ubuntu", "Use an AMI id"},
-	}
-	for _, c := range cases {
-		vars := Vars{}
-		for k, v := range good {
-			if k != c.key || c.val != nil {
-				vars[k] = v
-			}
-		}
-		if c.val != nil {
-			vars[c.key] = c.val
-		}
-		_, err := m.tf.Plan(context.Background(), append(vars.options(), tfexec.Refresh(false))...)
-		if err == nil {
-			t.Errorf("%s=%v accepted by terraform plan", c.key, c.val)
-			continue
-		}
-		got := strings.Join(strings.Fields(err.Error()), " ")
-		if !strings.Contains(got, c.want) {
-			t.Errorf("%s=%v: error lacks %q:\n%s", c.key, c.val, c.want, got)
-		}
-	}
+	})
 	// 0.0.0.0/0 with the explicit override is accepted.
 	vars := Vars{"operator_cidr": "0.0.0.0/0", "allow_any_operator": true}
 	for k, v := range good {

@@ -28,18 +28,31 @@ func module(t *testing.T) (*Module, toolchain.Toolchain) {
 	if err != nil {
 		t.Fatalf("toolchain: %v", err)
 	}
-	m, err := Prepare(tc, t.TempDir(), "local", nil)
+	return prepared(t, tc, "local"), tc
+}
+
+// prepared is terraform/<env> copied to a scratch testbed folder and
+// initialised.
+func prepared(t *testing.T, tc toolchain.Toolchain, env string) *Module {
+	t.Helper()
+	m, err := Prepare(tc, t.TempDir(), env, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := m.Init(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	return m, tc
+	return m
 }
 
 func TestLocalModuleIsFormattedAndValid(t *testing.T) {
 	m, tc := module(t)
+	checkFormattedAndValid(t, m, tc)
+}
+
+// checkFormattedAndValid runs terraform validate and fmt -check.
+func checkFormattedAndValid(t *testing.T, m *Module, tc toolchain.Toolchain) {
+	t.Helper()
 	v, err := m.tf.Validate(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -57,24 +70,37 @@ func TestLocalModuleRejectsBadVariables(t *testing.T) {
 	m, _ := module(t)
 	good := Vars{"name": "tb", "managers": 3, "workers": 2, "node_image": "n", "registry_image": "r",
 		"registry_host_port": 5000, "api_socket_dir": "/tmp/x"}
-	cases := []struct {
-		key  string
-		val  any
-		want string
-	}{
+	checkRejected(t, m, good, []rejection{
 		{"managers", 4, "The manager count must be an odd whole number from 1 to 7."},
 		{"managers", 9, "The manager count must be an odd whole number from 1 to 7."},
 		{"workers", -1, "The worker count must be a whole number from 0 to 100."},
 		{"name", "Bad_Name", "The name must be 2 to 20 characters"},
 		{"registry_host_port", 80, "The registry host port must be from 1024 to 65535."},
 		{"api_socket_dir", "relative/dir", "The API socket folder must be an absolute path"},
-	}
+	})
+}
+
+// rejection is a variable's bad value and the error plan must give; a nil
+// value leaves the variable unset.
+type rejection struct {
+	key  string
+	val  any
+	want string
+}
+
+// checkRejected plans good with each case's change and checks the error.
+func checkRejected(t *testing.T, m *Module, good Vars, cases []rejection) {
+	t.Helper()
 	for _, c := range cases {
 		vars := Vars{}
 		for k, v := range good {
-			vars[k] = v
+			if k != c.key || c.val != nil {
+				vars[k] = v
+			}
 		}
-		vars[c.key] = c.val
+		if c.val != nil {
+			vars[c.key] = c.val
+		}
 		_, err := m.tf.Plan(context.Background(), append(vars.options(), tfexec.Refresh(false))...)
 		if err == nil {
 			t.Errorf("%s=%v accepted by terraform plan", c.key, c.val)
