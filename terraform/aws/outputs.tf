@@ -1,11 +1,11 @@
 output "inventory" {
   description = "The testbed's nodes as internal/inventory reads them (the same shape as terraform/local's): the orchestrator reaches each node's Docker API over SSH, the nodes reach each other at their private addresses."
-  value = jsonencode({
+  value = {
     name = var.name
     env  = "aws"
     registry = {
-      node_address = var.create_ecr_repository ? split("/", aws_ecr_repository.agents[0].repository_url)[0] : ""
-      host_address = var.create_ecr_repository ? split("/", aws_ecr_repository.agents[0].repository_url)[0] : ""
+      node_address = local.registry
+      host_address = local.registry
     }
     nodes = [for i, n in local.nodes : {
       name            = local.node_names[i]
@@ -15,7 +15,16 @@ output "inventory" {
       private_address = aws_instance.node[i].private_ip
       docker_host     = "ssh://${local.ssh_user}@${aws_instance.node[i].public_ip}"
     }]
-  })
+  }
+
+  precondition {
+    condition     = var.create_ecr_repository || var.agents_registry != null
+    error_message = "With create_ecr_repository = false, name the registry the nodes pull the agents image from in agents_registry."
+  }
+}
+
+locals {
+  registry = var.create_ecr_repository ? split("/", aws_ecr_repository.agents[0].repository_url)[0] : coalesce(var.agents_registry, "none")
 }
 
 output "instance_ids" {

@@ -170,6 +170,17 @@ variable "create_ecr_repository" {
   default     = true
 }
 
+variable "agents_registry" {
+  description = "With create_ecr_repository = false: host[:port] of the registry the nodes pull the agents image from."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.agents_registry == null || can(regex("^[a-z0-9.-]+(:[0-9]+)?$", var.agents_registry))
+    error_message = "Use a registry host[:port] such as registry.example.org:5000."
+  }
+}
+
 variable "aws_endpoint" {
   description = "Endpoint of an AWS API emulator for every service (tests only); null: AWS itself."
   type        = string
