@@ -222,6 +222,10 @@ func checkArchive(t *testing.T, dir string) {
 	if n := strings.Count(string(b), `"kind":"producer"`); n != 6 {
 		t.Errorf("records.jsonl: %d producer records, want 6", n)
 	}
+	plog, _ := os.ReadFile(filepath.Join(dir, "agents", "producer.log"))
+	if strings.Count(string(plog), "expected:300, sent:300, acked:300, errors:0") != 6 {
+		t.Errorf("agents/producer.log lacks the 2 producers' 3 visit lines:\n%s", plog)
+	}
 	// The TSDB snapshot: Prometheus' block layout.
 	if blocks, _ := filepath.Glob(filepath.Join(dir, "metrics", "tsdb", "*", "meta.json")); len(blocks) == 0 {
 		t.Errorf("metrics/tsdb holds no TSDB block")

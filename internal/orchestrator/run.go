@@ -266,6 +266,10 @@ func (env *runEnv) runOne(ctx context.Context, e experiment.Experiment, runsDir 
 		lr.problems = append(lr.problems, fmt.Sprintf("%d result records could not be read; first: %s", n, lr.coll.Bad[0]))
 	}
 	res.Summary = run.Summarize(id, e.Name, e.Visits, lr.groups, rows, endUsers, lr.maxLag, lr.problems)
+	logs, err := run.Logs(cctx, api, id)
+	if err != nil {
+		fmt.Fprintf(env.out, " ✗ Agent logs: %v\n", err)
+	}
 
 	if env.keep {
 		fmt.Fprintf(env.out, " - Kept the agents' services (run-%s-*) and the run's topics (--keep)\n", id)
@@ -283,7 +287,7 @@ func (env *runEnv) runOne(ctx context.Context, e experiment.Experiment, runsDir 
 
 	fmt.Fprintln(env.out)
 	res.Summary.Print(env.out)
-	if err := env.writeArchive(cctx, res, e, lr, rows, start, end); err != nil {
+	if err := env.writeArchive(cctx, res, e, lr, rows, logs, start, end); err != nil {
 		return res, fmt.Errorf("writing the archive %s: %w", res.Dir, err)
 	}
 	fmt.Fprintf(env.out, "Archive: %s (report: %s)\n", res.Dir, filepath.Join(res.Dir, "report.md"))
@@ -480,7 +484,7 @@ func findGrafana(ctx context.Context, inv inventory.Inventory, s workspace.Setti
 }
 
 // writeArchive writes everything a design review needs into res.Dir.
-func (env *runEnv) writeArchive(ctx context.Context, res RunResult, e experiment.Experiment, lr *liveRun, rows []results.VisitGroup, start, end time.Time) error {
+func (env *runEnv) writeArchive(ctx context.Context, res RunResult, e experiment.Experiment, lr *liveRun, rows []results.VisitGroup, logs map[string][]byte, start, end time.Time) error {
 	a, err := archive.Create(res.Dir)
 	if err != nil {
 		return err
@@ -566,11 +570,17 @@ func (env *runEnv) writeArchive(ctx context.Context, res RunResult, e experiment
 	if err := a.WriteJSON("summary.json", res.Summary); err != nil {
 		return err
 	}
+	for svc, log := range logs {
+		if err := a.WriteLines("agents/"+strings.TrimPrefix(svc, "run-"+res.ID+"-")+".log", [][]byte{log}); err != nil {
+			return err
+		}
+	}
 	files := []string{"experiment.yaml: the experiment as run, every default filled in",
 		"run.json: testbed, nodes, images and tool versions, git revision, times",
 		"records.jsonl: every result record the agents published",
 		"visits.json, visits.csv: per visit and consumer group, counts and DMTN-028 timings",
-		"summary.json: the summary above"}
+		"summary.json: the summary above",
+		"agents/*.log: each agent service's output (stdout and stderr, timestamped)"}
 	var tb strings.Builder
 	fmt.Fprintf(&tb, "%s (env %s): %d managers, %d workers", env.inv.Name, env.inv.Env, len(env.inv.Managers()), len(env.inv.Workers()))
 	return report.Write(res.Dir, report.Input{

@@ -1,14 +1,18 @@
 package run
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
+	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/swarm"
 	"github.com/docker/docker/client"
+	"github.com/docker/docker/pkg/stdcopy"
 )
 
 // Deploy creates the agents' services in the order given (Agents returns
@@ -186,4 +190,30 @@ func ProducersDone(ctx context.Context, api *client.Client, runID string, replic
 		}
 	}
 	return done >= replicas, nil
+}
+
+// Logs returns the logs (stdout and stderr, with timestamps) of every
+// service of the run, by service name, for the archive.
+func Logs(ctx context.Context, api *client.Client, runID string) (map[string][]byte, error) {
+	svcs, err := api.ServiceList(ctx, swarm.ServiceListOptions{Filters: filters.NewArgs(filters.Arg("label", LabelRun+"="+runID))})
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]byte{}
+	var errs []error
+	for _, s := range svcs {
+		rc, err := api.ServiceLogs(ctx, s.ID, container.LogsOptions{ShowStdout: true, ShowStderr: true, Timestamps: true, Details: true})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("logs of %s: %w", s.Spec.Name, err))
+			continue
+		}
+		var b bytes.Buffer
+		_, err = stdcopy.StdCopy(&b, &b, rc)
+		rc.Close()
+		if err != nil {
+			errs = append(errs, fmt.Errorf("logs of %s: %w", s.Spec.Name, err))
+		}
+		out[s.Spec.Name] = b.Bytes()
+	}
+	return out, errors.Join(errs...)
 }
