@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/IBM/sarama"
+	"github.com/docker/docker/client"
 
 	"github.com/alert-testbed/testbed/agents/results"
 	"github.com/alert-testbed/testbed/internal/archive"
@@ -248,7 +249,11 @@ func (env *runEnv) runOne(ctx context.Context, e experiment.Experiment, runsDir 
 	if ctx.Err() != nil {
 		fmt.Fprintf(env.out, "Interrupted: stopping the agents and writing what was measured\n")
 	}
-	if err := run.Stop(cctx, api, id, stopTimeout); err != nil {
+	nodeAPIs := make([]*client.Client, len(env.cluster.Nodes))
+	for i, n := range env.cluster.Nodes {
+		nodeAPIs[i] = n.API
+	}
+	if err := run.Stop(cctx, api, nodeAPIs, id, stopTimeout); err != nil {
 		lr.problems = append(lr.problems, "stopping the agents: "+err.Error())
 	}
 	if err := drain(env.client, resultsTopic, records, &offset, lr); err != nil {

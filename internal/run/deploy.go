@@ -12,6 +12,7 @@ import (
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/swarm"
 	"github.com/docker/docker/client"
+	"github.com/docker/docker/errdefs"
 	"github.com/docker/docker/pkg/stdcopy"
 )
 
@@ -97,24 +98,32 @@ func Remove(ctx context.Context, api *client.Client, runID string) (int, error) 
 	return len(svcs), nil
 }
 
-// Stop scales every service of the run to 0 and waits until none of their
-// tasks runs any more: the members get SIGTERM and publish the records of
-// the visits they still hold before they exit.
-func Stop(ctx context.Context, api *client.Client, runID string, timeout time.Duration) error {
+// Stop ends every agent of the run: SIGTERM to each of their containers,
+// on every node (nodes are the nodes' Docker APIs), then a wait until no
+// task of the run's services runs. The members publish the records of the
+// visits they still hold before they exit; the tasks end as complete, so
+// that swarm keeps them and their logs (scaling to 0 would delete both).
+func Stop(ctx context.Context, api *client.Client, nodes []*client.Client, runID string, timeout time.Duration) error {
+	var errs []error
+	for _, n := range nodes {
+		cs, err := n.ContainerList(ctx, container.ListOptions{Filters: filters.NewArgs(
+			filters.Arg("label", LabelRun+"="+runID), filters.Arg("status", "running"))})
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		for _, c := range cs {
+			if err := n.ContainerKill(ctx, c.ID, "SIGTERM"); err != nil && !errdefs.IsNotFound(err) && !errdefs.IsConflict(err) {
+				errs = append(errs, fmt.Errorf("stop %s: %w", strings.Join(c.Names, ","), err))
+			}
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
 	svcs, err := api.ServiceList(ctx, swarm.ServiceListOptions{Filters: filters.NewArgs(filters.Arg("label", LabelRun+"="+runID))})
 	if err != nil {
 		return err
-	}
-	for _, s := range svcs {
-		if s.Spec.Mode.Replicated == nil || *s.Spec.Mode.Replicated.Replicas == 0 {
-			continue
-		}
-		spec := s.Spec
-		zero := uint64(0)
-		spec.Mode.Replicated.Replicas = &zero
-		if _, err := api.ServiceUpdate(ctx, s.ID, s.Version, spec, swarm.ServiceUpdateOptions{}); err != nil {
-			return fmt.Errorf("scale %s to 0: %w", s.Spec.Name, err)
-		}
 	}
 	deadline := time.Now().Add(timeout)
 	for {
@@ -134,7 +143,7 @@ func Stop(ctx context.Context, api *client.Client, runID string, timeout time.Du
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("agents still running %s after being stopped: %s", timeout, strings.Join(live, ", "))
+			return fmt.Errorf("agents still running %s after SIGTERM: %s", timeout, strings.Join(live, ", "))
 		}
 		select {
 		case <-ctx.Done():
