@@ -25,10 +25,12 @@ import (
 	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/common/model"
 
+	"github.com/alert-testbed/testbed/internal/dockerssh"
 	"github.com/alert-testbed/testbed/internal/inventory"
 	"github.com/alert-testbed/testbed/internal/kafka"
 	"github.com/alert-testbed/testbed/internal/monitoring"
 	"github.com/alert-testbed/testbed/internal/orchestrator"
+	"github.com/alert-testbed/testbed/internal/pricing"
 	"github.com/alert-testbed/testbed/internal/swarm"
 	"github.com/alert-testbed/testbed/internal/topology"
 	"github.com/alert-testbed/testbed/internal/workspace"
@@ -91,7 +93,13 @@ func TestBadTopologyIsRejectedBeforeAnythingIsCreated(t *testing.T) {
 		{[]string{"up", "--name", name, "--managers", "4"}, "testbed: invalid --managers 4: a swarm needs an odd number of managers to keep a Raft majority; use 3 or 5\n"},
 		{[]string{"up", "--name", name, "--workers", "-2"}, "testbed: invalid --workers -2: use a number from 0 to 100\n"},
 		{[]string{"up", "--name", "Bad_Name"}, "testbed: invalid --name \"Bad_Name\": use 2 to 20 characters, lower-case letters, digits and '-', starting with a letter and not ending with '-'\n"},
-		{[]string{"up", "--name", name, "--env", "gcp"}, "testbed: unknown --env \"gcp\": use \"local\"\n"},
+		{[]string{"up", "--name", name, "--env", "gcp"}, "testbed: unknown --env \"gcp\": use \"local\" or \"aws\"\n"},
+		{[]string{"up", "--name", name, "--env", "aws"}, "testbed: --operator-cidr is required with --env aws: the only network SSH, Kafka's external listener, Prometheus and Grafana will be open to, e.g. 203.0.113.7/32 for your own address\n"},
+		{[]string{"up", "--name", name, "--env", "aws", "--operator-cidr", "0.0.0.0/0"}, "testbed: --operator-cidr 0.0.0.0/0 opens SSH and the testbed's UIs to the whole Internet: give your own network (e.g. 203.0.113.7/32), or add --allow-any-operator if that is really meant\n"},
+		{[]string{"up", "--name", name, "--env", "aws", "--operator-cidr", "203.0.113.7"}, "testbed: invalid --operator-cidr \"203.0.113.7\": use an IPv4 CIDR such as 203.0.113.7/32\n"},
+		{[]string{"up", "--name", name, "--env", "aws", "--operator-cidr", "203.0.113.7/32", "--managers", "4"}, "testbed: invalid --managers 4: a swarm needs an odd number of managers to keep a Raft majority; use 3 or 5\n"},
+		{[]string{"up", "--name", name, "--env", "aws", "--operator-cidr", "203.0.113.7/32", "--worker-type", "m9.huge"}, "testbed: instance type \"m9.huge\" is not in the price table (us-east-1, 2026-06): use one of " + strings.Join(pricing.Types(), ", ") + ", or add its hourly price to internal/pricing\n"},
+		{[]string{"up", "--name", name, "--env", "aws", "--operator-cidr", "203.0.113.7/32", "--docker-api", "unix"}, "testbed: --docker-api unix is for the local environment only: aws nodes are reached over ssh\n"},
 		{[]string{"up", "--name", name, "--images", "dockerhub"}, "testbed: unknown --images \"dockerhub\": use \"offline\" (build here, the default) or \"upstream\" (nodes pull apache/kafka from Docker Hub)\n"},
 	} {
 		r := run(t, bin, c.args...)
@@ -99,10 +107,19 @@ func TestBadTopologyIsRejectedBeforeAnythingIsCreated(t *testing.T) {
 			t.Errorf("testbed %v: exit %d, output\n%q\nwant non-zero and\n%q", c.args, r.code, r.out, c.want)
 		}
 	}
+	// The cost comes first, then the question; no answer is a no.
+	r := run(t, bin, "up", "--name", name, "--env", "aws", "--operator-cidr", "203.0.113.7/32")
+	for _, want := range []string{"3 x m4.16xlarge  $9.60/h", "10 x m4.4xlarge  $8.00/h", "hourly: $", "per run (estimated",
+		"Create 13 EC2 instances and their network in us-east-1? [y/N] ",
+		"testbed: not confirmed (no answer on standard input): nothing was created; pass --yes to go on without asking"} {
+		if r.code == 0 || !strings.Contains(r.out, want) {
+			t.Errorf("up --env aws without --yes: exit %d, output lacks %q:\n%s", r.code, want, r.out)
+		}
+	}
 	if _, err := os.Stat(filepath.Join(repoRoot, ".testbed", "testbeds", name)); !os.IsNotExist(err) {
 		t.Fatalf("a rejected up left state behind: %v", err)
 	}
-	r := run(t, bin, "status", "--name", name)
+	r = run(t, bin, "status", "--name", name)
 	if want := fmt.Sprintf("testbed: testbed %q is not up: start it with `testbed up --name %s`\n", name, name); r.code == 0 || r.out != want {
 		t.Fatalf("status of a missing testbed: exit %d %q, want %q", r.code, r.out, want)
 	}
@@ -143,11 +160,13 @@ func TestUpStatusDownOnTheLocalEnvironment(t *testing.T) {
 		}
 	})
 
-	r := run(t, bin, "up", "--name", name, "--managers", "3", "--workers", "2")
+	// Over SSH, as on aws: the swarm is formed and the stacks deployed
+	// through each node's sshd, host keys checked.
+	r := run(t, bin, "up", "--name", name, "--managers", "3", "--workers", "2", "--docker-api", "ssh")
 	if r.code != 0 {
 		t.Fatalf("up failed")
 	}
-	for _, want := range []string{fmt.Sprintf("Testbed %q is up.", name), "Kafka bootstrap (from this host): ", "✓ Forming the swarm", "✓ Waiting for Kafka",
+	for _, want := range []string{fmt.Sprintf("Testbed %q is up.", name), "Docker API over ssh", "Swarm manager shell: ssh -F ", "Kafka bootstrap (from this host): ", "✓ Forming the swarm", "✓ Waiting for Kafka",
 		"✓ Waiting for every scrape target", "Prometheus: http://", " - Grafana: no image can be had here"} {
 		if !strings.Contains(r.out, want) {
 			t.Errorf("up output lacks %q", want)
@@ -167,9 +186,17 @@ func TestUpStatusDownOnTheLocalEnvironment(t *testing.T) {
 		t.Fatalf("inventory has %d managers and %d workers, want 3 and 2", len(inv.Managers()), len(inv.Workers()))
 	}
 
+	keys := dockerssh.Keys{Dir: filepath.Join(ws.TestbedDir(name), "ssh")}
+	for _, n := range inv.Nodes {
+		if !strings.HasPrefix(n.DockerHost, "ssh://root@"+n.Address+":22") {
+			t.Errorf("node %s: docker_host %q, want ssh://root@%s:22", n.Name, n.DockerHost, n.Address)
+		}
+	}
+
 	t.Run("docker node ls through a manager shows 5 Ready nodes with their roles", func(t *testing.T) {
-		cmd := exec.Command("docker", "node", "ls", "--format", "{{.Hostname}} {{.Status}} {{.ManagerStatus}}")
-		cmd.Env = append(os.Environ(), "DOCKER_HOST="+inv.Managers()[1].DockerHost)
+		// OpenSSH with the config testbed wrote: its known_hosts and key.
+		cmd := exec.Command("ssh", "-F", keys.Config(), "-o", "BatchMode=yes", inv.Managers()[1].Name,
+			"docker", "node", "ls", "--format", "'{{.Hostname}} {{.Status}} {{.ManagerStatus}}'")
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			t.Fatalf("docker node ls: %v\n%s", err, out)
@@ -210,8 +237,25 @@ func TestUpStatusDownOnTheLocalEnvironment(t *testing.T) {
 		}
 	})
 
+	t.Run("a node whose host key is not the one testbed made is refused", func(t *testing.T) {
+		bad := dockerssh.Keys{Dir: t.TempDir()}
+		if err := bad.Ensure([]string{inv.Nodes[0].Name}); err != nil {
+			t.Fatal(err)
+		}
+		// The operator key is the real one; only the host key differs.
+		copyFile(t, keys.OperatorKey(), bad.OperatorKey())
+		copyFile(t, keys.OperatorKey()+".pub", bad.OperatorKey()+".pub")
+		if err := bad.WriteHosts(inventory.Inventory{Name: name, Nodes: inv.Nodes[0:1]}); err != nil {
+			t.Fatal(err)
+		}
+		_, err := swarm.Connect(context.Background(), inventory.Inventory{Name: name, Nodes: inv.Nodes[0:1]}, bad, 30*time.Second)
+		if err == nil || !strings.Contains(err.Error(), "key mismatch") || !strings.Contains(err.Error(), "refusing to connect") {
+			t.Fatalf("connect with a wrong host key: %v, want a host key mismatch refusal", err)
+		}
+	})
+
 	t.Run("3 brokers are voters of the KRaft quorum", func(t *testing.T) {
-		c, err := swarm.Connect(context.Background(), inv, 30*time.Second)
+		c, err := swarm.Connect(context.Background(), inv, keys, 30*time.Second)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -550,4 +594,15 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -62,7 +62,7 @@ func app() *cli.App {
 					"Prometheus, Alertmanager (and Grafana) URLs.",
 				Flags: []cli.Flag{
 					nameFlag(),
-					&cli.StringFlag{Name: "env", Value: def.Env, Usage: "environment to stand the testbed up in: local"},
+					&cli.StringFlag{Name: "env", Value: def.Env, Usage: "environment to stand the testbed up in: local (Docker-in-Docker nodes on this host) or aws (EC2 instances; see the aws flags)"},
 					&cli.IntFlag{Name: "managers", Value: def.Managers, Usage: "swarm managers (odd, 3 to 7; one Kafka broker on each of the first 3)"},
 					&cli.IntFlag{Name: "workers", Value: def.Workers, Usage: "swarm workers (0 to 100)"},
 					&cli.StringFlag{Name: "images", Value: orchestrator.ImagesOffline,
@@ -70,6 +70,21 @@ func app() *cli.App {
 					&cli.StringFlag{Name: "retention", Value: "15d", Usage: "how long Prometheus keeps samples"},
 					&cli.StringFlag{Name: "grafana-image", EnvVars: []string{"TESTBED_GRAFANA_IMAGE"},
 						Usage: "Grafana image the nodes pull (e.g. grafana/grafana-oss:12.2.1 where Docker Hub is reachable); empty: no Grafana, which no package registry carries"},
+					&cli.StringFlag{Name: "docker-api",
+						Usage: "how the nodes' Docker APIs are reached: unix (a socket per node, local's default) or ssh (root@node:22, host keys checked: the path aws nodes are reached by)"},
+					&cli.StringFlag{Name: "operator-cidr", Category: "aws", EnvVars: []string{"TESTBED_OPERATOR_CIDR"},
+						Usage: "(required) the only network SSH, Kafka's external listener, Prometheus and Grafana are open to, e.g. 203.0.113.7/32"},
+					&cli.BoolFlag{Name: "allow-any-operator", Category: "aws", Usage: "accept 0.0.0.0/0 as --operator-cidr (open to the whole Internet)"},
+					&cli.StringFlag{Name: "region", Category: "aws", Value: orchestrator.DefaultRegion, EnvVars: []string{"AWS_REGION"}, Usage: "AWS region"},
+					&cli.StringFlag{Name: "owner", Category: "aws", Usage: "who answers for the testbed, tagged on every resource (default USER@HOST)"},
+					&cli.DurationFlag{Name: "expires-in", Category: "aws", Value: orchestrator.DefaultExpiresIn, Usage: "the expiry tag: how long from now the testbed may live"},
+					&cli.StringFlag{Name: "manager-type", Category: "aws", Value: orchestrator.DefaultManagerType, Usage: "EC2 instance type of the managers (DMTN-028: m4.16xlarge)"},
+					&cli.StringFlag{Name: "worker-type", Category: "aws", Value: orchestrator.DefaultWorkerType, Usage: "EC2 instance type of the workers (DMTN-028: m4.4xlarge)"},
+					&cli.StringFlag{Name: "ami", Category: "aws", Usage: "AMI id of the nodes (default: the newest Debian 12 amd64 image, looked up by filter)"},
+					&cli.BoolFlag{Name: "yes", Category: "aws", Usage: "do not ask before creating billed resources"},
+					&cli.DurationFlag{Name: "wait-nodes", Category: "aws", Usage: "how long to wait for the instances' Docker APIs after apply (default 15m: boot and cloud-init)"},
+					&cli.StringFlag{Name: "aws-endpoint", Category: "aws", EnvVars: []string{"TESTBED_AWS_ENDPOINT"},
+						Usage: "send every AWS API call to this endpoint (an emulator such as moto, for tests)"},
 				},
 				Action: func(c *cli.Context) error {
 					ws, err := workspace.Open()
@@ -78,12 +93,23 @@ func app() *cli.App {
 					}
 					_, err = orchestrator.Up(c.Context, ws, orchestrator.UpOptions{
 						Topology:         topology.Topology{Name: c.String("name"), Env: c.String("env"), Managers: c.Int("managers"), Workers: c.Int("workers")},
+						ExplicitEnv:      c.IsSet("env"),
+						ExplicitImages:   c.IsSet("images"),
 						ExplicitManagers: c.IsSet("managers"),
 						ExplicitWorkers:  c.IsSet("workers"),
 						Images:           c.String("images"),
 						Retention:        c.String("retention"),
 						GrafanaImage:     c.String("grafana-image"),
-						Out:              c.App.Writer,
+						DockerAPI:        c.String("docker-api"),
+						AWS: orchestrator.AWSOptions{
+							Region: c.String("region"), Endpoint: c.String("aws-endpoint"),
+							OperatorCIDR: c.String("operator-cidr"), AllowAnyOperator: c.Bool("allow-any-operator"),
+							Owner: c.String("owner"), ExpiresIn: c.Duration("expires-in"),
+							ManagerType: c.String("manager-type"), WorkerType: c.String("worker-type"),
+							AMI: c.String("ami"), Yes: c.Bool("yes"), NodeTimeout: c.Duration("wait-nodes"),
+						},
+						In:  c.App.Reader,
+						Out: c.App.Writer,
 					})
 					return err
 				},

@@ -69,7 +69,7 @@ type base struct {
 
 var (
 	nodeBase = base{name: "node-base", packages: []string{
-		"docker.io", "iptables", "tini", "ca-certificates", "procps", "iproute2",
+		"docker.io", "iptables", "tini", "ca-certificates", "procps", "iproute2", "openssh-server",
 	}}
 	javaBase = base{name: "java-base", packages: []string{
 		"openjdk-17-jre-headless", "ca-certificates", "procps",

@@ -19,6 +19,7 @@ import (
 	"github.com/alert-testbed/testbed/internal/images"
 	"github.com/alert-testbed/testbed/internal/tf"
 	"github.com/alert-testbed/testbed/internal/toolchain"
+	"github.com/alert-testbed/testbed/internal/topology"
 	"github.com/alert-testbed/testbed/internal/workspace"
 )
 
@@ -43,6 +44,11 @@ type Removed struct {
 func Down(ctx context.Context, ws workspace.Workspace, name string, out io.Writer) (Removed, error) {
 	var r Removed
 	dir := ws.TestbedDir(name)
+	if settings, ok, err := ws.LoadSettings(name); err != nil {
+		return r, err
+	} else if ok && settings.Env == topology.EnvAWS && settings.AWS != nil {
+		return downAWS(ctx, ws, name, settings, out)
+	}
 	hostAPI, err := hostDocker()
 	if err != nil {
 		return r, err

@@ -84,7 +84,7 @@ func Run(ctx context.Context, ws workspace.Workspace, o RunOptions) ([]RunResult
 	if err != nil {
 		return nil, fmt.Errorf("the agents image is built from the testbed checkout: %w", err)
 	}
-	cluster, err := swarm.Connect(ctx, inv, 30*time.Second)
+	cluster, err := swarm.Connect(ctx, inv, sshKeys(ws, o.Testbed), 30*time.Second)
 	if err != nil {
 		return nil, fmt.Errorf("testbed %q: %w (is it up? `testbed up --name %s` repairs it)", o.Testbed, err, o.Testbed)
 	}

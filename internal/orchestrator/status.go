@@ -26,7 +26,13 @@ func Status(ctx context.Context, ws workspace.Workspace, name string, out io.Wri
 	if err != nil {
 		return err
 	}
-	cluster, err := swarm.Connect(ctx, inv, 10*time.Second)
+	if settings, ok, err := ws.LoadSettings(name); err == nil && ok {
+		if line := lifetime(settings, time.Now()); line != "" {
+			// First: it matters most when the testbed is unreachable.
+			fmt.Fprintln(out, line)
+		}
+	}
+	cluster, err := swarm.Connect(ctx, inv, sshKeys(ws, name), 10*time.Second)
 	if err != nil {
 		return fmt.Errorf("testbed %q: %w (is the host's Docker Engine running? `testbed up --name %s` repairs a testbed)", name, err, name)
 	}
@@ -146,4 +152,28 @@ func labels(l map[string]string) string {
 // promURL is where the host reaches the testbed's Prometheus.
 func promURL(inv inventory.Inventory) string {
 	return "http://" + net.JoinHostPort(inv.Managers()[0].Address, "9090")
+}
+
+// lifetime says how old a testbed is and, for a cloud testbed, how that
+// compares with its expiry tag; "" when nothing is known.
+func lifetime(s workspace.Settings, now time.Time) string {
+	var parts []string
+	if created, err := time.Parse(time.RFC3339, s.CreatedAt); err == nil {
+		parts = append(parts, fmt.Sprintf("age %s (made %s)", now.Sub(created).Round(time.Minute), s.CreatedAt))
+	}
+	if s.AWS != nil {
+		exp, err := time.Parse(time.RFC3339, s.AWS.ExpiresAt)
+		switch {
+		case err != nil:
+			parts = append(parts, fmt.Sprintf("expiry tag %q unreadable", s.AWS.ExpiresAt))
+		case now.After(exp):
+			parts = append(parts, fmt.Sprintf("EXPIRED %s ago (expiry tag %s): take it down with `testbed down`", now.Sub(exp).Round(time.Minute), s.AWS.ExpiresAt))
+		default:
+			parts = append(parts, fmt.Sprintf("expires in %s (expiry tag %s)", exp.Sub(now).Round(time.Minute), s.AWS.ExpiresAt))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "Lifetime: " + strings.Join(parts, ", ")
 }

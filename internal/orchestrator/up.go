@@ -18,6 +18,7 @@ import (
 	"time"
 
 	testbed "github.com/alert-testbed/testbed"
+	"github.com/alert-testbed/testbed/internal/dockerssh"
 	"github.com/alert-testbed/testbed/internal/images"
 	"github.com/alert-testbed/testbed/internal/inventory"
 	"github.com/alert-testbed/testbed/internal/kafka"
@@ -40,17 +41,30 @@ const (
 // UpOptions are the inputs of `testbed up`.
 type UpOptions struct {
 	Topology topology.Topology
-	// Explicit says which of Managers and Workers the user gave; the others
-	// come from the testbed's saved settings when it already exists.
-	ExplicitManagers, ExplicitWorkers bool
-	Images                            string
+	// Explicit says which of Env, Managers and Workers the user gave; the
+	// others come from the testbed's saved settings when it already exists.
+	ExplicitEnv, ExplicitManagers, ExplicitWorkers, ExplicitImages bool
+	Images                                                         string
 	// Retention is how long Prometheus keeps samples (Prometheus duration).
 	Retention string
 	// GrafanaImage is the Grafana image the nodes pull; empty means none
 	// can be had (offline), and Grafana is left out.
 	GrafanaImage string
-	Out          io.Writer
+	// DockerAPI is how the orchestrator reaches the nodes' Docker APIs:
+	// DockerAPIUnix or DockerAPISSH; empty: the saved choice, else unix.
+	DockerAPI string
+	// AWS are the aws environment's inputs (--env aws).
+	AWS AWSOptions
+	// In answers the cost confirmation of --env aws.
+	In  io.Reader
+	Out io.Writer
 }
+
+// Transports to the nodes' Docker APIs.
+const (
+	DockerAPIUnix = "unix" // a socket per node in the workspace (local only)
+	DockerAPISSH  = "ssh"  // over SSH, host keys checked (aws; local on request)
+)
 
 // Timeouts of the waits in `up`.
 const (
@@ -77,6 +91,12 @@ func Up(ctx context.Context, ws workspace.Workspace, o UpOptions) (inventory.Inv
 		return inv, err
 	}
 	if exists {
+		if !o.ExplicitEnv && saved.Env != "" {
+			top.Env = saved.Env
+		}
+		if saved.Env != "" && top.Env != saved.Env {
+			return inv, fmt.Errorf("testbed %q already exists in env %s; run `testbed down --name %s` first, or leave --env out", top.Name, saved.Env, top.Name)
+		}
 		if !o.ExplicitManagers {
 			top.Managers = saved.Managers
 		}
@@ -90,6 +110,22 @@ func Up(ctx context.Context, ws workspace.Workspace, o UpOptions) (inventory.Inv
 	if err := top.Validate(); err != nil {
 		return inv, err
 	}
+	switch {
+	case o.DockerAPI == "" && exists && saved.DockerAPI != "":
+		o.DockerAPI = saved.DockerAPI
+	case o.DockerAPI == "" && top.Env == topology.EnvAWS:
+		o.DockerAPI = DockerAPISSH
+	case o.DockerAPI == "":
+		o.DockerAPI = DockerAPIUnix
+	case o.DockerAPI != DockerAPIUnix && o.DockerAPI != DockerAPISSH:
+		return inv, fmt.Errorf("unknown --docker-api %q: use %q (a socket per node, local only) or %q (over SSH, as on aws)", o.DockerAPI, DockerAPIUnix, DockerAPISSH)
+	}
+	if top.Env == topology.EnvAWS {
+		if o.DockerAPI != DockerAPISSH {
+			return inv, fmt.Errorf("--docker-api %s is for the local environment only: aws nodes are reached over ssh", o.DockerAPI)
+		}
+		return upAWS(ctx, ws, top, o, saved, exists)
+	}
 	socketDir := filepath.Join(ws.TestbedDir(top.Name), "nodes")
 	if n := len(socketDir) + len("/"+top.Name+"-manager-7/docker.sock"); n > 107 {
 		return inv, fmt.Errorf("the workspace folder %s is too deep: node API socket paths would be %d bytes, over the 107 that Unix sockets allow; set TESTBED_HOME to a shorter path", ws.Root, n)
@@ -100,11 +136,13 @@ func Up(ctx context.Context, ws workspace.Workspace, o UpOptions) (inventory.Inv
 			return inv, err
 		}
 		saved = workspace.Settings{Env: top.Env, Managers: top.Managers, Workers: top.Workers,
-			RegistryHostPort: port, KafkaClusterID: kafka.NewClusterID(), GrafanaPassword: kafka.NewClusterID()[:16]}
+			RegistryHostPort: port, KafkaClusterID: kafka.NewClusterID(), GrafanaPassword: kafka.NewClusterID()[:16],
+			CreatedAt: time.Now().UTC().Truncate(time.Second).Format(time.RFC3339)}
 	}
+	saved.DockerAPI = o.DockerAPI
 
 	p := &steps.Printer{W: o.Out}
-	fmt.Fprintf(o.Out, "Standing up testbed %q: %d managers, %d workers, env %s, images %s\n", top.Name, top.Managers, top.Workers, top.Env, o.Images)
+	fmt.Fprintf(o.Out, "Standing up testbed %q: %d managers, %d workers, env %s, images %s, Docker API over %s\n", top.Name, top.Managers, top.Workers, top.Env, o.Images, o.DockerAPI)
 
 	if err := p.Run("Checking the host", func(s *steps.Step) error {
 		s.Check()
@@ -164,6 +202,12 @@ func Up(ctx context.Context, ws workspace.Workspace, o UpOptions) (inventory.Inv
 	if err := ws.SaveSettings(top.Name, saved); err != nil {
 		return inv, err
 	}
+	// Every node gets an sshd with a host key made here (kept across ups),
+	// whichever transport the orchestrator uses.
+	keys := sshKeys(ws, top.Name)
+	if err := keys.Ensure(top.NodeNames()); err != nil {
+		return inv, fmt.Errorf("the testbed's SSH keys in %s: %w", keys.Dir, err)
+	}
 	vars := tf.Vars{
 		"name":               top.Name,
 		"managers":           top.Managers,
@@ -172,6 +216,8 @@ func Up(ctx context.Context, ws workspace.Workspace, o UpOptions) (inventory.Inv
 		"registry_image":     set.Registry.Ref,
 		"registry_host_port": saved.RegistryHostPort,
 		"api_socket_dir":     socketDir,
+		"docker_api":         o.DockerAPI,
+		"ssh_dir":            keys.Dir,
 	}
 	if err := p.Run(fmt.Sprintf("Creating nodes (terraform apply, %d node containers and a registry)", top.NodeCount()), func(s *steps.Step) error {
 		m, err := prepareModule(ws, tc, top.Name, top.Env)
@@ -197,6 +243,9 @@ func Up(ctx context.Context, ws workspace.Workspace, o UpOptions) (inventory.Inv
 			return err
 		}
 		s.Detail("%d managers, %d workers", len(inv.Managers()), len(inv.Workers()))
+		if err := keys.WriteHosts(inv); err != nil {
+			return err
+		}
 		return saveInventory(ws, inv)
 	}); err != nil {
 		return inv, err
@@ -236,12 +285,22 @@ func Up(ctx context.Context, ws workspace.Workspace, o UpOptions) (inventory.Inv
 	}); err != nil {
 		return inv, err
 	}
+	return inv, formAndDeploy(ctx, p, ws, top, inv, refs, saved, o, nodeAPITimeout)
+}
+
+// formAndDeploy is the environment-blind rest of `up`: form the swarm
+// through the nodes' Docker APIs, deploy the monitoring and Kafka stacks
+// (and Grafana), wait until Kafka and every scrape target are healthy, and
+// print where things are.
+func formAndDeploy(ctx context.Context, p *steps.Printer, ws workspace.Workspace, top topology.Topology, inv inventory.Inventory,
+	refs stackImages, saved workspace.Settings, o UpOptions, nodeTimeout time.Duration) error {
+	keys := sshKeys(ws, top.Name)
 	kafkaImage := refs.Kafka
 
 	var cluster *swarm.Cluster
 	if err := p.Run("Forming the swarm", func(s *steps.Step) error {
 		var err error
-		cluster, err = swarm.Connect(ctx, inv, nodeAPITimeout)
+		cluster, err = swarm.Connect(ctx, inv, keys, nodeTimeout)
 		if err != nil {
 			return err
 		}
@@ -252,7 +311,7 @@ func Up(ctx context.Context, ws workspace.Workspace, o UpOptions) (inventory.Inv
 		s.Detail("%d nodes ready, leader %s", len(cluster.Nodes), cluster.Leader().Name)
 		return err
 	}); err != nil {
-		return inv, err
+		return err
 	}
 	defer cluster.Close()
 
@@ -274,7 +333,7 @@ func Up(ctx context.Context, ws workspace.Workspace, o UpOptions) (inventory.Inv
 		}
 		return deployStack(ctx, s, leader, stackDir, st)
 	}); err != nil {
-		return inv, err
+		return err
 	}
 
 	kafkaStack := stacks.Stack{Name: "kafka", File: "swarm/kafka.yml", Vars: map[string]string{
@@ -288,7 +347,7 @@ func Up(ctx context.Context, ws workspace.Workspace, o UpOptions) (inventory.Inv
 	if err := p.Run("Deploying the Kafka stack (3 KRaft brokers)", func(s *steps.Step) error {
 		return deployStack(ctx, s, leader, stackDir, kafkaStack)
 	}); err != nil {
-		return inv, err
+		return err
 	}
 
 	if err := p.Run("Waiting for Kafka (KRaft quorum, replicated round trip)", func(s *steps.Step) error {
@@ -300,7 +359,7 @@ func Up(ctx context.Context, ws workspace.Workspace, o UpOptions) (inventory.Inv
 		s.Detail("3 voters, %d brokers, probe %s/%d@%d in %s", h.Brokers, kafka.HealthTopic, h.Partition, h.Offset, h.RoundTrip.Round(time.Millisecond))
 		return nil
 	}); err != nil {
-		return inv, err
+		return err
 	}
 
 	if err := p.Run("Waiting for every scrape target (node-exporter and cAdvisor on each node, 3 brokers)", func(s *steps.Step) error {
@@ -312,7 +371,7 @@ func Up(ctx context.Context, ws workspace.Workspace, o UpOptions) (inventory.Inv
 		s.Detail("%d targets up", len(targets))
 		return nil
 	}); err != nil {
-		return inv, err
+		return err
 	}
 
 	grafanaURL := ""
@@ -326,7 +385,7 @@ func Up(ctx context.Context, ws workspace.Workspace, o UpOptions) (inventory.Inv
 		grafanaURL = "http://" + net.JoinHostPort(inv.Managers()[0].Address, "3000")
 		return deployStack(ctx, s, leader, stackDir, st)
 	}); err != nil {
-		return inv, err
+		return err
 	}
 
 	if p.Changed {
@@ -341,15 +400,30 @@ func Up(ctx context.Context, ws workspace.Workspace, o UpOptions) (inventory.Inv
 	if grafanaURL != "" {
 		fmt.Fprintf(o.Out, "Grafana: %s (admin / %s)\n", grafanaURL, saved.GrafanaPassword)
 	}
-	fmt.Fprintf(o.Out, "Swarm manager API: DOCKER_HOST=%s docker node ls\n", inv.Nodes[0].DockerHost)
-	return inv, nil
+	if strings.HasPrefix(inv.Nodes[0].DockerHost, "ssh://") {
+		fmt.Fprintf(o.Out, "Swarm manager shell: ssh -F %s %s docker node ls\n", keys.Config(), inv.Nodes[0].Name)
+	} else {
+		fmt.Fprintf(o.Out, "Swarm manager API: DOCKER_HOST=%s docker node ls\n", inv.Nodes[0].DockerHost)
+	}
+	return nil
+}
+
+// sshKeys are the SSH keys of testbed name, in its workspace folder.
+func sshKeys(ws workspace.Workspace, name string) dockerssh.Keys {
+	return dockerssh.Keys{Dir: filepath.Join(ws.TestbedDir(name), "ssh")}
 }
 
 // deployStack deploys st through the leader (its files under
 // stackDir/NAME), says so when it was already deployed, and waits until
 // every service runs.
 func deployStack(ctx context.Context, s *steps.Step, leader swarm.Node, stackDir string, st stacks.Stack) error {
-	deployed, err := stacks.Deploy(ctx, leader.API, leader.DockerHost, filepath.Join(stackDir, st.Name), st)
+	// The docker CLI deploys; over SSH it goes through a tunnel.
+	host, done, err := leader.CLIHost(filepath.Join(filepath.Dir(stackDir), "tun"))
+	if err != nil {
+		return err
+	}
+	defer done()
+	deployed, err := stacks.Deploy(ctx, leader.API, host, filepath.Join(stackDir, st.Name), st)
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/docker/docker/api/types/filters"
@@ -16,6 +17,7 @@ import (
 	"github.com/docker/docker/api/types/swarm"
 	"github.com/docker/docker/client"
 
+	"github.com/alert-testbed/testbed/internal/dockerssh"
 	"github.com/alert-testbed/testbed/internal/inventory"
 	"github.com/alert-testbed/testbed/internal/topology"
 )
@@ -35,6 +37,23 @@ const NetworkName = "testbed"
 type Node struct {
 	inventory.Node
 	API *client.Client
+	// ssh is the connection the API goes through when the node's
+	// docker_host is ssh://; nil for a Unix socket.
+	ssh *dockerssh.Conn
+}
+
+// CLIHost is a DOCKER_HOST through which the docker CLI reaches the node:
+// its Unix socket, or a tunnel over the node's SSH connection with its
+// socket under tunnelDir. done closes the tunnel.
+func (n Node) CLIHost(tunnelDir string) (host string, done func(), err error) {
+	if n.ssh == nil {
+		return n.DockerHost, func() {}, nil
+	}
+	t, err := n.ssh.Tunnel(tunnelDir)
+	if err != nil {
+		return "", nil, fmt.Errorf("%s: %w", n.Name, err)
+	}
+	return t.Host, func() { t.Close() }, nil
 }
 
 // Cluster is the set of nodes of one testbed.
@@ -43,16 +62,27 @@ type Cluster struct {
 }
 
 // Connect opens a Docker client for every node and waits until each API
-// answers (node daemons take a few seconds to start after apply).
-func Connect(ctx context.Context, inv inventory.Inventory, timeout time.Duration) (*Cluster, error) {
+// answers (node daemons take a few seconds to start after apply). Nodes
+// whose docker_host is ssh:// are reached over SSH with the testbed's keys,
+// their host keys checked.
+func Connect(ctx context.Context, inv inventory.Inventory, keys dockerssh.Keys, timeout time.Duration) (*Cluster, error) {
 	c := &Cluster{}
 	for _, n := range inv.Nodes {
-		api, err := client.NewClientWithOpts(client.WithHost(n.DockerHost), client.WithAPIVersionNegotiation())
+		node := Node{Node: n}
+		var err error
+		if strings.HasPrefix(n.DockerHost, "ssh://") {
+			node.ssh, err = keys.Dial(n.DockerHost)
+			if err == nil {
+				node.API, err = node.ssh.APIClient()
+			}
+		} else {
+			node.API, err = client.NewClientWithOpts(client.WithHost(n.DockerHost), client.WithAPIVersionNegotiation())
+		}
 		if err != nil {
 			c.Close()
 			return nil, fmt.Errorf("docker client for %s (%s): %w", n.Name, n.DockerHost, err)
 		}
-		c.Nodes = append(c.Nodes, Node{Node: n, API: api})
+		c.Nodes = append(c.Nodes, node)
 	}
 	deadline := time.Now().Add(timeout)
 	for _, n := range c.Nodes {
@@ -60,6 +90,10 @@ func Connect(ctx context.Context, inv inventory.Inventory, timeout time.Duration
 			_, err := n.API.Ping(ctx)
 			if err == nil {
 				break
+			}
+			if dockerssh.Permanent(err) {
+				c.Close()
+				return nil, fmt.Errorf("node %s: %w", n.Name, err)
 			}
 			if time.Now().After(deadline) {
 				c.Close()
@@ -78,6 +112,9 @@ func Connect(ctx context.Context, inv inventory.Inventory, timeout time.Duration
 func (c *Cluster) Close() {
 	for _, n := range c.Nodes {
 		n.API.Close()
+		if n.ssh != nil {
+			n.ssh.Close()
+		}
 	}
 }
 

@@ -4,8 +4,6 @@ import (
 	"context"
 	"testing"
 
-	"github.com/hashicorp/terraform-exec/tfexec"
-
 	"github.com/alert-testbed/testbed/internal/toolchain"
 )
 
@@ -38,7 +36,7 @@ func TestAWSModuleRejectsBadVariables(t *testing.T) {
 	good := Vars{"name": "tb", "owner": "ops@example.org", "expires_at": "2026-11-23T18:00:00Z",
 		"operator_cidr": "203.0.113.7/32", "ssh_public_key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB7 op",
 		"ami_id": "ami-0123456789abcdef0", "aws_endpoint": "http://127.0.0.1:1"}
-	if _, err := m.tf.Plan(context.Background(), append(good.options(), tfexec.Refresh(false))...); err != nil {
+	if _, err := m.tf.Plan(context.Background(), planOpts(t, m, good)...); err != nil {
 		t.Fatalf("the good variables: %v", err)
 	}
 	checkRejected(t, m, good, []rejection{
@@ -60,7 +58,7 @@ func TestAWSModuleRejectsBadVariables(t *testing.T) {
 			vars[k] = v
 		}
 	}
-	if _, err := m.tf.Plan(context.Background(), append(vars.options(), tfexec.Refresh(false))...); err != nil {
+	if _, err := m.tf.Plan(context.Background(), planOpts(t, m, vars)...); err != nil {
 		t.Errorf("0.0.0.0/0 with allow_any_operator: %v", err)
 	}
 }

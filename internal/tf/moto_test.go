@@ -2,114 +2,32 @@ package tf
 
 import (
 	"context"
-	"encoding/json"
+	"crypto/ed25519"
+	"crypto/rand"
 	"fmt"
-	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/alert-testbed/testbed/internal/awsapi"
+	"github.com/alert-testbed/testbed/internal/awstest"
 )
 
-// motoVersion is the AWS API emulator the aws module is applied against.
-const motoVersion = "5.2.5"
-
-// startMoto installs moto's server mode from PyPI into the workspace cache
-// (once) and starts it on a loopback port for the test. It returns the
-// endpoint and the venv's python (boto3 comes with moto).
-func startMoto(t *testing.T) (endpoint, python string) {
+// operatorKey is a fresh ed25519 public key in authorized_keys form: the
+// emulator, like EC2, parses the key it is asked to import.
+func operatorKey(t *testing.T) string {
 	t.Helper()
-	venv := filepath.Join(cacheDir(t), "moto-"+motoVersion)
-	python = filepath.Join(venv, "bin", "python")
-	if _, err := os.Stat(filepath.Join(venv, "bin", "moto_server")); err != nil {
-		if out, err := exec.Command("python3", "-m", "venv", venv).CombinedOutput(); err != nil {
-			t.Fatalf("python3 -m venv (Debian: apt-get install python3-venv): %v\n%s", err, out)
-		}
-		if out, err := exec.Command(filepath.Join(venv, "bin", "pip"), "install", "-q", "moto[server]=="+motoVersion).CombinedOutput(); err != nil {
-			os.RemoveAll(venv)
-			t.Fatalf("pip install moto[server]==%s: %v\n%s", motoVersion, err, out)
-		}
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	pub, _, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	cmd := exec.Command(filepath.Join(venv, "bin", "moto_server"), "-H", "127.0.0.1", "-p", fmt.Sprint(port))
-	logf, _ := os.Create(filepath.Join(t.TempDir(), "moto.log"))
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
+	key, err := ssh.NewPublicKey(pub)
+	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	endpoint = fmt.Sprintf("http://127.0.0.1:%d", port)
-	for deadline := time.Now().Add(30 * time.Second); ; {
-		if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
-			c.Close()
-			return endpoint, python
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("moto_server did not listen on %d within 30 s", port)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-}
-
-// describe asks the emulator, through boto3, for the EC2 and ECR objects
-// that carry the testbed's name tag.
-const describeScript = `
-import boto3, json, sys
-ep, name = sys.argv[1], sys.argv[2]
-kw = dict(endpoint_url=ep, region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing")
-ec2 = boto3.client("ec2", **kw)
-f = [{"Name": "tag:testbed.name", "Values": [name]}]
-inst = [i for r in ec2.describe_instances(Filters=f)["Reservations"] for i in r["Instances"] if i["State"]["Name"] != "terminated"]
-out = {
-  "instances": [{"type": i["InstanceType"], "tags": {t["Key"]: t["Value"] for t in i.get("Tags", [])}} for i in inst],
-  "vpcs": len(ec2.describe_vpcs(Filters=f)["Vpcs"]),
-  "subnets": len(ec2.describe_subnets(Filters=f)["Subnets"]),
-  "security_groups": [{"rules": [{"proto": p["IpProtocol"], "from": p.get("FromPort"), "to": p.get("ToPort"), "cidrs": [r["CidrIp"] for r in p.get("IpRanges", [])]} for p in g["IpPermissions"]]} for g in ec2.describe_security_groups(Filters=f)["SecurityGroups"]],
-  "key_pairs": len(ec2.describe_key_pairs(Filters=f)["KeyPairs"]),
-  "ecr": [r["repositoryName"] for r in boto3.client("ecr", **kw).describe_repositories()["repositories"] if r["repositoryName"].startswith(name + "/")],
-  "image": [i["ImageId"] for i in ec2.describe_images(Owners=["amazon"])["Images"] if "amzn" in i.get("Name", "")][0],
-}
-json.dump(out, sys.stdout)
-`
-
-type emulated struct {
-	Instances []struct {
-		Type string            `json:"type"`
-		Tags map[string]string `json:"tags"`
-	} `json:"instances"`
-	VPCs           int `json:"vpcs"`
-	Subnets        int `json:"subnets"`
-	SecurityGroups []struct {
-		Rules []struct {
-			Proto string   `json:"proto"`
-			From  *int     `json:"from"`
-			To    *int     `json:"to"`
-			CIDRs []string `json:"cidrs"`
-		} `json:"rules"`
-	} `json:"security_groups"`
-	KeyPairs int      `json:"key_pairs"`
-	ECR      []string `json:"ecr"`
-	Image    string   `json:"image"`
-}
-
-func describe(t *testing.T, python, endpoint, name string) emulated {
-	t.Helper()
-	out, err := exec.Command(python, "-c", describeScript, endpoint, name).Output()
-	if err != nil {
-		t.Fatalf("describe the emulator's resources: %v", err)
-	}
-	var e emulated
-	if err := json.Unmarshal(out, &e); err != nil {
-		t.Fatalf("%v: %s", err, out)
-	}
-	return e
+	return strings.TrimSpace(string(ssh.MarshalAuthorizedKey(key))) + " operator@testbed"
 }
 
 // terraform apply of the default topology against moto through
@@ -118,11 +36,11 @@ func describe(t *testing.T, python, endpoint, name string) emulated {
 // the emulator holds none of the testbed's resources.
 func TestAWSModuleAppliesAndDestroysAgainstAnEmulator(t *testing.T) {
 	m, _ := awsModule(t)
-	endpoint, python := startMoto(t)
+	endpoint, python := awstest.StartMoto(t, cacheDir(t))
 	name := "tb-moto"
 	vars := Vars{"name": name, "owner": "ops@example.org", "expires_at": "2026-11-23T18:00:00Z",
-		"operator_cidr": "203.0.113.7/32", "ssh_public_key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB7 op",
-		"ami_id": describe(t, python, endpoint, name).Image, "aws_endpoint": endpoint}
+		"operator_cidr": "203.0.113.7/32", "ssh_public_key": operatorKey(t),
+		"ami_id": awstest.Describe(t, python, endpoint, name).Image, "aws_endpoint": endpoint}
 	ctx := context.Background()
 	start := time.Now()
 	if err := m.Apply(ctx, vars); err != nil {
@@ -149,7 +67,7 @@ func TestAWSModuleAppliesAndDestroysAgainstAnEmulator(t *testing.T) {
 		}
 	}
 
-	e := describe(t, python, endpoint, name)
+	e := awstest.Describe(t, python, endpoint, name)
 	types := map[string]int{}
 	for _, i := range e.Instances {
 		types[i.Tags["testbed.role"]+" "+i.Type]++
@@ -188,14 +106,34 @@ func TestAWSModuleAppliesAndDestroysAgainstAnEmulator(t *testing.T) {
 		}
 	}
 
+	// What `testbed down` asks AWS after destroy sees the testbed now.
+	api, err := awsapi.New(ctx, "us-east-1", endpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tagged, err := api.Tagged(ctx, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]int{}
+	for _, arn := range tagged {
+		kinds[strings.SplitN(strings.SplitN(arn, ":", 6)[5], "/", 2)[0]]++
+	}
+	if kinds["instance"] != 13 || kinds["vpc"] != 1 || kinds["security-group"] != 1 {
+		t.Errorf("resources tagged %s=%s: %v, want 13 instances, a VPC and a security group among them", awsapi.TagName, name, kinds)
+	}
+
 	start = time.Now()
 	if err := m.Destroy(ctx, vars); err != nil {
 		t.Fatalf("destroy: %v", err)
 	}
 	destroyed = true
 	t.Logf("destroy: %s", time.Since(start).Round(time.Second))
-	e = describe(t, python, endpoint, name)
+	e = awstest.Describe(t, python, endpoint, name)
 	if len(e.Instances) != 0 || e.VPCs != 0 || e.Subnets != 0 || e.KeyPairs != 0 || len(e.ECR) != 0 || len(e.SecurityGroups) != 0 {
 		t.Errorf("after destroy the emulator still holds: %+v", e)
+	}
+	if tagged, err := api.Tagged(ctx, name); err != nil || len(tagged) != 0 {
+		t.Errorf("after destroy, tagged %s=%s: %v %v", awsapi.TagName, name, tagged, err)
 	}
 }

@@ -7,6 +7,7 @@ package tf
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"io/fs"
@@ -89,17 +90,29 @@ func (m *Module) Init(ctx context.Context) error {
 // Vars are the values of the module's input variables.
 type Vars map[string]any
 
-func (v Vars) options() []tfexec.PlanOption {
-	var opts []tfexec.PlanOption
-	for k, val := range v {
-		opts = append(opts, tfexec.Var(fmt.Sprintf("%s=%v", k, val)))
+// varFile writes vars to a JSON variables file in the module's folder,
+// readable by its owner only (host keys are among the values), and returns
+// the option that gives it to Terraform. A file, not -var flags: map and
+// object values need no quoting, and no value shows in a process list.
+func (m *Module) varFile(vars Vars) (*tfexec.VarFileOption, error) {
+	b, err := json.MarshalIndent(vars, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("terraform variables: %w", err)
 	}
-	return opts
+	path := filepath.Join(m.Dir, "testbed.tfvars.json")
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		return nil, err
+	}
+	return tfexec.VarFile(path), nil
 }
 
 // Plan reports whether applying vars would change anything.
 func (m *Module) Plan(ctx context.Context, vars Vars) (bool, error) {
-	changes, err := m.tf.Plan(ctx, vars.options()...)
+	vf, err := m.varFile(vars)
+	if err != nil {
+		return false, err
+	}
+	changes, err := m.tf.Plan(ctx, vf)
 	if err != nil {
 		return false, fmt.Errorf("terraform plan: %w", err)
 	}
@@ -108,11 +121,11 @@ func (m *Module) Plan(ctx context.Context, vars Vars) (bool, error) {
 
 // Apply runs `terraform apply` with vars.
 func (m *Module) Apply(ctx context.Context, vars Vars) error {
-	var opts []tfexec.ApplyOption
-	for k, val := range vars {
-		opts = append(opts, tfexec.Var(fmt.Sprintf("%s=%v", k, val)))
+	vf, err := m.varFile(vars)
+	if err != nil {
+		return err
 	}
-	if err := m.tf.Apply(ctx, opts...); err != nil {
+	if err := m.tf.Apply(ctx, vf); err != nil {
 		return fmt.Errorf("terraform apply: %w", err)
 	}
 	return nil
@@ -134,11 +147,11 @@ func (m *Module) Inventory(ctx context.Context) (inventory.Inventory, error) {
 // Destroy runs `terraform destroy` with vars (the module's variables
 // without defaults must be given even to destroy).
 func (m *Module) Destroy(ctx context.Context, vars Vars) error {
-	var opts []tfexec.DestroyOption
-	for k, val := range vars {
-		opts = append(opts, tfexec.Var(fmt.Sprintf("%s=%v", k, val)))
+	vf, err := m.varFile(vars)
+	if err != nil {
+		return err
 	}
-	if err := m.tf.Destroy(ctx, opts...); err != nil {
+	if err := m.tf.Destroy(ctx, vf); err != nil {
 		return fmt.Errorf("terraform destroy: %w", err)
 	}
 	return nil

@@ -101,7 +101,7 @@ func checkRejected(t *testing.T, m *Module, good Vars, cases []rejection) {
 		if c.val != nil {
 			vars[c.key] = c.val
 		}
-		_, err := m.tf.Plan(context.Background(), append(vars.options(), tfexec.Refresh(false))...)
+		_, err := m.tf.Plan(context.Background(), planOpts(t, m, vars)...)
 		if err == nil {
 			t.Errorf("%s=%v accepted by terraform plan", c.key, c.val)
 			continue
@@ -112,4 +112,14 @@ func checkRejected(t *testing.T, m *Module, good Vars, cases []rejection) {
 			t.Errorf("%s=%v: error lacks %q:\n%s", c.key, c.val, c.want, got)
 		}
 	}
+}
+
+// planOpts are the options of a plan of vars that refreshes nothing.
+func planOpts(t *testing.T, m *Module, vars Vars) []tfexec.PlanOption {
+	t.Helper()
+	vf, err := m.varFile(vars)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []tfexec.PlanOption{vf, tfexec.Refresh(false)}
 }

@@ -54,9 +54,8 @@ func (t Topology) Validate() error {
 	switch t.Env {
 	case EnvLocal:
 	case EnvAWS:
-		return fmt.Errorf("--env aws is not available yet: only --env local can be stood up by this version")
 	default:
-		return fmt.Errorf("unknown --env %q: use \"local\"", t.Env)
+		return fmt.Errorf("unknown --env %q: use \"local\" or \"aws\"", t.Env)
 	}
 	if t.Managers < 1 || t.Managers > MaxManagers {
 		return fmt.Errorf("invalid --managers %d: use an odd number from 1 to %d", t.Managers, MaxManagers)
@@ -71,6 +70,19 @@ func (t Topology) Validate() error {
 		return fmt.Errorf("invalid --workers %d: use a number from 0 to %d", t.Workers, MaxWorkers)
 	}
 	return nil
+}
+
+// NodeNames are the nodes' names, managers first, as every environment's
+// Terraform module names them (NAME-manager-I, NAME-worker-I).
+func (t Topology) NodeNames() []string {
+	var out []string
+	for i := 1; i <= t.Managers; i++ {
+		out = append(out, fmt.Sprintf("%s-manager-%d", t.Name, i))
+	}
+	for i := 1; i <= t.Workers; i++ {
+		out = append(out, fmt.Sprintf("%s-worker-%d", t.Name, i))
+	}
+	return out
 }
 
 // NodeCount is the number of swarm nodes in the testbed.

@@ -29,7 +29,7 @@ func TestValidateErrors(t *testing.T) {
 		{"name with underscore", func(t *Topology) { t.Name = "my_bed" }, `invalid --name "my_bed": use 2 to 20 characters, lower-case letters, digits and '-', starting with a letter and not ending with '-'`},
 		{"name ending in dash", func(t *Topology) { t.Name = "bed-" }, `invalid --name "bed-": use 2 to 20 characters, lower-case letters, digits and '-', starting with a letter and not ending with '-'`},
 		{"name too long", func(t *Topology) { t.Name = "abcdefghijklmnopqrstu" }, `invalid --name "abcdefghijklmnopqrstu": use 2 to 20 characters, lower-case letters, digits and '-', starting with a letter and not ending with '-'`},
-		{"unknown env", func(t *Topology) { t.Env = "gcp" }, `unknown --env "gcp": use "local"`},
+		{"unknown env", func(t *Topology) { t.Env = "gcp" }, `unknown --env "gcp": use "local" or "aws"`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -68,6 +68,27 @@ type Settings struct {
 	RegistryHostPort int    `json:"registry_host_port"`
 	KafkaClusterID   string `json:"kafka_cluster_id"`
 	GrafanaPassword  string `json:"grafana_password"`
+	// DockerAPI is how the nodes' Docker APIs are reached: "unix" (local's
+	// default) or "ssh" (aws; local on request).
+	DockerAPI string `json:"docker_api,omitempty"`
+	// CreatedAt is when the testbed was first stood up (RFC 3339, UTC).
+	CreatedAt string `json:"created_at,omitempty"`
+	// AWS holds the aws environment's choices, which `down` must give
+	// Terraform again.
+	AWS *AWSSettings `json:"aws,omitempty"`
+}
+
+// AWSSettings are the inputs of terraform/aws that a testbed was made with.
+type AWSSettings struct {
+	Region           string `json:"region"`
+	Endpoint         string `json:"endpoint,omitempty"` // an AWS API emulator
+	Owner            string `json:"owner"`
+	ExpiresAt        string `json:"expires_at"` // RFC 3339, UTC
+	OperatorCIDR     string `json:"operator_cidr"`
+	AllowAnyOperator bool   `json:"allow_any_operator,omitempty"`
+	ManagerType      string `json:"manager_instance_type"`
+	WorkerType       string `json:"worker_instance_type"`
+	AMI              string `json:"ami,omitempty"` // empty: Debian 12 looked up by filter
 }
 
 func (w Workspace) settingsPath(name string) string {

@@ -150,6 +150,7 @@ resource "aws_instance" "node" {
   user_data = templatefile("${path.module}/cloud-init.yaml.tftpl", {
     hostname = local.node_names[count.index]
     ssh_user = local.ssh_user
+    host_key = lookup(var.ssh_host_keys, local.node_names[count.index], null)
   })
   user_data_replace_on_change = true
 

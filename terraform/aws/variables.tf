@@ -65,6 +65,21 @@ variable "ssh_public_key" {
   }
 }
 
+variable "ssh_host_keys" {
+  description = "Each node's SSH host key pair by node name (NAME-manager-I, NAME-worker-I), made by the orchestrator so that it can check every host key from the first connection on (no trust on first use). Given to the node by cloud-init's ssh_keys. Empty: the nodes make their own, and the orchestrator cannot check them."
+  type = map(object({
+    private = string
+    public  = string
+  }))
+  default   = {}
+  sensitive = true
+
+  validation {
+    condition     = alltrue([for k in values(var.ssh_host_keys) : startswith(k.public, "ssh-ed25519 ") && strcontains(k.private, "BEGIN OPENSSH PRIVATE KEY")])
+    error_message = "Host keys must be ed25519: public in authorized_keys form, private in OpenSSH PEM form."
+  }
+}
+
 variable "manager_count" {
   description = "Swarm managers: odd, 3 to 7; one Kafka broker on each of the first 3."
   type        = number

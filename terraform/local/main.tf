@@ -131,6 +131,17 @@ resource "docker_container" "node" {
     container_path = "/testbed-api"
   }
 
+  # The node's sshd files (host key, authorized_keys), when the
+  # orchestrator made them: the same SSH path to the Docker API as on aws.
+  dynamic "volumes" {
+    for_each = var.ssh_dir == "" ? [] : [1]
+    content {
+      host_path      = "${var.ssh_dir}/hosts/${each.key}"
+      container_path = "/etc/testbed-ssh"
+      read_only      = true
+    }
+  }
+
   env = [
     "TESTBED_NAME=${var.name}",
     "TESTBED_NODE=${each.key}",

@@ -14,7 +14,7 @@ output "inventory" {
         role        = n.role
         index       = n.index
         address     = docker_container.node[name].network_data[0].ip_address
-        docker_host = "unix://${var.api_socket_dir}/${name}/docker.sock"
+        docker_host = var.docker_api == "ssh" ? "ssh://root@${docker_container.node[name].network_data[0].ip_address}:22" : "unix://${var.api_socket_dir}/${name}/docker.sock"
       }
     ]
   }

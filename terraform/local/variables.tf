@@ -70,6 +70,28 @@ variable "api_socket_dir" {
   }
 }
 
+variable "docker_api" {
+  description = "How the orchestrator reaches each node's Docker API: \"unix\", a socket in api_socket_dir; or \"ssh\", root@NODE:22 with the host key and operator key from ssh_dir, the path cloud nodes are reached by."
+  type        = string
+  default     = "unix"
+
+  validation {
+    condition     = contains(["unix", "ssh"], var.docker_api)
+    error_message = "The Docker API transport must be \"unix\" or \"ssh\"."
+  }
+}
+
+variable "ssh_dir" {
+  description = "Absolute host folder with each node's sshd files (DIR/hosts/NODE/ssh_host_ed25519_key and authorized_keys), made by the orchestrator; mounted read-only into the node. Empty: no sshd on the nodes."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.ssh_dir == "" || startswith(var.ssh_dir, "/")
+    error_message = "The SSH folder must be an absolute path."
+  }
+}
+
 variable "docker_host" {
   description = "Docker Engine API of the host that runs the node containers."
   type        = string

@@ -22,6 +22,27 @@ if [ -n "${TESTBED_NAME:-}" ] && [ -n "${TESTBED_NODE:-}" ]; then
 	args+=(--cgroup-parent="/testbed-${TESTBED_NAME}/${TESTBED_NODE}")
 fi
 
+# The same API over SSH, as cloud nodes offer it: when the orchestrator has
+# given this node a host key and the operator's public key (bind-mounted at
+# /etc/testbed-ssh), sshd serves logins with that key only, and the Docker
+# socket is reached by OpenSSH's Unix-socket forwarding.
+if [ -f /etc/testbed-ssh/ssh_host_ed25519_key ] && [ -f /etc/testbed-ssh/authorized_keys ]; then
+	mkdir -p /run/sshd
+	cat > /run/testbed-sshd_config <<-'EOF'
+		HostKey /etc/testbed-ssh/ssh_host_ed25519_key
+		AuthorizedKeysFile /etc/testbed-ssh/authorized_keys
+		PermitRootLogin prohibit-password
+		PasswordAuthentication no
+		KbdInteractiveAuthentication no
+		AllowStreamLocalForwarding local
+		AllowTcpForwarding no
+		X11Forwarding no
+		PidFile /run/sshd.pid
+		Subsystem sftp internal-sftp
+	EOF
+	/usr/sbin/sshd -f /run/testbed-sshd_config -E /var/log/sshd.log
+fi
+
 # tini reaps the orphans that containerd shims leave behind and forwards
 # SIGTERM so dockerd stops its containers cleanly.
 exec /usr/bin/tini -g -- dockerd "${args[@]}" "$@"
