@@ -1,12 +1,13 @@
 // Package awsapi is what the orchestrator asks AWS itself, beside
-// Terraform: which resources still carry a testbed's name tag after
-// `terraform destroy`. Credentials come from the usual AWS chain
+// Terraform: a login to ECR for the agents image, and which resources
+// still carry a testbed's name tag after `terraform destroy`. Credentials come from the usual AWS chain
 // (AWS_PROFILE, AWS_ACCESS_KEY_ID..., ~/.aws); an endpoint override points
 // every call at an emulator (moto) instead.
 package awsapi
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"sort"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	tagging "github.com/aws/aws-sdk-go-v2/service/resourcegroupstaggingapi"
 	taggingtypes "github.com/aws/aws-sdk-go-v2/service/resourcegroupstaggingapi/types"
 )
@@ -26,6 +28,7 @@ const TagName = "testbed.name"
 // Client reaches one region.
 type Client struct {
 	ec2     *ec2.Client
+	ecr     *ecr.Client
 	tagging *tagging.Client
 }
 
@@ -44,11 +47,41 @@ func New(ctx context.Context, region, endpoint string) (*Client, error) {
 	if endpoint != "" {
 		c.ec2 = ec2.NewFromConfig(cfg, func(o *ec2.Options) { o.BaseEndpoint = aws.String(endpoint) })
 		c.tagging = tagging.NewFromConfig(cfg, func(o *tagging.Options) { o.BaseEndpoint = aws.String(endpoint) })
+		c.ecr = ecr.NewFromConfig(cfg, func(o *ecr.Options) { o.BaseEndpoint = aws.String(endpoint) })
 	} else {
+		c.ecr = ecr.NewFromConfig(cfg)
 		c.ec2 = ec2.NewFromConfig(cfg)
 		c.tagging = tagging.NewFromConfig(cfg)
 	}
 	return c, nil
+}
+
+// RegistryAuth is a login to the account's ECR registry (valid 12 hours).
+type RegistryAuth struct {
+	Username, Password string
+	Server             string // https://ACCOUNT.dkr.ecr.REGION.amazonaws.com
+}
+
+// ECRAuth gets a login to the account's ECR registry, for pushing the
+// agents image and for the swarm to pull it with.
+func (c *Client) ECRAuth(ctx context.Context) (RegistryAuth, error) {
+	out, err := c.ecr.GetAuthorizationToken(ctx, &ecr.GetAuthorizationTokenInput{})
+	if err != nil {
+		return RegistryAuth{}, fmt.Errorf("ECR login: %w", err)
+	}
+	if len(out.AuthorizationData) == 0 {
+		return RegistryAuth{}, fmt.Errorf("ECR login: no authorization data")
+	}
+	d := out.AuthorizationData[0]
+	raw, err := base64.StdEncoding.DecodeString(aws.ToString(d.AuthorizationToken))
+	if err != nil {
+		return RegistryAuth{}, fmt.Errorf("ECR login: token: %w", err)
+	}
+	user, pass, ok := strings.Cut(string(raw), ":")
+	if !ok {
+		return RegistryAuth{}, fmt.Errorf("ECR login: the token is not USER:PASSWORD")
+	}
+	return RegistryAuth{Username: user, Password: pass, Server: aws.ToString(d.ProxyEndpoint)}, nil
 }
 
 // Tagged lists the ARNs of the resources tagged testbed.name=name that

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
+	"os/exec"
 	"strings"
 	"time"
 )
@@ -29,6 +31,35 @@ func Push(ctx context.Context, img Image, hostRegistry string) (bool, error) {
 		return false, fmt.Errorf("push %s to the testbed registry: %w", img.Ref, err)
 	}
 	return true, nil
+}
+
+// PushWithLogin pushes img to registry (HOST[/PATH], a registry that wants
+// a login, such as ECR) under registry/img.Ref, logged in with user and
+// password. The login goes to a Docker config folder of its own, removed
+// afterwards, so nothing is left in the user's ~/.docker. A push of layers
+// the registry has is cheap, so it always pushes.
+func PushWithLogin(ctx context.Context, img Image, registry, user, password string) error {
+	cfg, err := os.MkdirTemp("", "testbed-docker-config-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(cfg)
+	host, _, _ := strings.Cut(registry, "/")
+	login := exec.CommandContext(ctx, "docker", "--config", cfg, "login", "--username", user, "--password-stdin", host)
+	login.Stdin = strings.NewReader(password)
+	if out, err := login.CombinedOutput(); err != nil {
+		return fmt.Errorf("docker login %s: %w\n%s", host, err, out)
+	}
+	target := registry + "/" + img.Ref
+	b := &Builder{Log: discard{}}
+	if err := b.run(ctx, "docker", "tag", img.Ref, target); err != nil {
+		return err
+	}
+	defer b.run(context.WithoutCancel(ctx), "docker", "rmi", target)
+	if out, err := exec.CommandContext(ctx, "docker", "--config", cfg, "push", target).CombinedOutput(); err != nil {
+		return fmt.Errorf("push %s to %s: %w\n%s", img.Ref, registry, err, out)
+	}
+	return nil
 }
 
 // NodeRef is the reference the swarm nodes pull img by.

@@ -12,7 +12,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/docker/docker/api/types/registry"
+
 	"github.com/alert-testbed/testbed/internal/awsapi"
+	"github.com/alert-testbed/testbed/internal/images"
 	"github.com/alert-testbed/testbed/internal/inventory"
 	"github.com/alert-testbed/testbed/internal/kafka"
 	"github.com/alert-testbed/testbed/internal/pricing"
@@ -357,4 +360,23 @@ func downAWS(ctx context.Context, ws workspace.Workspace, name string, settings 
 	}
 	r.StateDir = dir
 	return r, nil
+}
+
+// pushToECR logs in to the account's ECR registry, pushes img to the
+// testbed's repository and returns the login encoded for swarm services,
+// which hand it to the nodes that pull the image.
+func pushToECR(ctx context.Context, img images.Image, inv inventory.Inventory, as workspace.AWSSettings) (string, error) {
+	api, err := awsapi.New(ctx, as.Region, as.Endpoint)
+	if err != nil {
+		return "", err
+	}
+	auth, err := api.ECRAuth(ctx)
+	if err != nil {
+		return "", err
+	}
+	if err := images.PushWithLogin(ctx, img, inv.Registry.HostAddress, auth.Username, auth.Password); err != nil {
+		return "", err
+	}
+	host, _, _ := strings.Cut(inv.Registry.NodeAddress, "/")
+	return registry.EncodeAuthConfig(registry.AuthConfig{Username: auth.Username, Password: auth.Password, ServerAddress: host})
 }

@@ -99,6 +99,7 @@ func Run(ctx context.Context, ws workspace.Workspace, o RunOptions) ([]RunResult
 
 	p := &steps.Printer{W: o.Out}
 	var agentsImage images.Result
+	var registryAuth string
 	if err := p.Run("Building the agents image", func(s *steps.Step) error {
 		b, closer, err := images.NewBuilder(ws.CacheDir())
 		if err != nil {
@@ -106,6 +107,12 @@ func Run(ctx context.Context, ws workspace.Workspace, o RunOptions) ([]RunResult
 		}
 		defer closer.Close()
 		if agentsImage, err = b.EnsureAgents(ctx, root); err != nil {
+			return err
+		}
+		if settings.AWS != nil {
+			// ECR wants a login, to push and for the nodes to pull.
+			registryAuth, err = pushToECR(ctx, agentsImage.Image, inv, *settings.AWS)
+			s.Detail("%s to %s", agentsImage.Image.Ref, inv.Registry.HostAddress)
 			return err
 		}
 		pushed, err := images.Push(ctx, agentsImage.Image, inv.Registry.HostAddress)
@@ -130,8 +137,8 @@ func Run(ctx context.Context, ws workspace.Workspace, o RunOptions) ([]RunResult
 
 	env := &runEnv{
 		inv: inv, cluster: cluster, client: client, admin: admin, root: root,
-		agentsRef: images.NodeRef(agentsImage.Image, inv.Registry.NodeAddress),
-		settings:  settings, out: o.Out, keep: o.Keep,
+		agentsRef: images.NodeRef(agentsImage.Image, inv.Registry.NodeAddress), registryAuth: registryAuth,
+		settings: settings, out: o.Out, keep: o.Keep,
 	}
 	env.grafana = findGrafana(ctx, inv, settings)
 
@@ -169,10 +176,13 @@ type runEnv struct {
 	admin     sarama.ClusterAdmin
 	root      string
 	agentsRef string
-	settings  workspace.Settings
-	grafana   *grafana.Client
-	out       io.Writer
-	keep      bool
+	// registryAuth is the encoded login the nodes pull the agents image
+	// with: ECR's on aws, none for the local registry.
+	registryAuth string
+	settings     workspace.Settings
+	grafana      *grafana.Client
+	out          io.Writer
+	keep         bool
 }
 
 // NewRunID is a run id: UTC date and time and 4 random hex digits,
@@ -310,7 +320,7 @@ func (env *runEnv) deployAndWatch(ctx context.Context, lr *liveRun, agents []run
 	e := lr.e
 	readers, producer := agents[:len(agents)-1], agents[len(agents)-1]
 	t := time.Now()
-	if err := run.Deploy(ctx, api, readers, readersTimeout); err != nil {
+	if err := run.Deploy(ctx, api, readers, env.registryAuth, readersTimeout); err != nil {
 		return err
 	}
 	if err := run.WaitGroups(ctx, env.admin, lr.groups, groupsTimeout); err != nil {
@@ -320,7 +330,7 @@ func (env *runEnv) deployAndWatch(ctx context.Context, lr *liveRun, agents []run
 		len(readers), len(lr.groups), time.Since(t).Round(100*time.Millisecond))
 	lr.t0 = time.Now().Add(producerLead).Truncate(time.Second)
 	run.SetT0(&producer, lr.t0)
-	if err := run.Deploy(ctx, api, []run.Agent{producer}, readersTimeout); err != nil {
+	if err := run.Deploy(ctx, api, []run.Agent{producer}, env.registryAuth, readersTimeout); err != nil {
 		return err
 	}
 	fmt.Fprintf(env.out, " ✓ Started %d producers: visit 1 at %s, then every %s until %s\n",

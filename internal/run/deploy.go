@@ -20,9 +20,12 @@ import (
 // DMTN-081's), waiting until every task of a service runs before the next
 // one is created, so that readers are in place before anything is sent.
 // Producers are created last and not waited for: they may finish fast.
-func Deploy(ctx context.Context, api *client.Client, agents []Agent, timeout time.Duration) error {
+//
+// registryAuth is the encoded login the nodes pull the agents image with
+// (a private registry such as ECR); empty for the local testbed registry.
+func Deploy(ctx context.Context, api *client.Client, agents []Agent, registryAuth string, timeout time.Duration) error {
 	for _, a := range agents {
-		resp, err := api.ServiceCreate(ctx, a.Spec, swarm.ServiceCreateOptions{})
+		resp, err := api.ServiceCreate(ctx, a.Spec, swarm.ServiceCreateOptions{EncodedRegistryAuth: registryAuth})
 		if err != nil {
 			return fmt.Errorf("create service %s: %w", a.Spec.Name, err)
 		}

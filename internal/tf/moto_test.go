@@ -115,6 +115,18 @@ func TestAWSModuleAppliesAndDestroysAgainstAnEmulator(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The agents image goes to the testbed's ECR repository, pushed and
+	// pulled with the account's ECR login.
+	auth, err := api.ECRAuth(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := strings.TrimPrefix(auth.Server, "https://") + "/" + name; auth.Username != "AWS" || auth.Password == "" || inv.Registry.NodeAddress != want || inv.Registry.HostAddress != want {
+		t.Errorf("ECR login %q at %s, registry %+v; want user AWS and the registry %s", auth.Username, auth.Server, inv.Registry, want)
+	}
+	if len(e.ECR) != 1 || e.ECR[0] != name+"/testbed/agents" {
+		t.Errorf("ECR repositories %v, want %s/testbed/agents", e.ECR, name)
+	}
 	kinds := map[string]int{}
 	for _, arn := range tagged {
 		kinds[strings.SplitN(strings.SplitN(arn, ":", 6)[5], "/", 2)[0]]++

@@ -186,7 +186,9 @@ resource "aws_instance" "node" {
 
 resource "aws_ecr_repository" "agents" {
   count                = var.create_ecr_repository ? 1 : 0
-  name                 = "${var.name}/agents"
+  # The registry address in the inventory is HOST/NAME, and the agents
+  # image is testbed/agents:HASH under it.
+  name                 = "${var.name}/testbed/agents"
   image_tag_mutability = "IMMUTABLE" # tags are content hashes
   force_delete         = true
 }

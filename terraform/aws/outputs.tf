@@ -24,7 +24,9 @@ output "inventory" {
 }
 
 locals {
-  registry = var.create_ecr_repository ? split("/", aws_ecr_repository.agents[0].repository_url)[0] : coalesce(var.agents_registry, "none")
+  # HOST/NAME: image references are HOST/NAME/testbed/agents:HASH, the
+  # repository this module makes.
+  registry = var.create_ecr_repository ? "${split("/", aws_ecr_repository.agents[0].repository_url)[0]}/${var.name}" : coalesce(var.agents_registry, "none")
 }
 
 output "instance_ids" {
