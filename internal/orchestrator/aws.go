@@ -235,33 +235,9 @@ func upAWS(ctx context.Context, ws workspace.Workspace, top topology.Topology, o
 		return inv, err
 	}
 	if err := p.Run(fmt.Sprintf("Creating the nodes (terraform apply: VPC, security group, %d EC2 instances)", top.NodeCount()), func(s *steps.Step) error {
-		m, err := prepareModule(ws, tc, top.Name, top.Env)
-		if err != nil {
-			return err
-		}
-		if err := m.Init(ctx); err != nil {
-			return err
-		}
-		changes, err := m.Plan(ctx, vars)
-		if err != nil {
-			return err
-		}
-		if changes {
-			if err := m.Apply(ctx, vars); err != nil {
-				return fmt.Errorf("%w\n(what was made is in the state: `testbed down --name %s` removes it)", err, top.Name)
-			}
-		} else {
-			s.Unchanged()
-		}
-		inv, err = m.Inventory(ctx)
-		if err != nil {
-			return err
-		}
-		s.Detail("%d managers, %d workers", len(inv.Managers()), len(inv.Workers()))
-		if err := keys.WriteHosts(inv); err != nil {
-			return err
-		}
-		return saveInventory(ws, inv)
+		var err error
+		inv, err = applyNodes(ctx, s, ws, tc, top, vars)
+		return err
 	}); err != nil {
 		return inv, err
 	}
@@ -315,14 +291,7 @@ func downAWS(ctx context.Context, ws workspace.Workspace, name string, settings 
 	if err != nil {
 		return r, err
 	}
-	m, err := prepareModule(ws, tc, name, topology.EnvAWS)
-	if err != nil {
-		return r, err
-	}
-	if err := m.Init(ctx); err != nil {
-		return r, err
-	}
-	addrs, err := m.StateResources(ctx)
+	m, addrs, err := stateOf(ctx, ws, tc, name, topology.EnvAWS)
 	if err != nil {
 		return r, err
 	}

@@ -69,14 +69,7 @@ func Down(ctx context.Context, ws workspace.Workspace, name string, out io.Write
 		if err != nil {
 			return r, err
 		}
-		m, err := prepareModule(ws, tc, name, "local")
-		if err != nil {
-			return r, err
-		}
-		if err := m.Init(ctx); err != nil {
-			return r, err
-		}
-		addrs, err := m.StateResources(ctx)
+		m, addrs, err := stateOf(ctx, ws, tc, name, topology.EnvLocal)
 		if err != nil {
 			return r, err
 		}
@@ -118,6 +111,19 @@ func Down(ctx context.Context, ws workspace.Workspace, name string, out io.Write
 		r.StateDir = dir
 	}
 	return r, nil
+}
+
+// stateOf prepares the testbed's module and lists what its state holds.
+func stateOf(ctx context.Context, ws workspace.Workspace, tc toolchain.Toolchain, name, env string) (*tf.Module, []string, error) {
+	m, err := prepareModule(ws, tc, name, env)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := m.Init(ctx); err != nil {
+		return nil, nil, err
+	}
+	addrs, err := m.StateResources(ctx)
+	return m, addrs, err
 }
 
 // sweep removes whatever the host Engine still has with the testbed's label.

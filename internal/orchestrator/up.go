@@ -220,33 +220,9 @@ func Up(ctx context.Context, ws workspace.Workspace, o UpOptions) (inventory.Inv
 		"ssh_dir":            keys.Dir,
 	}
 	if err := p.Run(fmt.Sprintf("Creating nodes (terraform apply, %d node containers and a registry)", top.NodeCount()), func(s *steps.Step) error {
-		m, err := prepareModule(ws, tc, top.Name, top.Env)
-		if err != nil {
-			return err
-		}
-		if err := m.Init(ctx); err != nil {
-			return err
-		}
-		changes, err := m.Plan(ctx, vars)
-		if err != nil {
-			return err
-		}
-		if changes {
-			if err := m.Apply(ctx, vars); err != nil {
-				return err
-			}
-		} else {
-			s.Unchanged()
-		}
-		inv, err = m.Inventory(ctx)
-		if err != nil {
-			return err
-		}
-		s.Detail("%d managers, %d workers", len(inv.Managers()), len(inv.Workers()))
-		if err := keys.WriteHosts(inv); err != nil {
-			return err
-		}
-		return saveInventory(ws, inv)
+		var err error
+		inv, err = applyNodes(ctx, s, ws, tc, top, vars)
+		return err
 	}); err != nil {
 		return inv, err
 	}
@@ -406,6 +382,39 @@ func formAndDeploy(ctx context.Context, p *steps.Printer, ws workspace.Workspace
 		fmt.Fprintf(o.Out, "Swarm manager API: DOCKER_HOST=%s docker node ls\n", inv.Nodes[0].DockerHost)
 	}
 	return nil
+}
+
+// applyNodes applies the environment's Terraform module with vars (when
+// the plan has changes), then reads the inventory and writes it, with the
+// nodes' known_hosts, into the testbed's folder.
+func applyNodes(ctx context.Context, s *steps.Step, ws workspace.Workspace, tc toolchain.Toolchain, top topology.Topology, vars tf.Vars) (inventory.Inventory, error) {
+	var inv inventory.Inventory
+	m, err := prepareModule(ws, tc, top.Name, top.Env)
+	if err != nil {
+		return inv, err
+	}
+	if err := m.Init(ctx); err != nil {
+		return inv, err
+	}
+	changes, err := m.Plan(ctx, vars)
+	if err != nil {
+		return inv, err
+	}
+	if changes {
+		if err := m.Apply(ctx, vars); err != nil {
+			return inv, fmt.Errorf("%w\n(what was made is in the Terraform state: `testbed down --name %s` removes it)", err, top.Name)
+		}
+	} else {
+		s.Unchanged()
+	}
+	if inv, err = m.Inventory(ctx); err != nil {
+		return inv, err
+	}
+	s.Detail("%d managers, %d workers", len(inv.Managers()), len(inv.Workers()))
+	if err := sshKeys(ws, top.Name).WriteHosts(inv); err != nil {
+		return inv, err
+	}
+	return inv, saveInventory(ws, inv)
 }
 
 // sshKeys are the SSH keys of testbed name, in its workspace folder.
