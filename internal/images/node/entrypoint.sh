@@ -35,7 +35,9 @@ if [ -f /etc/testbed-ssh/ssh_host_ed25519_key ] && [ -f /etc/testbed-ssh/authori
 		PasswordAuthentication no
 		KbdInteractiveAuthentication no
 		AllowStreamLocalForwarding local
-		AllowTcpForwarding no
+		# sshd gates every client-side forwarding, Unix sockets included, on
+		# this one: "no" would refuse the Docker socket too.
+		AllowTcpForwarding local
 		X11Forwarding no
 		PidFile /run/sshd.pid
 		Subsystem sftp internal-sftp
