@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -74,7 +75,8 @@ func TestUpStatusDownOnAWSAgainstAnEmulator(t *testing.T) {
 	}
 
 	r = run(t, bin, "status", "--name", name)
-	if r.code == 0 || !strings.Contains(r.out, "Lifetime: age ") || !strings.Contains(r.out, "expires in 7h59m0s") && !strings.Contains(r.out, "expires in 8h0m0s") {
+	lifetime := regexp.MustCompile(`Lifetime: age \S+ \(made \S+\), expires in [78]h[0-9]+m0s \(expiry tag \S+\)\n`)
+	if r.code == 0 || !lifetime.MatchString(r.out) || !strings.Contains(r.out, "reachable from this host") {
 		t.Errorf("status: exit %d, want non-zero with the lifetime against the expiry tag:\n%s", r.code, r.out)
 	}
 

@@ -34,7 +34,11 @@ func Status(ctx context.Context, ws workspace.Workspace, name string, out io.Wri
 	}
 	cluster, err := swarm.Connect(ctx, inv, sshKeys(ws, name), 10*time.Second)
 	if err != nil {
-		return fmt.Errorf("testbed %q: %w (is the host's Docker Engine running? `testbed up --name %s` repairs a testbed)", name, err, name)
+		hint := "is the host's Docker Engine running?"
+		if inv.Env == topology.EnvAWS {
+			hint = "are the instances running, and reachable from this host (its address in the operator CIDR)?"
+		}
+		return fmt.Errorf("testbed %q: %w (%s `testbed up --name %s` repairs a testbed)", name, err, hint, name)
 	}
 	defer cluster.Close()
 	var problems []string

@@ -184,10 +184,10 @@ resource "aws_instance" "node" {
   depends_on = [aws_route.internet]
 }
 
+# The registry address in the inventory is HOST/NAME, and the agents image
+# is testbed/agents:HASH under it.
 resource "aws_ecr_repository" "agents" {
   count                = var.create_ecr_repository ? 1 : 0
-  # The registry address in the inventory is HOST/NAME, and the agents
-  # image is testbed/agents:HASH under it.
   name                 = "${var.name}/testbed/agents"
   image_tag_mutability = "IMMUTABLE" # tags are content hashes
   force_delete         = true
