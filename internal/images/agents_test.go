@@ -24,6 +24,9 @@ func TestFindCheckout(t *testing.T) {
 
 // The agents image holds the three programs, and they start in it.
 func TestAgentsImage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the agents image with the Docker Engine; not in -short (make unit)")
+	}
 	if out, err := exec.Command("docker", "info", "--format", "{{.ServerVersion}}").CombinedOutput(); err != nil {
 		t.Fatalf("this test needs a running Docker Engine (make setup starts one): %v %s", err, out)
 	}
