@@ -46,13 +46,33 @@ type Member struct {
 	results   sarama.SyncProducer
 }
 
+// Retries of a failing Consume: about a minute in all.
+const (
+	consumeRetries = 30
+	consumeBackoff = 2 * time.Second
+)
+
 // Run joins the group and consumes until ctx ends, then publishes the
 // records of the visits still open.
 func (m *Member) Run(ctx context.Context, brokers []string, cfg *sarama.Config) error {
 	m.visits = map[int]*results.ConsumerVisit{}
-	group, err := sarama.NewConsumerGroup(brokers, m.Group, cfg)
-	if err != nil {
-		return fmt.Errorf("join consumer group %s at %v: %w", m.Group, brokers, err)
+	// The brokers may not resolve yet on a node that has just joined the
+	// overlay network: retry like a failed Consume below.
+	var group sarama.ConsumerGroup
+	var err error
+	for attempt := 1; ; attempt++ {
+		group, err = sarama.NewConsumerGroup(brokers, m.Group, cfg)
+		if err == nil {
+			break
+		}
+		if attempt >= consumeRetries || ctx.Err() != nil {
+			return fmt.Errorf("join consumer group %s at %v (%d attempts): %w", m.Group, brokers, attempt, err)
+		}
+		log.Printf("join consumer group %s at %v (attempt %d of %d, retrying in %s): %v", m.Group, brokers, attempt, consumeRetries, consumeBackoff, err)
+		select {
+		case <-ctx.Done():
+		case <-time.After(consumeBackoff):
+		}
 	}
 	defer group.Close()
 	if m.ResultsTopic != "" {
@@ -88,14 +108,30 @@ func (m *Member) Run(ctx context.Context, brokers []string, cfg *sarama.Config) 
 		}
 	}()
 
+	// A failed Consume (a topic just created and not yet in every broker's
+	// metadata, a coordinator moving) is retried: a member that gave up at
+	// once would leave its group empty for the whole run. Only a failure
+	// that lasts consumeRetries attempts in a row ends the member.
 	var runErr error
+	failures := 0
 	for ctx.Err() == nil {
-		if err := group.Consume(ctx, m.Topics, m); err != nil {
-			if errors.Is(err, sarama.ErrClosedConsumerGroup) || ctx.Err() != nil {
-				break
-			}
-			runErr = fmt.Errorf("consume %v in group %s: %w", m.Topics, m.Group, err)
+		err := group.Consume(ctx, m.Topics, m)
+		if err == nil {
+			failures = 0
+			continue
+		}
+		if errors.Is(err, sarama.ErrClosedConsumerGroup) || ctx.Err() != nil {
 			break
+		}
+		failures++
+		if failures >= consumeRetries {
+			runErr = fmt.Errorf("consume %v in group %s: %d attempts failed, the last: %w", m.Topics, m.Group, failures, err)
+			break
+		}
+		log.Printf("consume %v in group %s (attempt %d of %d, retrying in %s): %v", m.Topics, m.Group, failures, consumeRetries, consumeBackoff, err)
+		select {
+		case <-ctx.Done():
+		case <-time.After(consumeBackoff):
 		}
 	}
 	stopFlush()

@@ -90,6 +90,7 @@ func TestRunOnTheLocalEnvironment(t *testing.T) {
 	}
 	r := run(t, bin, "run", "--name", name, "--runs-dir", runsDir, file)
 	if r.code != 0 {
+		logAgents(t, runsDir)
 		t.Fatalf("run: exit %d", r.code)
 	}
 	for _, want := range []*regexp.Regexp{
@@ -265,5 +266,24 @@ func assertNoAgents(t *testing.T, bin, name string) {
 	r := run(t, bin, "status", "--name", name)
 	if regexp.MustCompile(`run-\d{8}-\d{6}-`).MatchString(r.out) {
 		t.Errorf("agent services left after the run:\n%s", r.out)
+	}
+}
+
+// logAgents puts the end of every agent's log from the archives under
+// runsDir into the test's output, so that a failed run can be understood
+// after its temporary folder is gone.
+func logAgents(t *testing.T, runsDir string) {
+	t.Helper()
+	logs, _ := filepath.Glob(filepath.Join(runsDir, "*", "agents", "*.log"))
+	for _, l := range logs {
+		b, err := os.ReadFile(l)
+		if err != nil {
+			continue
+		}
+		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+		if len(lines) > 15 {
+			lines = lines[len(lines)-15:]
+		}
+		t.Logf("%s (last %d lines):\n%s", filepath.Base(l), len(lines), strings.Join(lines, "\n"))
 	}
 }
