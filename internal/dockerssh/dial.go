@@ -53,7 +53,6 @@ func (c *Conn) sshClient(ctx context.Context) (*ssh.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg.Timeout = dialTimeout
 	d := net.Dialer{Timeout: dialTimeout}
 	tcp, err := d.DialContext(ctx, "tcp", c.target.Addr())
 	if err != nil {

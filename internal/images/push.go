@@ -21,16 +21,26 @@ func Push(ctx context.Context, img Image, hostRegistry string) (bool, error) {
 	} else if ok {
 		return false, nil
 	}
-	target := hostRegistry + "/" + img.Ref
-	b := &Builder{Log: discard{}}
-	if err := b.run(ctx, "docker", "tag", img.Ref, target); err != nil {
-		return false, err
-	}
-	defer b.run(context.WithoutCancel(ctx), "docker", "rmi", target)
-	if err := b.run(ctx, "docker", "push", target); err != nil {
+	if err := pushAs(ctx, img, hostRegistry); err != nil {
 		return false, fmt.Errorf("push %s to the testbed registry: %w", img.Ref, err)
 	}
 	return true, nil
+}
+
+// pushAs tags img as registry/img.Ref, pushes that with the docker CLI
+// (dockerArgs go before `push`, e.g. --config DIR) and removes the tag.
+func pushAs(ctx context.Context, img Image, registry string, dockerArgs ...string) error {
+	target := registry + "/" + img.Ref
+	b := &Builder{Log: discard{}}
+	if err := b.run(ctx, "docker", "tag", img.Ref, target); err != nil {
+		return err
+	}
+	defer b.run(context.WithoutCancel(ctx), "docker", "rmi", target)
+	args := append(append([]string{}, dockerArgs...), "push", target)
+	if out, err := exec.CommandContext(ctx, "docker", args...).CombinedOutput(); err != nil {
+		return fmt.Errorf("docker push %s: %w\n%s", target, err, out)
+	}
+	return nil
 }
 
 // PushWithLogin pushes img to registry (HOST[/PATH], a registry that wants
@@ -50,14 +60,8 @@ func PushWithLogin(ctx context.Context, img Image, registry, user, password stri
 	if out, err := login.CombinedOutput(); err != nil {
 		return fmt.Errorf("docker login %s: %w\n%s", host, err, out)
 	}
-	target := registry + "/" + img.Ref
-	b := &Builder{Log: discard{}}
-	if err := b.run(ctx, "docker", "tag", img.Ref, target); err != nil {
-		return err
-	}
-	defer b.run(context.WithoutCancel(ctx), "docker", "rmi", target)
-	if out, err := exec.CommandContext(ctx, "docker", "--config", cfg, "push", target).CombinedOutput(); err != nil {
-		return fmt.Errorf("push %s to %s: %w\n%s", img.Ref, registry, err, out)
+	if err := pushAs(ctx, img, registry, "--config", cfg); err != nil {
+		return fmt.Errorf("push %s to %s: %w", img.Ref, registry, err)
 	}
 	return nil
 }

@@ -209,8 +209,9 @@ func upAWS(ctx context.Context, ws workspace.Workspace, top topology.Topology, o
 	p := &steps.Printer{W: o.Out}
 	var tc toolchain.Toolchain
 	if err := p.Run("Building Terraform and the hashicorp/aws provider", func(s *steps.Step) error {
-		missing := toolchain.Paths(ws.CacheDir()).Missing()
-		if !toolchain.Paths(ws.CacheDir()).AWSProviderBuilt() {
+		paths := toolchain.Paths(ws.CacheDir())
+		missing := paths.Missing()
+		if !paths.AWSProviderBuilt() {
 			missing = append(missing, "hashicorp/aws "+toolchain.AWSProviderVersion)
 		}
 		if len(missing) == 0 {

@@ -44,9 +44,11 @@ type Removed struct {
 func Down(ctx context.Context, ws workspace.Workspace, name string, out io.Writer) (Removed, error) {
 	var r Removed
 	dir := ws.TestbedDir(name)
-	if settings, ok, err := ws.LoadSettings(name); err != nil {
+	settings, ok, err := ws.LoadSettings(name)
+	if err != nil {
 		return r, err
-	} else if ok && settings.Env == topology.EnvAWS && settings.AWS != nil {
+	}
+	if ok && settings.Env == topology.EnvAWS && settings.AWS != nil {
 		return downAWS(ctx, ws, name, settings, out)
 	}
 	hostAPI, err := hostDocker()
@@ -61,10 +63,6 @@ func Down(ctx context.Context, ws workspace.Workspace, name string, out io.Write
 	state := filepath.Join(dir, "terraform.tfstate")
 	tc := toolchain.Paths(ws.CacheDir())
 	if _, err := os.Stat(state); err == nil && len(tc.Missing()) == 0 {
-		settings, _, err := ws.LoadSettings(name)
-		if err != nil {
-			return r, err
-		}
 		tc, err = toolchain.Ensure(ctx, ws.CacheDir())
 		if err != nil {
 			return r, err
