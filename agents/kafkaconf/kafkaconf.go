@@ -8,6 +8,7 @@ package kafkaconf
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"strings"
 	"time"
@@ -43,11 +44,39 @@ func ProducerFlags() []cli.Flag {
 			Usage: "largest record batch per partition the producer sends; must not exceed the broker's message.max.bytes (1 MiB + 12 by default), which applies to whole batches"},
 		&cli.IntFlag{Name: "buffer", EnvVars: []string{"KAFKA_BUFFER"}, Value: 1024, Usage: "records buffered in the producer's input channel"},
 		&cli.IntFlag{Name: "max-in-flight", EnvVars: []string{"KAFKA_MAX_IN_FLIGHT"}, Value: 5, Usage: "requests in flight per broker connection"},
-		&cli.IntFlag{Name: "retries", EnvVars: []string{"KAFKA_RETRIES"}, Value: 10, Usage: "send retries per record before it counts as an error"},
+		&cli.IntFlag{Name: "retries", EnvVars: []string{"KAFKA_RETRIES"}, Value: DefaultRetries,
+			Usage: "send retries per record before it counts as an error (Kafka's retries); in practice as many as --delivery-timeout leaves room for"},
+		&cli.DurationFlag{Name: "retry-backoff", EnvVars: []string{"KAFKA_RETRY_BACKOFF"}, Value: DefaultRetryBackoff,
+			Usage: "wait before the first retry of a failed send, doubling on each further retry up to 1s (Kafka's retry.backoff.ms)"},
+		&cli.DurationFlag{Name: "delivery-timeout", EnvVars: []string{"KAFKA_DELIVERY_TIMEOUT"}, Value: DefaultDeliveryTimeout,
+			Usage: "a record not acknowledged this long after it was handed to the client counts as an error (Kafka's delivery.timeout.ms); at least --linger + 10s"},
 		&cli.BoolFlag{Name: "idempotent", EnvVars: []string{"KAFKA_IDEMPOTENT"}, Usage: "idempotent producer (needs acks=all and max-in-flight 1)"},
 		&cli.StringFlag{Name: "partitioner", EnvVars: []string{"KAFKA_PARTITIONER"}, Value: "roundrobin", Usage: "partitioner for keyless records: roundrobin, random or hash"},
 	}
 }
+
+// Producer retry defaults: Kafka's retries, retry.backoff.ms and
+// delivery.timeout.ms.
+const (
+	DefaultRetries         = math.MaxInt32
+	DefaultRetryBackoff    = 100 * time.Millisecond
+	DefaultDeliveryTimeout = 120 * time.Second
+	// MaxRetryBackoff caps the exponential backoff between retries (Kafka's
+	// retry.backoff.max.ms is 1s), unless --retry-backoff is longer.
+	MaxRetryBackoff = time.Second
+	// RequestTimeout is how long a broker may hold a produce request
+	// waiting for the in-sync replicas (sarama's Producer.Timeout; Kafka's
+	// request.timeout.ms plays this part in delivery.timeout.ms's bound).
+	RequestTimeout = 10 * time.Second
+	// maxClientRetries bounds sarama's Producer.Retry.Max whatever the
+	// flags: sarama allocates Retry.Max+1 retry levels per partition.
+	maxClientRetries = 1000
+	// Metadata retries of a producer: a broker killed and a partition
+	// leader moving take 10-20 s to settle; a leader lookup gives up after
+	// about metadataRetries x metadataBackoff.
+	metadataRetries = 40
+	metadataBackoff = 500 * time.Millisecond
+)
 
 // ConsumerFlags are the consumer tuning flags.
 func ConsumerFlags() []cli.Flag {
@@ -108,7 +137,9 @@ func ApplyProducer(c *cli.Context, cfg *sarama.Config) error {
 	cfg.Producer.MaxMessageBytes = c.Int("max-message-bytes")
 	cfg.ChannelBufferSize = c.Int("buffer")
 	cfg.Net.MaxOpenRequests = c.Int("max-in-flight")
-	cfg.Producer.Retry.Max = c.Int("retries")
+	if err := applyRetries(c, cfg); err != nil {
+		return err
+	}
 	cfg.Producer.Idempotent = c.Bool("idempotent")
 	cfg.Producer.Return.Successes = true
 	cfg.Producer.Return.Errors = true
@@ -122,14 +153,88 @@ func ApplyProducer(c *cli.Context, cfg *sarama.Config) error {
 	default:
 		return fmt.Errorf("invalid --partitioner %q: use roundrobin, random or hash", c.String("partitioner"))
 	}
-	if cfg.Producer.MaxMessageBytes <= 0 || c.Int("batch-bytes") < 0 || c.Int("buffer") < 0 || c.Int("max-in-flight") < 1 {
-		return fmt.Errorf("invalid producer tuning: --max-message-bytes and --max-in-flight must be positive, --batch-bytes and --buffer not negative")
+	for _, f := range []struct {
+		name string
+		min  int
+	}{{"max-message-bytes", 1}, {"max-in-flight", 1}, {"batch-bytes", 0}, {"batch-messages", 0}, {"buffer", 0}} {
+		if v := c.Int(f.name); v < f.min {
+			return fmt.Errorf("invalid --%s %d: use %d or more", f.name, v, f.min)
+		}
+	}
+	if l := c.Duration("linger"); l < 0 {
+		return fmt.Errorf("invalid --linger %s: use 0 or more", l)
 	}
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("producer settings: %w", err)
 	}
 	return nil
 }
+
+// applyRetries sets the producer's retries from --retries, --retry-backoff
+// and --delivery-timeout. sarama has no delivery timeout: the backoff
+// grows exponentially from --retry-backoff to MaxRetryBackoff, and
+// Producer.Retry.Max is the smaller of --retries and the number of retries
+// whose backoffs fit in --delivery-timeout less --linger. The rest of the
+// bound (time spent in requests) is the programs' to enforce: see
+// DeliveryTimeout. Metadata lookups are retried for about 20 s, so that a
+// record rides out a partition leader moving.
+func applyRetries(c *cli.Context, cfg *sarama.Config) error {
+	retries, backoff, timeout, linger := c.Int("retries"), c.Duration("retry-backoff"), c.Duration("delivery-timeout"), c.Duration("linger")
+	if retries < 0 {
+		return fmt.Errorf("invalid --retries %d: use 0 or more", retries)
+	}
+	if backoff < 0 {
+		return fmt.Errorf("invalid --retry-backoff %s: use 0 or more", backoff)
+	}
+	if min := linger + RequestTimeout; timeout < min {
+		return fmt.Errorf("invalid --delivery-timeout %s: use at least --linger + the %s request timeout (%s), as Kafka's delivery.timeout.ms >= linger.ms + request.timeout.ms",
+			timeout, RequestTimeout, min)
+	}
+	cfg.Producer.Retry.Backoff = backoff
+	cfg.Producer.Retry.BackoffFunc = RetryBackoff(backoff)
+	cfg.Producer.Retry.Max = RetriesWithin(backoff, timeout-linger, retries)
+	cfg.Metadata.Retry.Max = metadataRetries
+	cfg.Metadata.Retry.Backoff = metadataBackoff
+	return nil
+}
+
+// RetryBackoff returns the backoff before retry n (1, 2, ...): base,
+// doubling on each retry, at most max(base, MaxRetryBackoff).
+func RetryBackoff(base time.Duration) func(retries, maxRetries int) time.Duration {
+	return func(retries, _ int) time.Duration { return backoffAt(base, retries) }
+}
+
+func backoffAt(base time.Duration, n int) time.Duration {
+	limit := max(base, MaxRetryBackoff)
+	d := base
+	for i := 1; i < n && d < limit; i++ {
+		d *= 2
+	}
+	return min(d, limit)
+}
+
+// RetriesWithin returns how many retries with RetryBackoff(base) have
+// backoffs adding up to at most budget, and at most limit (and at most
+// 1000, which sarama's per-partition retry state makes the practical
+// limit).
+func RetriesWithin(base, budget time.Duration, limit int) int {
+	limit = min(limit, maxClientRetries)
+	var total time.Duration
+	n := 0
+	for n < limit {
+		total += backoffAt(base, n+1)
+		if total > budget {
+			break
+		}
+		n++
+	}
+	return n
+}
+
+// DeliveryTimeout is the --delivery-timeout: a program counts a record
+// not acknowledged this long after it handed it to the client as an
+// error.
+func DeliveryTimeout(c *cli.Context) time.Duration { return c.Duration("delivery-timeout") }
 
 // ApplyConsumer sets the consumer part of cfg from the consumer flags.
 func ApplyConsumer(c *cli.Context, cfg *sarama.Config) error {
