@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log"
 	"os"
 	"os/signal"
@@ -83,6 +84,7 @@ func app() *cli.App {
 
 // sent is attached to each record to account its ack.
 type sent struct {
+	id    uint64
 	visit int
 	bytes int
 }
@@ -93,14 +95,223 @@ type visitState struct {
 	settled int  // acked + errors
 }
 
+// handed is a record handed to the client, in hand-over order, for the
+// delivery timeout.
+type handed struct {
+	id uint64
+	at time.Time
+}
+
+// producer keeps the per-visit accounts: Sent counts the records handed
+// to the client, and each is settled exactly once, as acked or as an
+// error (sarama's error, or no ack within the delivery timeout), so that
+// Acked + Errors = Sent when a visit is reported.
 type producer struct {
 	mu      sync.Mutex
 	visits  map[int]*visitState
+	pending map[uint64]int // record id -> visit, until settled
+	queue   []handed       // hand-over order; settled ids are skipped
+	nextID  uint64
+	timeout time.Duration // delivery timeout (0: none)
+	expired int           // records counted as errors at the delivery timeout
+	late    int           // acks or errors of records already counted at the delivery timeout
+	errors  int
 	results sarama.SyncProducer
 	topic   string
 	m       *metrics.Metrics
 	idx     string
-	errors  int
+	out     io.Writer // the visit lines
+	drained chan struct{}
+}
+
+// maxLoggedErrors is how many failed alerts a visit logs; the rest are
+// counted in one line when the visit is reported.
+const maxLoggedErrors = 5
+
+func newProducer(m *metrics.Metrics, idx int, resultsTopic string, deliveryTimeout time.Duration) *producer {
+	return &producer{visits: map[int]*visitState{}, pending: map[uint64]int{}, timeout: deliveryTimeout,
+		topic: resultsTopic, idx: strconv.Itoa(idx), m: m, out: os.Stdout, drained: make(chan struct{})}
+}
+
+// start settles the acks and errors of async, and the records whose ack
+// has not come within the delivery timeout, until finish.
+func (p *producer) start(async sarama.AsyncProducer) {
+	var acks sync.WaitGroup
+	acks.Add(2)
+	go func() {
+		defer acks.Done()
+		for msg := range async.Successes() {
+			p.settle(msg.Metadata.(sent), nil)
+		}
+	}()
+	go func() {
+		defer acks.Done()
+		for perr := range async.Errors() {
+			p.settle(perr.Msg.Metadata.(sent), perr.Err)
+		}
+	}()
+	go func() {
+		acks.Wait()
+		close(p.drained)
+	}()
+	if p.timeout <= 0 {
+		return
+	}
+	go func() {
+		t := time.NewTicker(min(p.timeout/10, time.Second))
+		defer t.Stop()
+		for {
+			select {
+			case <-p.drained:
+				return
+			case now := <-t.C:
+				p.expire(now)
+			}
+		}
+	}()
+}
+
+// finish closes async and waits until every record handed over is
+// settled: by the client, or at the delivery timeout (then the client,
+// which may still be retrying those, is not waited for).
+func (p *producer) finish(async sarama.AsyncProducer) {
+	async.AsyncClose()
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-p.drained:
+			return
+		case <-t.C:
+			p.mu.Lock()
+			gaveUp := len(p.pending) == 0 && p.expired > 0
+			p.mu.Unlock()
+			if gaveUp {
+				log.Printf("not waiting for the Kafka client: the alerts it still holds were counted as errors at the delivery timeout")
+				return
+			}
+		}
+	}
+}
+
+// beginVisit opens the account of a visit.
+func (p *producer) beginVisit(rec results.ProducerVisit) *visitState {
+	st := &visitState{rec: rec}
+	p.mu.Lock()
+	p.visits[rec.Visit] = st
+	p.mu.Unlock()
+	return st
+}
+
+// send hands one serialized alert of visit st to the client: it counts as
+// sent once the client has it.
+func (p *producer) send(ctx context.Context, in chan<- *sarama.ProducerMessage, st *visitState, msg *sarama.ProducerMessage, serialized time.Time) error {
+	p.mu.Lock()
+	p.nextID++
+	id := p.nextID
+	visit := st.rec.Visit
+	msg.Metadata = sent{id: id, visit: visit, bytes: msg.Value.Length()}
+	if st.rec.Sent == 0 {
+		st.rec.FirstSerialize = serialized
+	}
+	st.rec.Sent++
+	p.pending[id] = visit // before the hand-over: the ack may come at once
+	p.mu.Unlock()
+	select {
+	case in <- msg:
+		p.mu.Lock()
+		if _, ok := p.pending[id]; ok {
+			p.queue = append(p.queue, handed{id: id, at: time.Now()})
+		}
+		p.mu.Unlock()
+		return nil
+	case <-ctx.Done():
+		p.mu.Lock()
+		st.rec.Sent--
+		delete(p.pending, id)
+		p.mu.Unlock()
+		return ctx.Err()
+	}
+}
+
+// settle accounts one ack or failure from the client.
+func (p *producer) settle(s sent, err error) {
+	p.mu.Lock()
+	if _, ok := p.pending[s.id]; !ok {
+		// Already counted as an error at the delivery timeout: the counts
+		// stay as reported. An ack here means the alert did reach Kafka
+		// (consumers will count it; at-least-once).
+		p.late++
+		if p.late <= maxLoggedErrors {
+			what := "acknowledged"
+			if err != nil {
+				what = "failed: " + err.Error()
+			}
+			log.Printf("alert of visit %d counted as an error at the delivery timeout %s was later %s", s.visit, p.timeout, what)
+		}
+		p.mu.Unlock()
+		return
+	}
+	delete(p.pending, s.id)
+	complete := p.settleLocked(s.visit, s.bytes, err, time.Now())
+	p.mu.Unlock()
+	if complete {
+		p.report(s.visit)
+	}
+}
+
+// settleLocked counts one settled record of visit and reports whether the
+// visit is complete.
+func (p *producer) settleLocked(visit, bytes int, err error, now time.Time) bool {
+	st := p.visits[visit]
+	if st == nil {
+		return false // cannot happen: a visit is reported once all its records are settled
+	}
+	st.settled++
+	if err != nil {
+		st.rec.Errors++
+		p.errors++
+		if p.m != nil {
+			p.m.ProduceErrors.WithLabelValues(st.rec.Run, p.idx).Inc()
+		}
+		if st.rec.Errors <= maxLoggedErrors {
+			log.Printf("ERROR: visit %d: alert not produced: %v", visit, err)
+		}
+	} else {
+		st.rec.Acked++
+		st.rec.Bytes += int64(bytes)
+		st.rec.LastAck = now
+		if p.m != nil {
+			p.m.AlertsProduced.WithLabelValues(st.rec.Run, p.idx).Inc()
+			p.m.BytesProduced.WithLabelValues(st.rec.Run, p.idx).Add(float64(bytes))
+		}
+	}
+	return st.done && st.settled == st.rec.Sent
+}
+
+// expire counts as errors the records handed over more than the delivery
+// timeout before now and not yet settled.
+func (p *producer) expire(now time.Time) {
+	var complete []int
+	p.mu.Lock()
+	for len(p.queue) > 0 && now.Sub(p.queue[0].at) >= p.timeout {
+		h := p.queue[0]
+		p.queue = p.queue[1:]
+		visit, ok := p.pending[h.id]
+		if !ok {
+			continue // settled by the client
+		}
+		delete(p.pending, h.id)
+		p.expired++
+		err := fmt.Errorf("no acknowledgement within the delivery timeout of %s (--delivery-timeout)", p.timeout)
+		if p.settleLocked(visit, 0, err, now) {
+			complete = append(complete, visit)
+		}
+	}
+	p.mu.Unlock()
+	for _, v := range complete {
+		p.report(v)
+	}
 }
 
 func run(c *cli.Context) error {
@@ -187,8 +398,7 @@ func run(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	p := &producer{visits: map[int]*visitState{}, topic: c.String("results-topic"), idx: strconv.Itoa(idx),
-		m: metrics.New()}
+	p := newProducer(metrics.New(), idx, c.String("results-topic"), kafkaconf.DeliveryTimeout(c))
 	if p.topic != "" {
 		if p.results, err = sarama.NewSyncProducerFromClient(client); err != nil {
 			return err
@@ -198,23 +408,7 @@ func run(c *cli.Context) error {
 	if err := p.m.Serve(c.Context, c.String("metrics-addr")); err != nil {
 		return fmt.Errorf("metrics endpoint %s: %w", c.String("metrics-addr"), err)
 	}
-
-	var acks sync.WaitGroup
-	acks.Add(2)
-	go func() {
-		defer acks.Done()
-		for msg := range async.Successes() {
-			s := msg.Metadata.(sent)
-			p.settle(s, nil)
-		}
-	}()
-	go func() {
-		defer acks.Done()
-		for perr := range async.Errors() {
-			s := perr.Msg.Metadata.(sent)
-			p.settle(s, perr.Err)
-		}
-	}()
+	p.start(async)
 
 	run := c.String("run-id")
 	topic := c.String("topic")
@@ -233,10 +427,7 @@ func run(c *cli.Context) error {
 			for _, b := range plan {
 				expected += b.Count
 			}
-			p.mu.Lock()
-			st := &visitState{rec: results.ProducerVisit{Run: run, Visit: visit, Producer: idx, Expected: expected, IntendedStart: start}}
-			p.visits[visit] = st
-			p.mu.Unlock()
+			st := p.beginVisit(results.ProducerVisit{Run: run, Visit: visit, Producer: idx, Expected: expected, IntendedStart: start})
 			p.m.Visit.WithLabelValues(run, "producer").Set(float64(visit))
 			for _, b := range plan {
 				intended := start.Add(b.Offset)
@@ -257,22 +448,11 @@ func run(c *cli.Context) error {
 						p.markDone(visit)
 						return fmt.Errorf("serialize alert %d of visit %d: %w", seq, visit, err)
 					}
-					p.mu.Lock()
-					if st.rec.Sent == 0 {
-						st.rec.FirstSerialize = now
-					}
-					st.rec.Sent++
-					p.mu.Unlock()
 					meta := headers.Meta{Run: run, Visit: visit, Producer: idx, Seq: seq, Intended: intended, Produced: time.Now()}
-					msg := &sarama.ProducerMessage{Topic: topic, Value: sarama.ByteEncoder(val), Headers: meta.Headers(), Metadata: sent{visit: visit, bytes: len(val)}}
-					select {
-					case async.Input() <- msg:
-					case <-c.Context.Done():
-						p.mu.Lock()
-						st.rec.Sent--
-						p.mu.Unlock()
+					msg := &sarama.ProducerMessage{Topic: topic, Value: sarama.ByteEncoder(val), Headers: meta.Headers()}
+					if err := p.send(c.Context, async.Input(), st, msg, now); err != nil {
 						p.markDone(visit)
-						return c.Context.Err()
+						return err
 					}
 				}
 			}
@@ -281,47 +461,26 @@ func run(c *cli.Context) error {
 		return nil
 	}()
 
-	// Drain: every record handed over is acked or failed before close.
-	async.AsyncClose()
-	acks.Wait()
+	// Drain: every record handed over is acked or failed (or counted as an
+	// error at the delivery timeout) before the visits are reported.
+	p.finish(async)
 	p.reportOpen()
 	if sendErr != nil && !errors.Is(sendErr, context.Canceled) {
 		return sendErr
 	}
-	if p.errors > 0 {
-		return fmt.Errorf("%d alerts could not be produced (see the ERROR lines above)", p.errors)
+	p.mu.Lock()
+	failed, late := p.errors, p.late
+	p.mu.Unlock()
+	if late > 0 {
+		log.Printf("%d alerts counted as errors at the delivery timeout were settled by the client later (an ack means the alert reached Kafka after all)", late)
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d alerts could not be produced (see the ERROR lines above)", failed)
 	}
 	if sendErr != nil {
 		return fmt.Errorf("interrupted: the visits reported above are partial")
 	}
 	return nil
-}
-
-// settle accounts one ack or failure.
-func (p *producer) settle(s sent, err error) {
-	now := time.Now()
-	p.mu.Lock()
-	st := p.visits[s.visit]
-	st.settled++
-	if err != nil {
-		st.rec.Errors++
-		p.errors++
-		p.m.ProduceErrors.WithLabelValues(st.rec.Run, p.idx).Inc()
-		if st.rec.Errors <= 5 {
-			log.Printf("ERROR: visit %d: alert not produced: %v", s.visit, err)
-		}
-	} else {
-		st.rec.Acked++
-		st.rec.Bytes += int64(s.bytes)
-		st.rec.LastAck = now
-		p.m.AlertsProduced.WithLabelValues(st.rec.Run, p.idx).Inc()
-		p.m.BytesProduced.WithLabelValues(st.rec.Run, p.idx).Add(float64(s.bytes))
-	}
-	complete := st.done && st.settled == st.rec.Sent
-	p.mu.Unlock()
-	if complete {
-		p.report(s.visit)
-	}
 }
 
 // markDone says every alert of the visit has been handed to the producer.
@@ -351,9 +510,14 @@ func (p *producer) report(visit int) {
 	if rec.Acked == 0 {
 		producing = 0
 	}
-	fmt.Printf("visit:%d, producer:%d, expected:%d, sent:%d, acked:%d, errors:%d, bytes:%d, producing:%.3fs\n",
+	if rec.Errors > maxLoggedErrors {
+		log.Printf("ERROR: visit %d: %d alerts not produced in all (the first %d errors are logged above)", rec.Visit, rec.Errors, maxLoggedErrors)
+	}
+	fmt.Fprintf(p.out, "visit:%d, producer:%d, expected:%d, sent:%d, acked:%d, errors:%d, bytes:%d, producing:%.3fs\n",
 		rec.Visit, rec.Producer, rec.Expected, rec.Sent, rec.Acked, rec.Errors, rec.Bytes, producing.Seconds())
-	p.m.VisitDuration.WithLabelValues(rec.Run, "producer").Observe(producing.Seconds())
+	if p.m != nil {
+		p.m.VisitDuration.WithLabelValues(rec.Run, "producer").Observe(producing.Seconds())
+	}
 	if p.results == nil {
 		return
 	}
