@@ -1,0 +1,161 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/IBM/sarama"
+	"github.com/IBM/sarama/mocks"
+
+	"github.com/alert-testbed/testbed/agents/results"
+)
+
+func testMessage() *sarama.ProducerMessage {
+	return &sarama.ProducerMessage{Topic: "alerts", Value: sarama.ByteEncoder("0123456789")}
+}
+
+// A record the client fails is counted as an error of its visit, and the
+// visit's counts stay exact: Sent = Acked + Errors.
+func TestFailedRecordsAreCountedAsErrors(t *testing.T) {
+	cfg := sarama.NewConfig()
+	cfg.Producer.Return.Successes = true
+	mp := mocks.NewAsyncProducer(t, cfg)
+	boom := errors.New("kafka: client has run out of available brokers to talk to")
+	for _, ok := range []bool{true, false, true, false, true, false, false, false, false, false} {
+		if ok {
+			mp.ExpectInputAndSucceed()
+		} else {
+			mp.ExpectInputAndFail(boom)
+		}
+	}
+	p := newProducer(nil, 0, "", time.Minute)
+	var out bytes.Buffer
+	p.out = &out
+	p.start(mp)
+	st := p.beginVisit(results.ProducerVisit{Run: "r", Visit: 3, Expected: 10})
+	for i := 0; i < 10; i++ {
+		if err := p.send(context.Background(), mp.Input(), st, testMessage(), time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p.markDone(3)
+	p.finish(mp)
+	p.reportOpen()
+	if got, want := out.String(), "visit:3, producer:0, expected:10, sent:10, acked:3, errors:7, bytes:30, producing:"; !strings.HasPrefix(got, want) {
+		t.Errorf("visit line %q, want prefix %q", got, want)
+	}
+	if p.errors != 7 || len(p.pending) != 0 || len(p.visits) != 0 {
+		t.Errorf("errors %d, pending %d, open visits %d", p.errors, len(p.pending), len(p.visits))
+	}
+}
+
+// holdingProducer is an AsyncProducer that holds what it is given until
+// the test acks or fails it.
+type holdingProducer struct {
+	sarama.AsyncProducer // not called
+	in                   chan *sarama.ProducerMessage
+	succ                 chan *sarama.ProducerMessage
+	errs                 chan *sarama.ProducerError
+}
+
+func newHolding() *holdingProducer {
+	return &holdingProducer{in: make(chan *sarama.ProducerMessage, 16), succ: make(chan *sarama.ProducerMessage), errs: make(chan *sarama.ProducerError)}
+}
+func (h *holdingProducer) Input() chan<- *sarama.ProducerMessage      { return h.in }
+func (h *holdingProducer) Successes() <-chan *sarama.ProducerMessage { return h.succ }
+func (h *holdingProducer) Errors() <-chan *sarama.ProducerError      { return h.errs }
+func (h *holdingProducer) AsyncClose()                               {}
+
+// A record not acknowledged within the delivery timeout is counted as an
+// error once; its ack coming later changes no count.
+func TestDeliveryTimeout(t *testing.T) {
+	h := newHolding()
+	p := newProducer(nil, 1, "", time.Hour) // the test expires records itself
+	var out bytes.Buffer
+	p.out = &out
+	p.start(h)
+	st := p.beginVisit(results.ProducerVisit{Run: "r", Visit: 0, Producer: 1, Expected: 3})
+	for i := 0; i < 3; i++ {
+		if err := p.send(context.Background(), h.Input(), st, testMessage(), time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p.markDone(0)
+	m1, m2, m3 := <-h.in, <-h.in, <-h.in
+	h.succ <- m1
+	h.errs <- &sarama.ProducerError{Msg: m2, Err: errors.New("kafka server: Not Enough In Sync Replicas")}
+	waitPending(t, p, 1)
+	p.expire(time.Now()) // not yet due
+	if out.Len() != 0 {
+		t.Fatalf("visit reported before its last record settled: %s", out.String())
+	}
+	p.expire(time.Now().Add(time.Hour + time.Second))
+	if got, want := out.String(), "visit:0, producer:1, expected:3, sent:3, acked:1, errors:2, bytes:10, producing:"; !strings.HasPrefix(got, want) {
+		t.Fatalf("visit line %q, want prefix %q", got, want)
+	}
+	h.succ <- m3 // late: already counted
+	waitLate(t, p, 1)
+	close(h.succ)
+	close(h.errs)
+	p.finish(h)
+	if p.errors != 2 || p.expired != 1 || p.late != 1 || len(p.pending) != 0 {
+		t.Errorf("errors %d, expired %d, late %d, pending %d", p.errors, p.expired, p.late, len(p.pending))
+	}
+	if n := strings.Count(out.String(), "visit:"); n != 1 {
+		t.Errorf("%d visit lines, want 1:\n%s", n, out.String())
+	}
+}
+
+// finish does not wait for a client still holding records that were all
+// counted at the delivery timeout.
+func TestFinishGivesUpOnExpiredRecords(t *testing.T) {
+	h := newHolding()
+	p := newProducer(nil, 0, "", 50*time.Millisecond)
+	p.out = &bytes.Buffer{}
+	p.start(h)
+	st := p.beginVisit(results.ProducerVisit{Run: "r", Visit: 0, Expected: 1})
+	if err := p.send(context.Background(), h.Input(), st, testMessage(), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	p.markDone(0)
+	done := make(chan struct{})
+	go func() { p.finish(h); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("finish waits for a record counted at the delivery timeout")
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.errors != 1 || p.expired != 1 {
+		t.Errorf("errors %d, expired %d", p.errors, p.expired)
+	}
+}
+
+func waitPending(t *testing.T, p *producer, n int) {
+	t.Helper()
+	waitFor(t, p, func() bool { return len(p.pending) == n }, "pending records")
+}
+
+func waitLate(t *testing.T, p *producer, n int) {
+	t.Helper()
+	waitFor(t, p, func() bool { return p.late == n }, "late settlements")
+}
+
+// waitFor waits until cond, called with p locked, holds.
+func waitFor(t *testing.T, p *producer, cond func() bool, what string) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		p.mu.Lock()
+		ok := cond()
+		p.mu.Unlock()
+		if ok {
+			return
+		}
+	}
+	t.Fatalf("timed out waiting for %s", what)
+}
