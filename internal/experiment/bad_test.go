@@ -10,7 +10,7 @@ import (
 	"github.com/alert-testbed/testbed/agents/alert"
 )
 
-const topFields = "name, description, visits, visit_interval, alerts_per_visit, producers, alert, pacing, topic, consumers, filters, kafka, limits"
+const topFields = "name, description, needs, visits, visit_interval, alerts_per_visit, producers, alert, pacing, topic, consumers, filters, kafka, limits, faults, expect"
 
 // badFiles are experiment files that must not load, each with the exact
 // error (after "bad.yaml: ").
@@ -103,7 +103,7 @@ var badFiles = []struct {
 	{"negative alert size", "name: x\nalert: {size: -1}\n", "alert.size: must be 0 (the default size) or a number of bytes, got -1"},
 	{"schema id out of range", "name: x\nalert: {schema_id: 4294967296}\n", "alert.schema_id: must be between 0 and 4294967295, got 4294967296"},
 	{"alert larger than a Kafka message", "name: x\nalert: {size: 1000001}\n",
-		"alert.size: 1000001 bytes is more than kafka.max_message_bytes, 1000000: such alerts could not be sent"},
+		"alert.size: 1000001 bytes (a generated alert up to 1001001 bytes) plus 155 bytes of headers and 96 bytes of record overhead (as the Kafka client counts them) is 1001252 bytes, more than kafka.max_message_bytes 1000000: use alert.size at most 998749 or raise kafka.max_message_bytes"},
 
 	// Topic.
 	{"bad topic name", "name: x\ntopic: {name: my topic}\n", `topic.name: "my topic" is not a Kafka topic name: use letters, digits, '.', '_' and '-' (at most 249)`},
@@ -153,7 +153,7 @@ var badFiles = []struct {
 	{"max_message_bytes too large", "name: x\nkafka: {max_message_bytes: 2000000}\n",
 		"kafka.max_message_bytes: 2000000 is not between 1 and the brokers' message.max.bytes, 1048588"},
 	{"max_message_bytes below an alert", "name: x\nkafka: {max_message_bytes: 100000}\n",
-		"kafka.max_message_bytes: 100000 is less than an alert with stamps (about 136,000 bytes): use at least 137000"},
+		"kafka.max_message_bytes: 100000 is too small: a default alert with stamps (up to 136100 bytes) plus 155 bytes of headers and 96 bytes of record overhead (as the Kafka client counts them) is 136351 bytes: use at least 136351"},
 	{"unknown acks", "name: x\nkafka: {acks: 2}\n", `kafka.acks: "2" is not one of all, 1, 0`},
 	{"unknown compression", "name: x\nkafka: {compression: brotli}\n", `kafka.compression: "brotli" is not one of none, gzip, snappy, lz4, zstd`},
 	{"idempotent with 5 in flight", "name: x\nkafka: {idempotent: true}\n",

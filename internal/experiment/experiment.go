@@ -73,6 +73,7 @@ package experiment
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -125,6 +126,14 @@ const (
 	DefaultMaxMessageBytes = 1_000_000
 	DefaultBuffer          = 1024
 	DefaultMaxInFlight     = 5
+	// Kafka's own producer defaults: retries (2147483647),
+	// retry.backoff.ms (100) and delivery.timeout.ms (120000).
+	DefaultRetries         = math.MaxInt32
+	DefaultRetryBackoff    = 100 * time.Millisecond
+	DefaultDeliveryTimeout = 120 * time.Second
+	// RequestTimeout is Kafka's request.timeout.ms default (30 s): Kafka
+	// requires delivery.timeout.ms >= linger.ms + request.timeout.ms.
+	RequestTimeout = 30 * time.Second
 
 	// DefaultRunSlack is added to visits x visit_interval for the default
 	// run_timeout: room to start the agents and to drain the last visit.
@@ -170,6 +179,10 @@ type Experiment struct {
 	// of a sweep (see Base).
 	Name        string `yaml:"name"`
 	Description string `yaml:"description,omitempty"`
+	// Needs says, in free text, what the run needs that a small testbed
+	// may lack ("aws: 10 producers x 136 KB need more than 2 cores");
+	// `testbed run` and --check print it.
+	Needs string `yaml:"needs,omitempty"`
 
 	Visits         int           `yaml:"visits"`           // producer --visits
 	VisitInterval  time.Duration `yaml:"visit_interval"`   // producer --interval
@@ -183,6 +196,9 @@ type Experiment struct {
 	Filters   Filters         `yaml:"filters"`
 	Kafka     Kafka           `yaml:"kafka"`
 	Limits    Limits          `yaml:"limits"`
+	// Faults are what the run breaks, and when (see Fault).
+	Faults []Fault `yaml:"faults,omitempty"`
+	Expect Expect  `yaml:"expect"`
 
 	// File is the experiment file, as given to Load or Parse.
 	File string `yaml:"-"`
@@ -275,6 +291,19 @@ type Kafka struct {
 	Buffer          int           `yaml:"buffer"`            // --buffer
 	MaxInFlight     int           `yaml:"max_in_flight"`     // --max-in-flight
 	Idempotent      bool          `yaml:"idempotent"`        // --idempotent
+	Retries         int           `yaml:"retries"`           // --retries: send retries per record
+	RetryBackoff    time.Duration `yaml:"retry_backoff"`     // --retry-backoff: wait before a retry
+	// DeliveryTimeout bounds the time from a send to its success or
+	// failure, retries included (--delivery-timeout); at least linger +
+	// RequestTimeout, as Kafka requires.
+	DeliveryTimeout time.Duration `yaml:"delivery_timeout"`
+}
+
+// Expect is what the run must show to pass, beyond the limits.
+type Expect struct {
+	// Duplicates: a run that sees more duplicated alerts than this fails
+	// (0: exactly once); nil: duplicates are reported, not failing.
+	Duplicates *int `yaml:"duplicates,omitempty"`
 }
 
 // Limits end a run early, as failed.
@@ -396,6 +425,9 @@ func (e Experiment) String() string {
 	if e.Description != "" {
 		fmt.Fprintf(&b, "  %s\n", strings.Join(strings.Fields(e.Description), " "))
 	}
+	if e.Needs != "" {
+		fmt.Fprintf(&b, "  needs:     %s\n", strings.Join(strings.Fields(e.Needs), " "))
+	}
 	fmt.Fprintf(&b, "  visits:    %d every %s (%s), %d alerts each (%d in all), %s\n",
 		e.Visits, e.VisitInterval, e.Duration(), e.AlertsPerVisit, e.Visits*e.AlertsPerVisit, plural(e.Producers, "producer"))
 	switch e.Pacing.Model {
@@ -444,8 +476,8 @@ func (e Experiment) String() string {
 			e.Filters.Groups, e.Filters.FiltersPerGroup, set, e.Filters.Cap, plural(e.Filters.EndUsers, "end user"))
 	}
 	k := e.Kafka
-	fmt.Fprintf(&b, "  kafka:     acks %s, compression %s, batch %d bytes, linger %s, max message %d bytes, buffer %d, %d in flight, idempotent %t\n",
-		k.Acks, k.Compression, k.BatchBytes, k.Linger, k.MaxMessageBytes, k.Buffer, k.MaxInFlight, k.Idempotent)
+	fmt.Fprintf(&b, "  kafka:     acks %s, compression %s, batch %d bytes, linger %s, max message %d bytes, buffer %d, %d in flight, idempotent %t, %d retries %s apart, delivery timeout %s\n",
+		k.Acks, k.Compression, k.BatchBytes, k.Linger, k.MaxMessageBytes, k.Buffer, k.MaxInFlight, k.Idempotent, k.Retries, k.RetryBackoff, k.DeliveryTimeout)
 	lag, deadline := "none", "none"
 	if e.Limits.MaxLag > 0 {
 		lag = fmt.Sprintf("%d alerts", e.Limits.MaxLag)
@@ -454,6 +486,12 @@ func (e Experiment) String() string {
 		deadline = e.Limits.VisitDeadline.String()
 	}
 	fmt.Fprintf(&b, "  limits:    run timeout %s, max lag %s, visit deadline %s\n", e.Limits.RunTimeout, lag, deadline)
+	if e.Expect.Duplicates != nil {
+		fmt.Fprintf(&b, "  expect:    at most %d duplicated alerts, or the run fails\n", *e.Expect.Duplicates)
+	}
+	for i, f := range e.Faults {
+		fmt.Fprintf(&b, "  fault %d:   %s\n", i+1, e.faultLine(f))
+	}
 	return b.String()
 }
 

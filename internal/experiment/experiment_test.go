@@ -69,6 +69,12 @@ func TestDefaults(t *testing.T) {
 		{"buffer", e.Kafka.Buffer, 1024},
 		{"max in flight", e.Kafka.MaxInFlight, 5},
 		{"idempotent", e.Kafka.Idempotent, false},
+		{"retries", e.Kafka.Retries, 2147483647},
+		{"retry backoff", e.Kafka.RetryBackoff, 100 * time.Millisecond},
+		{"delivery timeout", e.Kafka.DeliveryTimeout, 120 * time.Second},
+		{"needs", e.Needs, ""},
+		{"faults", len(e.Faults), 0},
+		{"expect duplicates", e.Expect.Duplicates, (*int)(nil)},
 		{"run timeout", e.Limits.RunTimeout, 10*39*time.Second + 10*time.Minute},
 		{"max lag", e.Limits.MaxLag, 0},
 		{"visit deadline", e.Limits.VisitDeadline, time.Duration(0)},
@@ -540,6 +546,7 @@ func TestString(t *testing.T) {
 // field of the file reaches the Experiment (applyDefaults forgets none).
 const everyField = `name: every
 description: every field set
+needs: more cores
 visits: 3
 visit_interval: 40s
 alerts_per_visit: 5000
@@ -554,8 +561,12 @@ filters:
   cap: 5
   expressions: [{name: F1, expr: diaSource.snr > 5}, {name: F2, expr: diaSource.snr > 6}]
   end_users: 2
-kafka: {acks: 1, compression: lz4, batch_bytes: 500000, linger: 10ms, max_message_bytes: 900000, buffer: 10, max_in_flight: 1}
+kafka: {acks: 1, compression: lz4, batch_bytes: 500000, linger: 10ms, max_message_bytes: 900000, buffer: 10, max_in_flight: 1,
+  retries: 5, retry_backoff: 250ms, delivery_timeout: 1m}
 limits: {run_timeout: 1h, max_lag: 100, visit_deadline: 30s}
+faults:
+  - {action: slow-network, target: {consumer: g-2, member: 2}, at: {visit: 2, after: 1s}, duration: 10s, netem: {delay: 100ms, jitter: 10ms, loss: 1.5}}
+expect: {duplicates: 0}
 `
 
 func TestEveryFieldApplied(t *testing.T) {

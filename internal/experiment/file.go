@@ -19,6 +19,7 @@ import (
 type fileExperiment struct {
 	Name           *string             `yaml:"name" sweep:"-"`
 	Description    *string             `yaml:"description" sweep:"-"`
+	Needs          *string             `yaml:"needs" sweep:"-"`
 	Visits         *int                `yaml:"visits"`
 	VisitInterval  *duration           `yaml:"visit_interval"`
 	AlertsPerVisit *int                `yaml:"alerts_per_visit"`
@@ -30,6 +31,40 @@ type fileExperiment struct {
 	Filters        fileFilters         `yaml:"filters"`
 	Kafka          fileKafka           `yaml:"kafka"`
 	Limits         fileLimits          `yaml:"limits"`
+	Faults         []fileFault         `yaml:"faults"`
+	Expect         fileExpect          `yaml:"expect"`
+}
+
+type fileFault struct {
+	Action   *string         `yaml:"action" sweep:"-"`
+	Target   fileFaultTarget `yaml:"target"`
+	At       fileFaultTime   `yaml:"at"`
+	Duration *duration       `yaml:"duration"`
+	Netem    *fileNetem      `yaml:"netem"`
+}
+
+type fileFaultTarget struct {
+	Broker      *int    `yaml:"broker"`
+	Consumer    *string `yaml:"consumer" sweep:"-"`
+	Member      *int    `yaml:"member"`
+	FilterGroup *int    `yaml:"filter-group"`
+	Producer    *int    `yaml:"producer"`
+	Worker      *int    `yaml:"worker"`
+}
+
+type fileFaultTime struct {
+	Visit *int      `yaml:"visit"`
+	After *duration `yaml:"after"`
+}
+
+type fileNetem struct {
+	Delay  *duration `yaml:"delay"`
+	Jitter *duration `yaml:"jitter"`
+	Loss   *float64  `yaml:"loss"`
+}
+
+type fileExpect struct {
+	Duplicates *int `yaml:"duplicates"`
 }
 
 type fileAlert struct {
@@ -88,6 +123,9 @@ type fileKafka struct {
 	Buffer          *int      `yaml:"buffer"`
 	MaxInFlight     *int      `yaml:"max_in_flight"`
 	Idempotent      *bool     `yaml:"idempotent"`
+	Retries         *int      `yaml:"retries"`
+	RetryBackoff    *duration `yaml:"retry_backoff"`
+	DeliveryTimeout *duration `yaml:"delivery_timeout"`
 }
 
 type fileLimits struct {
@@ -170,6 +208,7 @@ func applyDefaults(f fileExperiment) Experiment {
 	e := Experiment{
 		Name:           str(f.Name, ""),
 		Description:    str(f.Description, ""),
+		Needs:          str(f.Needs, ""),
 		Visits:         num(f.Visits, DefaultVisits),
 		VisitInterval:  dur(f.VisitInterval, pd.Interval),
 		AlertsPerVisit: num(f.AlertsPerVisit, DefaultAlertsPerVisit),
@@ -211,6 +250,9 @@ func applyDefaults(f fileExperiment) Experiment {
 			Buffer:          num(f.Kafka.Buffer, DefaultBuffer),
 			MaxInFlight:     num(f.Kafka.MaxInFlight, DefaultMaxInFlight),
 			Idempotent:      boolean(f.Kafka.Idempotent, false),
+			Retries:         num(f.Kafka.Retries, DefaultRetries),
+			RetryBackoff:    dur(f.Kafka.RetryBackoff, DefaultRetryBackoff),
+			DeliveryTimeout: dur(f.Kafka.DeliveryTimeout, DefaultDeliveryTimeout),
 		},
 		Limits: Limits{
 			MaxLag:        num(f.Limits.MaxLag, 0),
@@ -236,6 +278,24 @@ func applyDefaults(f fileExperiment) Experiment {
 	}
 	for _, x := range f.Filters.Expressions {
 		e.Filters.Expressions = append(e.Filters.Expressions, filter.Def{Name: str(x.Name, ""), Expr: str(x.Expr, "")})
+	}
+	if f.Expect.Duplicates != nil {
+		d := *f.Expect.Duplicates
+		e.Expect.Duplicates = &d
+	}
+	for _, x := range f.Faults {
+		t := x.Target
+		fault := Fault{
+			Action: str(x.Action, ""),
+			Target: FaultTarget{Broker: num(t.Broker, 0), Consumer: str(t.Consumer, ""), Member: num(t.Member, 0),
+				FilterGroup: num(t.FilterGroup, 0), Producer: num(t.Producer, 0), Worker: num(t.Worker, 0)},
+			At:       FaultTime{Visit: num(x.At.Visit, 0), After: dur(x.At.After, 0)},
+			Duration: dur(x.Duration, 0),
+		}
+		if n := x.Netem; n != nil {
+			fault.Netem = &Netem{Delay: dur(n.Delay, 0), Jitter: dur(n.Jitter, 0), Loss: num(n.Loss, 0)}
+		}
+		e.Faults = append(e.Faults, fault)
 	}
 	return e
 }

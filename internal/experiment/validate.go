@@ -22,10 +22,6 @@ var (
 // maxTopicLen is Kafka's limit on topic names.
 const maxTopicLen = 249
 
-// stampAlertBytes bounds a generated alert with stamps at the default size
-// (136,041 bytes at most, agents/alert) with its record overhead.
-const stampAlertBytes = 137_000
-
 // Validate reports the first problem of the run, as an *Error naming the
 // file, the field and what is allowed. Parse and Load validate every run;
 // Validate is for experiments made or changed in code.
@@ -69,7 +65,16 @@ func (e Experiment) validate() *Error {
 	if err := e.validateKafka(); err != nil {
 		return err
 	}
-	return e.validateLimits()
+	if err := e.validateNames(); err != nil {
+		return err
+	}
+	if err := e.validateLimits(); err != nil {
+		return err
+	}
+	if d := e.Expect.Duplicates; d != nil && *d < 0 {
+		return errorf("expect.duplicates", "must be 0 (exactly once) or more, or left out (duplicates reported, not failing), got %d", *d)
+	}
+	return e.validateFaults()
 }
 
 func checkName(field, name, what string) *Error {
@@ -149,8 +154,8 @@ func (e Experiment) validateAlert() *Error {
 
 func (e Experiment) validateTopic() *Error {
 	t := e.Topic
-	if !topicRE.MatchString(t.Name) || len(t.Name) > maxTopicLen || t.Name == "." || t.Name == ".." {
-		return errorf("topic.name", "%q is not a Kafka topic name: use letters, digits, '.', '_' and '-' (at most %d)", t.Name, maxTopicLen)
+	if err := checkTopicName("topic.name", t.Name, ""); err != nil {
+		return err
 	}
 	if t.Partitions < 1 {
 		return errorf("topic.partitions", "must be at least 1, got %d", t.Partitions)
@@ -220,11 +225,16 @@ func (e Experiment) validateFilters() *Error {
 		if d.Name == "" {
 			return errorf(p+".name", "required: the filter's name, also its output topic (e.g. Filter001)")
 		}
-		if !topicRE.MatchString(d.Name) || len(d.Name) > maxTopicLen {
-			return errorf(p+".name", "%q is not a Kafka topic name (the filter's output topic): use letters, digits, '.', '_' and '-'", d.Name)
+		if err := checkTopicName(p+".name", d.Name, " (the filter's output topic)"); err != nil {
+			return err
 		}
 		if j, dup := seen[d.Name]; dup {
 			return errorf(p+".name", "%q is already the name of filters.expressions[%d]", d.Name, j)
+		}
+		for j, o := range f.Expressions[:i] {
+			if kafkaCollides(d.Name, o.Name) {
+				return errorf(p+".name", "%q collides with filters.expressions[%d].name %q: Kafka treats '.' and '_' in topic names as the same; rename one", d.Name, j, o.Name)
+			}
 		}
 		seen[d.Name] = i
 		if strings.TrimSpace(d.Expr) == "" {
@@ -262,6 +272,9 @@ func (e Experiment) validateFilters() *Error {
 		if d.Name == e.Topic.Name {
 			return errorf("topic.name", "%q is also the output topic of a filter: give the alert topic another name", d.Name)
 		}
+		if kafkaCollides(d.Name, e.Topic.Name) {
+			return errorf("topic.name", "%q collides with the filter topic %q: Kafka treats '.' and '_' in topic names as the same; give the alert topic another name", e.Topic.Name, d.Name)
+		}
 	}
 	return nil
 }
@@ -292,13 +305,17 @@ func (e Experiment) validateKafka() *Error {
 	if k.Idempotent && (k.Acks != "all" || k.MaxInFlight != 1) {
 		return errorf("kafka.idempotent", "needs acks all and max_in_flight 1, got acks %s and max_in_flight %d", k.Acks, k.MaxInFlight)
 	}
-	if e.Alert.Size > k.MaxMessageBytes {
-		return errorf("alert.size", "%d bytes is more than kafka.max_message_bytes, %d: such alerts could not be sent", e.Alert.Size, k.MaxMessageBytes)
+	if k.Retries < 0 {
+		return errorf("kafka.retries", "must be 0 (no retries) or more, got %d", k.Retries)
 	}
-	if e.Alert.Size == 0 && e.Alert.Stamps && e.Alert.Replay == "" && k.MaxMessageBytes < stampAlertBytes {
-		return errorf("kafka.max_message_bytes", "%d is less than an alert with stamps (about 136,000 bytes): use at least %d", k.MaxMessageBytes, stampAlertBytes)
+	if k.RetryBackoff <= 0 {
+		return errorf("kafka.retry_backoff", "must be more than 0s, got %s", k.RetryBackoff)
 	}
-	return nil
+	if least := k.Linger + RequestTimeout; k.DeliveryTimeout < least {
+		return errorf("kafka.delivery_timeout", "%s is less than kafka.linger %s + the request timeout %s: Kafka requires delivery.timeout.ms >= linger.ms + request.timeout.ms; use at least %s",
+			k.DeliveryTimeout, k.Linger, RequestTimeout, least)
+	}
+	return e.checkRecordSize()
 }
 
 func (e Experiment) validateLimits() *Error {
