@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"sync/atomic"
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/vm"
@@ -25,6 +26,7 @@ type Def struct {
 type Filter struct {
 	Def
 	program *vm.Program
+	errors  atomic.Int64
 }
 
 // functions available in filter expressions.
@@ -82,6 +84,21 @@ func Compile(defs []Def, sample map[string]any) ([]*Filter, error) {
 	return out, nil
 }
 
+// Test runs the filter on a plain alert for the stream: it never fails. An
+// alert the expression fails on (diaObject.nDiaSources > 3 on an alert
+// whose diaObject is null) does not pass; err is the failure, counted in
+// Errors, and first says it is the filter's first, to be logged once.
+func (f *Filter) Test(alert map[string]any) (pass, first bool, err error) {
+	pass, err = f.Match(alert)
+	if err != nil {
+		return false, f.errors.Add(1) == 1, err
+	}
+	return pass, false, nil
+}
+
+// Errors is how many alerts the filter's expression failed on in Test.
+func (f *Filter) Errors() int64 { return f.errors.Load() }
+
 // Match runs the filter on a plain alert.
 func (f *Filter) Match(alert map[string]any) (bool, error) {
 	v, err := expr.Run(f.program, alert)
@@ -118,11 +135,15 @@ func Load(path string) ([]Def, error) {
 // alerts with a signal-to-noise ratio over 5. The limits run from 19 to
 // 24.5 mag, so that over the generator's fluxes (median about 23.5 mag) the
 // first filters pass a few alerts per visit and the last ones most of them.
+// diaSource.snr and .psfFlux are nullable in the schema (never null in
+// generated alerts): the filters test them first, so that an alert
+// without them simply does not pass.
 func DMTN081(n int) []Def {
 	defs := make([]Def, n)
 	for i := range defs {
 		limit := 19.0 + 5.5*float64(i+1)/float64(n) // 19 < limit <= 24.5 mag
-		defs[i] = Def{Name: fmt.Sprintf("Filter%03d", i+1), Expr: fmt.Sprintf("diaSource.snr > 5 && mag(diaSource.psfFlux) < %.2f", limit)}
+		defs[i] = Def{Name: fmt.Sprintf("Filter%03d", i+1),
+			Expr: fmt.Sprintf("diaSource.snr != nil && diaSource.psfFlux != nil && diaSource.snr > 5 && mag(diaSource.psfFlux) < %.2f", limit)}
 	}
 	return defs
 }

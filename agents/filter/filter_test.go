@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/alert-testbed/testbed/agents/alert"
 )
 
 var sample = map[string]any{
@@ -114,4 +116,60 @@ func TestLoad(t *testing.T) {
 	if _, err := Load(bad); err == nil || !strings.Contains(err.Error(), "field expression not found") {
 		t.Fatalf("misspelt field: %v", err)
 	}
+}
+
+// A filter over a nullable field, run on generated alerts some of which
+// have it null, completes: those alerts do not pass and are counted as
+// errors, the first one reported as first.
+func TestNullFieldCountsAsError(t *testing.T) {
+	o := alert.DefaultOptions()
+	o.Stamps = false
+	g, err := alert.NewGenerator(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var plains []map[string]any
+	nulls := 0
+	for seq := 0; seq < 400; seq++ {
+		p := alert.Plain(g.Alert(alert.ID{Visit: 1, Seq: seq}))
+		if p["diaObject"] == nil {
+			nulls++
+		}
+		plains = append(plains, p)
+	}
+	if nulls == 0 {
+		t.Fatal("no generated alert has a null diaObject: the test tests nothing")
+	}
+	fs, err := Compile([]Def{{Name: "Nsrc", Expr: `diaObject.nDiaSources > 3`}, {Name: "Safe", Expr: `diaObject != nil && diaObject.nDiaSources > 3`}}, plains[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	passed, firsts := make([]int, 2), 0
+	for _, p := range plains {
+		for i, f := range fs {
+			pass, first, err := f.Test(p)
+			if pass {
+				passed[i]++
+			}
+			if first {
+				firsts++
+				if !strings.Contains(err.Error(), "filter Nsrc: cannot fetch nDiaSources from <nil>") {
+					t.Errorf("first error %v", err)
+				}
+			}
+			if err != nil && pass {
+				t.Error("an alert the filter failed on passed")
+			}
+		}
+	}
+	if got := fs[0].Errors(); got != int64(nulls) {
+		t.Errorf("Nsrc: %d errors, want %d (the alerts without diaObject)", got, nulls)
+	}
+	if fs[1].Errors() != 0 || firsts != 1 {
+		t.Errorf("Safe: %d errors; %d first errors, want 1", fs[1].Errors(), firsts)
+	}
+	if passed[0] != passed[1] || passed[0] == 0 {
+		t.Errorf("Nsrc passed %d alerts, the null-safe form %d", passed[0], passed[1])
+	}
+	t.Logf("%d alerts, %d without diaObject, %d passed", len(plains), nulls, passed[0])
 }

@@ -27,6 +27,7 @@ type Metrics struct {
 	Duplicates     *prometheus.CounterVec   // run, group
 	AlertsFiltered *prometheus.CounterVec   // run, filter: passed and sent on
 	FilterCapped   *prometheus.CounterVec   // run, filter: passed but over the cap
+	FilterErrors   *prometheus.CounterVec   // run, filter: the expression failed (a null field): not passed
 	DecodeErrors   *prometheus.CounterVec   // run, group
 	VisitDuration  *prometheus.HistogramVec // run, role: producing time or a member's consuming span
 	Latency        *prometheus.HistogramVec // run, group: intended send to receipt
@@ -53,6 +54,7 @@ func New() *Metrics {
 		Duplicates:     f("alerts_duplicated_total", "Alerts this member received more than once.", "run", "group"),
 		AlertsFiltered: f("alerts_filtered_total", "Alerts that passed a filter and were forwarded.", "run", "filter"),
 		FilterCapped:   f("alerts_filter_capped_total", "Alerts that passed a filter after it reached its per-visit cap.", "run", "filter"),
+		FilterErrors:   f("filter_errors_total", "Alerts a filter's expression failed on (e.g. a null field), counted as not passing.", "run", "filter"),
 		DecodeErrors:   f("decode_errors_total", "Alerts whose Avro body or headers could not be decoded.", "run", "group"),
 		VisitDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: "testbed", Name: "visit_duration_seconds",
 			Help:    "Producers: intended visit start to last ack. Consumers: first to last alert of the visit.",

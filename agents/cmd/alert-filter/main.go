@@ -8,9 +8,11 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"log"
 	"os"
 	"os/signal"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -24,6 +26,7 @@ import (
 	"github.com/alert-testbed/testbed/agents/filter"
 	"github.com/alert-testbed/testbed/agents/headers"
 	"github.com/alert-testbed/testbed/agents/kafkaconf"
+	"github.com/alert-testbed/testbed/agents/metrics"
 )
 
 func main() {
@@ -135,76 +138,20 @@ func run(c *cli.Context) error {
 		}
 	}()
 
-	caps := filter.NewCaps(len(filters), c.Int("cap"))
-	var capsMu sync.Mutex
-	type tally struct{ passed, forwarded []int }
-	tallies := map[int]*tally{}
-	group := c.String("group")
-
+	g := newGroup(c.String("group"), filters, codec, c.Int("cap"), out.Input())
 	var member *consume.Member
-	member, err = consume.FromFlags(c, true,
-		func(ctx context.Context, msg *sarama.ConsumerMessage, meta headers.Meta) error {
-			m := member.Metrics
-			native, err := codec.Decode(msg.Value)
-			if err != nil {
-				m.DecodeErrors.WithLabelValues(meta.Run, group).Inc()
-				log.Printf("ERROR: %s/%d@%d: %v", msg.Topic, msg.Partition, msg.Offset, err)
-				return nil
-			}
-			plain := alert.Plain(native)
-			for i, f := range filters {
-				ok, err := f.Match(plain)
-				if err != nil {
-					return err
-				}
-				if !ok {
-					continue
-				}
-				capsMu.Lock()
-				within := caps.Take(meta.Visit, i)
-				t := tallies[meta.Visit]
-				if t == nil {
-					t = &tally{passed: make([]int, len(filters)), forwarded: make([]int, len(filters))}
-					tallies[meta.Visit] = t
-					caps.Forget(meta.Visit - 16) // late alerts of old visits are rare; memory stays bounded
-				}
-				t.passed[i]++
-				if within {
-					t.forwarded[i]++
-				}
-				capsMu.Unlock()
-				if !within {
-					m.FilterCapped.WithLabelValues(meta.Run, f.Name).Inc()
-					continue
-				}
-				hs := make([]sarama.RecordHeader, 0, len(msg.Headers)+1)
-				for _, h := range msg.Headers {
-					hs = append(hs, *h)
-				}
-				hs = append(hs, sarama.RecordHeader{Key: []byte(headers.Filter), Value: []byte(f.Name)})
-				select {
-				case out.Input() <- &sarama.ProducerMessage{Topic: f.Name, Key: sarama.ByteEncoder(msg.Key), Value: sarama.ByteEncoder(msg.Value), Headers: hs}:
-				case <-ctx.Done():
-					return nil
-				}
-				m.AlertsFiltered.WithLabelValues(meta.Run, f.Name).Inc()
-			}
-			return nil
-		})
+	member, err = consume.FromFlags(c, true, g.handle)
 	if err != nil {
 		return err
 	}
+	g.m = member.Metrics
 	ctx, cancel := consume.Context(c)
 	defer cancel()
-	log.Printf("filter group %s: filters %s..%s, cap %d per filter per visit", group, filters[0].Name, filters[len(filters)-1].Name, c.Int("cap"))
+	log.Printf("filter group %s: filters %s..%s, cap %d per filter per visit", g.name, filters[0].Name, filters[len(filters)-1].Name, c.Int("cap"))
 	runErr := member.Run(ctx, brokers, cfg)
 	out.AsyncClose()
 	drained.Wait()
-	for v, t := range tallies {
-		for i, f := range filters {
-			fmt.Printf("visit:%d, filter:%s, passed:%d, forwarded:%d\n", v, f.Name, t.passed[i], t.forwarded[i])
-		}
-	}
+	g.print(os.Stdout)
 	if runErr != nil {
 		return runErr
 	}
@@ -212,4 +159,126 @@ func run(c *cli.Context) error {
 		return fmt.Errorf("%d filtered alerts could not be forwarded", n)
 	}
 	return nil
+}
+
+// group is the work of a filter group on each alert: run its filters,
+// count per visit and filter, forward within the cap.
+type group struct {
+	name    string
+	filters []*filter.Filter
+	codec   *alert.Codec
+	m       *metrics.Metrics // nil: no metrics
+	out     chan<- *sarama.ProducerMessage
+
+	mu      sync.Mutex
+	caps    *filter.Caps
+	tallies map[int]*tally
+}
+
+// tally counts per filter, for one visit, the alerts that passed, those
+// forwarded (within the cap) and those the filter's expression failed on
+// (which do not pass).
+type tally struct{ passed, forwarded, errors []int }
+
+func newGroup(name string, filters []*filter.Filter, codec *alert.Codec, cap int, out chan<- *sarama.ProducerMessage) *group {
+	return &group{name: name, filters: filters, codec: codec, out: out, caps: filter.NewCaps(len(filters), cap), tallies: map[int]*tally{}}
+}
+
+// tally returns the tally of visit; g.mu is held.
+func (g *group) tally(visit int) *tally {
+	t := g.tallies[visit]
+	if t == nil {
+		n := len(g.filters)
+		t = &tally{passed: make([]int, n), forwarded: make([]int, n), errors: make([]int, n)}
+		g.tallies[visit] = t
+		g.caps.Forget(visit - 16) // late alerts of old visits are rare; memory stays bounded
+	}
+	return t
+}
+
+// handle runs the filters on one alert. It returns no error for anything
+// in the alert: an undecodable alert is counted and skipped, an alert a
+// filter fails on (a null field) does not pass that filter and is counted
+// as its error; a failed handler would end the group session and make the
+// member re-read the same alert for ever.
+func (g *group) handle(ctx context.Context, msg *sarama.ConsumerMessage, meta headers.Meta) error {
+	native, err := g.codec.Decode(msg.Value)
+	if err != nil {
+		if g.m != nil {
+			g.m.DecodeErrors.WithLabelValues(meta.Run, g.name).Inc()
+		}
+		log.Printf("ERROR: %s/%d@%d: %v", msg.Topic, msg.Partition, msg.Offset, err)
+		return nil
+	}
+	plain := alert.Plain(native)
+	for i, f := range g.filters {
+		pass, first, err := f.Test(plain)
+		if err != nil {
+			if g.m != nil {
+				g.m.FilterErrors.WithLabelValues(meta.Run, f.Name).Inc()
+			}
+			if first {
+				log.Printf("WARNING: filter %s failed on alert %v (%s/%d@%d), which does not pass it; further failures of this filter are only counted: %v",
+					f.Name, plain["alertId"], msg.Topic, msg.Partition, msg.Offset, err)
+			}
+			g.mu.Lock()
+			g.tally(meta.Visit).errors[i]++
+			g.mu.Unlock()
+			continue
+		}
+		if !pass {
+			continue
+		}
+		g.mu.Lock()
+		within := g.caps.Take(meta.Visit, i)
+		t := g.tally(meta.Visit)
+		t.passed[i]++
+		if within {
+			t.forwarded[i]++
+		}
+		g.mu.Unlock()
+		if !within {
+			if g.m != nil {
+				g.m.FilterCapped.WithLabelValues(meta.Run, f.Name).Inc()
+			}
+			continue
+		}
+		hs := make([]sarama.RecordHeader, 0, len(msg.Headers)+1)
+		for _, h := range msg.Headers {
+			hs = append(hs, *h)
+		}
+		hs = append(hs, sarama.RecordHeader{Key: []byte(headers.Filter), Value: []byte(f.Name)})
+		select {
+		case g.out <- &sarama.ProducerMessage{Topic: f.Name, Key: sarama.ByteEncoder(msg.Key), Value: sarama.ByteEncoder(msg.Value), Headers: hs}:
+		case <-ctx.Done():
+			return nil
+		}
+		if g.m != nil {
+			g.m.AlertsFiltered.WithLabelValues(meta.Run, f.Name).Inc()
+		}
+	}
+	return nil
+}
+
+// print writes one line per visit and filter, visits in order, and logs
+// the filters that failed on some alerts.
+func (g *group) print(w io.Writer) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	visits := make([]int, 0, len(g.tallies))
+	for v := range g.tallies {
+		visits = append(visits, v)
+	}
+	sort.Ints(visits)
+	for _, v := range visits {
+		t := g.tallies[v]
+		for i, f := range g.filters {
+			fmt.Fprintf(w, "visit:%d, filter:%s, passed:%d, forwarded:%d, errors:%d\n", v, f.Name, t.passed[i], t.forwarded[i], t.errors[i])
+		}
+	}
+	for _, f := range g.filters {
+		if n := f.Errors(); n > 0 {
+			log.Printf("WARNING: filter %s (%q) failed on %d alerts, which did not pass it (see its first failure above)", f.Name, f.Expr, n)
+		}
+	}
 }
