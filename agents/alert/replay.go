@@ -2,9 +2,12 @@ package alert
 
 import (
 	"bufio"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"os"
+	"slices"
+	"strings"
 
 	"github.com/linkedin/goavro/v2"
 )
@@ -19,13 +22,72 @@ type Replay struct {
 	passes int
 }
 
+// ReplayCodecs are the Avro container file codecs (avro.codec) that
+// OpenReplay reads: goavro v2.15's. Others (bzip2, xz, zstandard) are
+// refused at open, by name.
+var ReplayCodecs = []string{goavro.CompressionNullLabel, goavro.CompressionDeflateLabel, goavro.CompressionSnappyLabel}
+
+// ocfCodec reads the header of an Avro object container file (magic, then
+// the metadata map) and returns its avro.codec ("null" when absent, as
+// the specification says). ok is false when r is not such a file or its
+// header is damaged: goavro's reader then says what is wrong.
+func ocfCodec(r *bufio.Reader) (codec string, ok bool) {
+	magic := make([]byte, 4)
+	if _, err := io.ReadFull(r, magic); err != nil || string(magic) != "Obj\x01" {
+		return "", false
+	}
+	codec = goavro.CompressionNullLabel
+	const maxEntry = 64 << 20 // a schema is large, not this large
+	readBytes := func() ([]byte, bool) {
+		n, err := binary.ReadVarint(r)
+		if err != nil || n < 0 || n > maxEntry {
+			return nil, false
+		}
+		b := make([]byte, n)
+		if _, err := io.ReadFull(r, b); err != nil {
+			return nil, false
+		}
+		return b, true
+	}
+	for {
+		count, err := binary.ReadVarint(r) // Avro longs are zig-zag varints
+		if err != nil {
+			return "", false
+		}
+		if count == 0 {
+			return codec, true
+		}
+		if count < 0 { // a block with its size in bytes next
+			count = -count
+			if _, err := binary.ReadVarint(r); err != nil {
+				return "", false
+			}
+		}
+		for ; count > 0; count-- {
+			k, ok1 := readBytes()
+			v, ok2 := readBytes()
+			if !ok1 || !ok2 {
+				return "", false
+			}
+			if string(k) == "avro.codec" {
+				codec = string(v)
+			}
+		}
+	}
+}
+
 // OpenReplay opens an Avro object container file of alerts (null, deflate
-// or snappy compressed; any record schema). Encode its alerts with a Codec
+// or snappy compressed, see ReplayCodecs; any record schema). Encode its alerts with a Codec
 // made from its own schema: NewCodecForSchema(id, r.Schema()).
 func OpenReplay(path string) (*Replay, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("alert: replay: %w", err)
+	}
+	if codec, ok := ocfCodec(bufio.NewReader(f)); ok && !slices.Contains(ReplayCodecs, codec) {
+		f.Close()
+		return nil, fmt.Errorf("alert: replay %s: Avro container file compressed with codec %q, which this reader cannot read (it reads %s): re-encode it with one of those",
+			path, codec, strings.Join(ReplayCodecs, ", "))
 	}
 	r := &Replay{path: path, f: f}
 	if err := r.rewind(); err != nil {
