@@ -246,6 +246,12 @@ func ApplyConsumer(c *cli.Context, cfg *sarama.Config) error {
 	default:
 		return fmt.Errorf("invalid --initial-offset %q: use oldest or newest", c.String("initial-offset"))
 	}
+	if v := c.Int("fetch-max-bytes"); v < 0 || v > math.MaxInt32 {
+		return fmt.Errorf("invalid --fetch-max-bytes %d: use 0 (no limit) to %d", v, math.MaxInt32)
+	}
+	if v := c.Int("fetch-default-bytes"); v < 1 || v > math.MaxInt32 {
+		return fmt.Errorf("invalid --fetch-default-bytes %d: use 1 to %d", v, math.MaxInt32)
+	}
 	cfg.Consumer.Fetch.Max = int32(c.Int("fetch-max-bytes"))
 	cfg.Consumer.Fetch.Default = int32(c.Int("fetch-default-bytes"))
 	cfg.Consumer.Return.Errors = true

@@ -84,6 +84,19 @@ func TestBadSettings(t *testing.T) {
 			t.Errorf("%v: got %v, want %q", c.args, err, c.want)
 		}
 	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--rebalance", "greedy"}, `invalid --rebalance "greedy": use range, roundrobin or sticky`},
+		{[]string{"--fetch-max-bytes", "-1"}, `invalid --fetch-max-bytes -1: use 0 (no limit) to 2147483647`},
+		{[]string{"--fetch-default-bytes", "0"}, `invalid --fetch-default-bytes 0: use 1 to 2147483647`},
+	} {
+		cc := ctx(t, c.args...)
+		if err := ApplyConsumer(cc, Base(cc, "consumer")); err == nil || err.Error() != c.want {
+			t.Errorf("%v: got %v, want %q", c.args, err, c.want)
+		}
+	}
 	cc := ctx(t, "--initial-offset", "latest")
 	if err := ApplyConsumer(cc, Base(cc, "consumer")); err == nil || err.Error() != `invalid --initial-offset "latest": use oldest or newest` {
 		t.Errorf("got %v", err)

@@ -83,6 +83,9 @@ func run(c *cli.Context) error {
 			return err
 		}
 	default:
+		if n := c.Int("builtin"); n < 1 {
+			return fmt.Errorf("invalid --builtin %d: use 1 or more", n)
+		}
 		defs = filter.DMTN081(c.Int("builtin"))
 	}
 	last := c.Int("last")

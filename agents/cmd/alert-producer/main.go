@@ -331,13 +331,22 @@ func run(c *cli.Context) error {
 	pc.Rate = c.Float64("rate")
 	pc.Seed = c.Int64("seed")
 	if err := pc.Validate(); err != nil {
-		return err
+		return pacingFlagError(err)
 	}
 	if idx < 0 || idx >= pc.Producers {
 		return fmt.Errorf("invalid --producer %d: use 0 to %d (--producers %d)", idx, pc.Producers-1, pc.Producers)
 	}
 	if c.Int("visits") < 1 {
 		return fmt.Errorf("invalid --visits %d: use 1 or more", c.Int("visits"))
+	}
+	if c.Int("first-visit") < 0 {
+		return fmt.Errorf("invalid --first-visit %d: use 0 or more", c.Int("first-visit"))
+	}
+	if c.Int("alert-size") < 0 {
+		return fmt.Errorf("invalid --alert-size %d: use 0 (the default size) or more bytes", c.Int("alert-size"))
+	}
+	if c.Duration("lead") < 0 {
+		return fmt.Errorf("invalid --lead %s: use 0 or more", c.Duration("lead"))
 	}
 	// The generator derives alert ids from (visit, producer, seq) and has
 	// limits: check the largest id of the run now, not at visit 900.
@@ -541,6 +550,23 @@ func (p *producer) reportOpen() {
 	for _, v := range open {
 		p.report(v)
 	}
+}
+
+// pacingFlags maps the fields pacing.Config.Validate names (those of the
+// experiment file) to the producer's flags.
+var pacingFlags = map[string]string{
+	"model": "pacing", "alerts_per_visit": "alerts-per-visit", "interval": "interval", "producers": "producers",
+	"bursts": "bursts", "burst_min": "burst-min", "burst_max": "burst-max", "burst_mean": "burst-mean",
+	"burst_spread": "burst-spread", "rate": "rate",
+}
+
+// pacingFlagError names the flag in an error of pacing.Config.Validate.
+func pacingFlagError(err error) error {
+	field, msg, ok := strings.Cut(err.Error(), ": ")
+	if flag, known := pacingFlags[field]; ok && known {
+		return fmt.Errorf("invalid --%s: %s", flag, msg)
+	}
+	return err
 }
 
 func parseT0(s string, interval, lead time.Duration) (time.Time, error) {
