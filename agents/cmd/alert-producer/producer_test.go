@@ -65,7 +65,7 @@ type holdingProducer struct {
 func newHolding() *holdingProducer {
 	return &holdingProducer{in: make(chan *sarama.ProducerMessage, 16), succ: make(chan *sarama.ProducerMessage), errs: make(chan *sarama.ProducerError)}
 }
-func (h *holdingProducer) Input() chan<- *sarama.ProducerMessage      { return h.in }
+func (h *holdingProducer) Input() chan<- *sarama.ProducerMessage     { return h.in }
 func (h *holdingProducer) Successes() <-chan *sarama.ProducerMessage { return h.succ }
 func (h *holdingProducer) Errors() <-chan *sarama.ProducerError      { return h.errs }
 func (h *holdingProducer) AsyncClose()                               {}
