@@ -49,7 +49,7 @@ func ProducerFlags() []cli.Flag {
 		&cli.DurationFlag{Name: "retry-backoff", EnvVars: []string{"KAFKA_RETRY_BACKOFF"}, Value: DefaultRetryBackoff,
 			Usage: "wait before the first retry of a failed send, doubling on each further retry up to 1s (Kafka's retry.backoff.ms)"},
 		&cli.DurationFlag{Name: "delivery-timeout", EnvVars: []string{"KAFKA_DELIVERY_TIMEOUT"}, Value: DefaultDeliveryTimeout,
-			Usage: "a record not acknowledged this long after it was handed to the client counts as an error (Kafka's delivery.timeout.ms); at least --linger + 10s"},
+			Usage: "a record not acknowledged this long after it was handed to the client counts as an error (Kafka's delivery.timeout.ms); at least --linger + 30s"},
 		&cli.BoolFlag{Name: "idempotent", EnvVars: []string{"KAFKA_IDEMPOTENT"}, Usage: "idempotent producer (needs acks=all and max-in-flight 1)"},
 		&cli.StringFlag{Name: "partitioner", EnvVars: []string{"KAFKA_PARTITIONER"}, Value: "roundrobin", Usage: "partitioner for keyless records: roundrobin, random or hash"},
 	}
@@ -64,10 +64,10 @@ const (
 	// MaxRetryBackoff caps the exponential backoff between retries (Kafka's
 	// retry.backoff.max.ms is 1s), unless --retry-backoff is longer.
 	MaxRetryBackoff = time.Second
-	// RequestTimeout is how long a broker may hold a produce request
-	// waiting for the in-sync replicas (sarama's Producer.Timeout; Kafka's
-	// request.timeout.ms plays this part in delivery.timeout.ms's bound).
-	RequestTimeout = 10 * time.Second
+	// RequestTimeout is how long one produce request may take: sarama
+	// waits this long for a response (its Net.ReadTimeout, set to it),
+	// like Kafka's request.timeout.ms, which it equals (30 s).
+	RequestTimeout = 30 * time.Second
 	// maxClientRetries bounds sarama's Producer.Retry.Max whatever the
 	// flags: sarama allocates Retry.Max+1 retry levels per partition.
 	maxClientRetries = 1000
@@ -190,6 +190,7 @@ func applyRetries(c *cli.Context, cfg *sarama.Config) error {
 		return fmt.Errorf("invalid --delivery-timeout %s: use at least --linger + the %s request timeout (%s), as Kafka's delivery.timeout.ms >= linger.ms + request.timeout.ms",
 			timeout, RequestTimeout, min)
 	}
+	cfg.Net.ReadTimeout = RequestTimeout
 	cfg.Producer.Retry.Backoff = backoff
 	cfg.Producer.Retry.BackoffFunc = RetryBackoff(backoff)
 	cfg.Producer.Retry.Max = RetriesWithin(backoff, timeout-linger, retries)

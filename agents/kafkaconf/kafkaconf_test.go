@@ -75,8 +75,8 @@ func TestBadSettings(t *testing.T) {
 		{[]string{"--linger", "-1ms"}, "invalid --linger -1ms: use 0 or more"},
 		{[]string{"--retries", "-1"}, "invalid --retries -1: use 0 or more"},
 		{[]string{"--retry-backoff", "-1s"}, "invalid --retry-backoff -1s: use 0 or more"},
-		{[]string{"--delivery-timeout", "1s"}, "invalid --delivery-timeout 1s: use at least --linger + the 10s request timeout (10.005s), as Kafka's delivery.timeout.ms >= linger.ms + request.timeout.ms"},
-		{[]string{"--delivery-timeout", "12s", "--linger", "3s"}, "invalid --delivery-timeout 12s: use at least --linger + the 10s request timeout (13s), as Kafka's delivery.timeout.ms >= linger.ms + request.timeout.ms"},
+		{[]string{"--delivery-timeout", "1s"}, "invalid --delivery-timeout 1s: use at least --linger + the 30s request timeout (30.005s), as Kafka's delivery.timeout.ms >= linger.ms + request.timeout.ms"},
+		{[]string{"--delivery-timeout", "32s", "--linger", "3s"}, "invalid --delivery-timeout 32s: use at least --linger + the 30s request timeout (33s), as Kafka's delivery.timeout.ms >= linger.ms + request.timeout.ms"},
 	} {
 		cc := ctx(t, c.args...)
 		err := ApplyProducer(cc, Base(cc, "producer"))
@@ -118,7 +118,7 @@ func TestRetryConfig(t *testing.T) {
 		{[]string{"--retries", "3"}, 3, nil},
 		{[]string{"--retries", "0"}, 0, nil},
 		{[]string{"--retry-backoff", "2s"}, 59, map[int]time.Duration{1: 2 * time.Second, 30: 2 * time.Second}}, // backoff above the 1s cap stays constant
-		{[]string{"--retry-backoff", "300ms", "--delivery-timeout", "15s", "--linger", "1s"}, 15, map[int]time.Duration{1: 300 * time.Millisecond, 2: 600 * time.Millisecond, 3: time.Second}},
+		{[]string{"--retry-backoff", "300ms", "--delivery-timeout", "40s", "--linger", "1s"}, 40, map[int]time.Duration{1: 300 * time.Millisecond, 2: 600 * time.Millisecond, 3: time.Second}},
 		{[]string{"--retry-backoff", "0s"}, 1000, map[int]time.Duration{1: 0, 50: 0}}, // no backoff: sarama's practical limit
 	} {
 		cc := ctx(t, c.args...)

@@ -76,7 +76,7 @@ func TestBadFlags(t *testing.T) {
 		{[]string{"--compression", "brotli"}, `invalid --compression "brotli": use none, gzip, snappy, lz4 or zstd`},
 		{[]string{"--max-in-flight", "0"}, `invalid --max-in-flight 0: use 1 or more`},
 		{[]string{"--retry-backoff", "-1s"}, `invalid --retry-backoff -1s: use 0 or more`},
-		{[]string{"--delivery-timeout", "1s", "--linger", "2s"}, `invalid --delivery-timeout 1s: use at least --linger + the 10s request timeout (12s), as Kafka's delivery.timeout.ms >= linger.ms + request.timeout.ms`},
+		{[]string{"--delivery-timeout", "1s", "--linger", "2s"}, `invalid --delivery-timeout 1s: use at least --linger + the 30s request timeout (32s), as Kafka's delivery.timeout.ms >= linger.ms + request.timeout.ms`},
 		{[]string{"--initial-offset", "middle"}, `invalid --initial-offset "middle": use oldest or newest`},
 		{[]string{"--rebalance", "greedy"}, `invalid --rebalance "greedy": use range, roundrobin or sticky`},
 	} {

@@ -68,7 +68,7 @@ func TestBadFlags(t *testing.T) {
 		{[]string{"--max-in-flight", "0"}, `invalid --max-in-flight 0: use 1 or more`},
 		{[]string{"--retries", "-1"}, `invalid --retries -1: use 0 or more`},
 		{[]string{"--retry-backoff", "-1s"}, `invalid --retry-backoff -1s: use 0 or more`},
-		{[]string{"--delivery-timeout", "1s", "--linger", "2s"}, `invalid --delivery-timeout 1s: use at least --linger + the 10s request timeout (12s), as Kafka's delivery.timeout.ms >= linger.ms + request.timeout.ms`},
+		{[]string{"--delivery-timeout", "1s", "--linger", "2s"}, `invalid --delivery-timeout 1s: use at least --linger + the 30s request timeout (32s), as Kafka's delivery.timeout.ms >= linger.ms + request.timeout.ms`},
 		{[]string{"--idempotent"}, `producer settings: kafka: invalid configuration (Idempotent producer requires Net.MaxOpenRequests to be 1)`},
 		{[]string{"--producers", "0"}, `invalid --producers: must be at least 1, got 0`},
 		{[]string{"--producer", "2", "--producers", "2"}, `invalid --producer 2: use 0 to 1 (--producers 2)`},
