@@ -1,8 +1,18 @@
 // Package consume is the consuming half shared by the alert consumer and
 // the filter: a consumer-group member that reads alerts, keeps exact
-// per-visit accounting (a bitmap of sequence numbers per producer, an
-// HdrHistogram of end-to-end latency), prints DMTN-081's end-of-partition
-// lines, and publishes one result record per visit to the results topic.
+// per-visit accounting (a bitmap of sequence numbers per producer, the log
+// offsets read, an HdrHistogram of end-to-end latency), prints DMTN-081's
+// end-of-partition lines, and publishes its accounts to the results topic.
+//
+// Accounting survives a member's death: the member commits to Kafka only
+// offsets whose alerts are in a result record already published. Every
+// PublishEvery (1 s) while alerts arrive, and whenever the group
+// rebalances, it publishes what it accounted since the last time (a
+// partial record per visit: the fold adds a member's records up), then
+// commits the offsets those records cover. A member killed between two
+// publishes loses its unpublished accounts, but not their offsets: the
+// next owner of its partitions reads them again, and the fold counts those
+// as re-deliveries (the same offsets twice), not losses.
 package consume
 
 import (
@@ -39,12 +49,32 @@ type Member struct {
 	Metrics      *metrics.Metrics
 	Handle       Handler
 
-	mu        sync.Mutex
-	visits    map[int]*results.ConsumerVisit
-	foreign   int64 // alerts of other runs or without testbed headers
+	mu sync.Mutex
+	// visits are the visits' accounts since the member started, for the
+	// per-visit log line (printed after VisitIdle without an alert).
+	visits map[int]*results.ConsumerVisit
+	// deltas are the accounts not published yet; marks the offsets to
+	// commit once they are (per partition: the next offset to read).
+	deltas  map[int]*results.ConsumerVisit
+	marks   map[topicPartition]int64
+	sess    sarama.ConsumerGroupSession // the current session, nil between sessions
+	foreign int64                       // alerts of other runs or without testbed headers
+
+	// publishMu makes one publish-then-commit at a time.
+	publishMu sync.Mutex
+	unsent    []*results.ConsumerVisit // records whose publishing failed, retried
 	published int
 	results   sarama.SyncProducer
 }
+
+type topicPartition struct {
+	topic     string
+	partition int32
+}
+
+// PublishEvery is how often a member publishes its accounts (and then
+// commits their offsets) while alerts arrive.
+const PublishEvery = time.Second
 
 // Retries of a failing Consume: about a minute in all.
 const (
@@ -56,6 +86,13 @@ const (
 // records of the visits still open.
 func (m *Member) Run(ctx context.Context, brokers []string, cfg *sarama.Config) error {
 	m.visits = map[int]*results.ConsumerVisit{}
+	m.deltas = map[int]*results.ConsumerVisit{}
+	m.marks = map[topicPartition]int64{}
+	// Offsets are committed by publish, once the accounts that cover them
+	// are in the results topic: never by sarama on its own.
+	ccfg := *cfg
+	ccfg.Consumer.Offsets.AutoCommit.Enable = false
+	cfg = &ccfg
 	// The brokers may not resolve yet on a node that has just joined the
 	// overlay network: retry like a failed Consume below.
 	var group sarama.ConsumerGroup
@@ -80,6 +117,10 @@ func (m *Member) Run(ctx context.Context, brokers []string, cfg *sarama.Config) 
 		pcfg.Producer.RequiredAcks = sarama.WaitForAll
 		pcfg.Producer.Return.Successes = true
 		pcfg.Producer.Return.Errors = true
+		// Ride out a broker's failover (a leader election takes seconds):
+		// a record that still fails is kept and sent again (publish).
+		pcfg.Producer.Retry.Max = 20
+		pcfg.Producer.Retry.Backoff = 500 * time.Millisecond
 		m.results, err = sarama.NewSyncProducer(brokers, &pcfg)
 		if err != nil {
 			return fmt.Errorf("results producer: %w", err)
@@ -96,14 +137,15 @@ func (m *Member) Run(ctx context.Context, brokers []string, cfg *sarama.Config) 
 	fctx, stopFlush := context.WithCancel(context.Background())
 	go func() {
 		defer close(flushDone)
-		t := time.NewTicker(250 * time.Millisecond)
+		t := time.NewTicker(PublishEvery)
 		defer t.Stop()
 		for {
 			select {
 			case <-fctx.Done():
 				return
 			case now := <-t.C:
-				m.flush(func(cv *results.ConsumerVisit) bool { return now.Sub(cv.LastReceive) >= m.VisitIdle })
+				m.publish()
+				m.printVisits(func(cv *results.ConsumerVisit) bool { return now.Sub(cv.LastReceive) >= m.VisitIdle })
 			}
 		}
 	}()
@@ -136,7 +178,11 @@ func (m *Member) Run(ctx context.Context, brokers []string, cfg *sarama.Config) 
 	}
 	stopFlush()
 	<-flushDone
-	m.flush(func(*results.ConsumerVisit) bool { return true })
+	m.publish()
+	m.printVisits(func(*results.ConsumerVisit) bool { return true })
+	if n := len(m.unsent); n > 0 && runErr == nil {
+		runErr = fmt.Errorf("%d result records could not be published (their alerts' offsets were not committed)", n)
+	}
 	return runErr
 }
 
@@ -148,11 +194,28 @@ func (m *Member) Foreign() int64 {
 	return m.foreign
 }
 
-// Setup is part of sarama.ConsumerGroupHandler.
-func (m *Member) Setup(sarama.ConsumerGroupSession) error { return nil }
+// Setup is part of sarama.ConsumerGroupHandler: a new session (the group
+// formed or rebalanced) starts with nothing to commit.
+func (m *Member) Setup(sess sarama.ConsumerGroupSession) error {
+	m.mu.Lock()
+	m.sess = sess
+	m.marks = map[topicPartition]int64{}
+	m.mu.Unlock()
+	return nil
+}
 
-// Cleanup is part of sarama.ConsumerGroupHandler.
-func (m *Member) Cleanup(sarama.ConsumerGroupSession) error { return nil }
+// Cleanup is part of sarama.ConsumerGroupHandler: before the session ends
+// (a rebalance, or the member stopping), publish what was accounted and
+// commit its offsets, so that the partitions' next owners start exactly
+// after what this member accounted for.
+func (m *Member) Cleanup(sarama.ConsumerGroupSession) error {
+	m.publish()
+	m.mu.Lock()
+	m.sess = nil
+	m.marks = map[topicPartition]int64{}
+	m.mu.Unlock()
+	return nil
+}
 
 // ConsumeClaim reads one partition.
 func (m *Member) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.ConsumerGroupClaim) error {
@@ -168,7 +231,11 @@ func (m *Member) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.Con
 			if err := m.consume(sess.Context(), msg); err != nil {
 				return err
 			}
-			sess.MarkMessage(msg, "")
+			// Committed by the next publish, after the record that
+			// accounts for it (consume put it in m.deltas).
+			m.mu.Lock()
+			m.marks[topicPartition{msg.Topic, msg.Partition}] = msg.Offset + 1
+			m.mu.Unlock()
 			sinceEnd++
 			if m.Metrics != nil {
 				m.Metrics.Lag.WithLabelValues(m.Group, msg.Topic, strconv.Itoa(int(msg.Partition))).Set(float64(claim.HighWaterMarkOffset() - msg.Offset - 1))
@@ -200,6 +267,12 @@ func (m *Member) consume(ctx context.Context, msg *sarama.ConsumerMessage) error
 		m.visits[meta.Visit] = cv
 	}
 	dup := cv.Observe(meta.Producer, meta.Seq, meta.Intended, now)
+	d, ok := m.deltas[meta.Visit]
+	if !ok {
+		d = results.NewConsumerVisit(meta.Run, meta.Visit, m.Group, m.Name, msg.Topic)
+		m.deltas[meta.Visit] = d
+	}
+	d.ObserveAt(meta.Producer, meta.Seq, meta.Intended, now, msg.Partition, msg.Offset)
 	m.mu.Unlock()
 	if mt := m.Metrics; mt != nil {
 		mt.AlertsConsumed.WithLabelValues(meta.Run, m.Group, msg.Topic).Inc()
@@ -216,8 +289,9 @@ func (m *Member) consume(ctx context.Context, msg *sarama.ConsumerMessage) error
 	return nil
 }
 
-// flush publishes and forgets the visits for which done says so.
-func (m *Member) flush(done func(*results.ConsumerVisit) bool) {
+// printVisits prints the line of, and forgets, each visit for which done
+// says so (its accounts since the member started).
+func (m *Member) printVisits(done func(*results.ConsumerVisit) bool) {
 	m.mu.Lock()
 	var ready []*results.ConsumerVisit
 	for v, cv := range m.visits {
@@ -235,6 +309,32 @@ func (m *Member) flush(done func(*results.ConsumerVisit) bool) {
 		if m.Metrics != nil {
 			m.Metrics.VisitDuration.WithLabelValues(cv.Run, "consumer").Observe(cv.LastReceive.Sub(cv.FirstReceive).Seconds())
 		}
+	}
+}
+
+// publish sends the accounts made since the last publish to the results
+// topic, one record per visit, and then, only if every record went out,
+// commits the offsets they cover. A record that cannot be sent is kept and
+// sent again next time; until it is, no offset is committed.
+func (m *Member) publish() {
+	m.publishMu.Lock()
+	defer m.publishMu.Unlock()
+	m.mu.Lock()
+	records := m.unsent
+	m.unsent = nil
+	for v, d := range m.deltas {
+		records = append(records, d)
+		delete(m.deltas, v)
+	}
+	marks := make(map[topicPartition]int64, len(m.marks))
+	for tp, off := range m.marks {
+		marks[tp] = off
+	}
+	sess := m.sess
+	m.mu.Unlock()
+
+	var failed []*results.ConsumerVisit
+	for _, cv := range records {
 		if m.results == nil {
 			continue
 		}
@@ -244,12 +344,27 @@ func (m *Member) flush(done func(*results.ConsumerVisit) bool) {
 			_, _, err = m.results.SendMessage(&sarama.ProducerMessage{Topic: m.ResultsTopic, Key: sarama.StringEncoder(cv.Run), Value: sarama.ByteEncoder(b)})
 		}
 		if err != nil {
-			// The record is the only account of these alerts: say so loudly.
-			log.Printf("ERROR: could not publish the result record of visit %d (group %s, member %s, %d alerts): %v", cv.Visit, m.Group, m.Name, cv.Received, err)
+			// The record is the only account of these alerts: say so
+			// loudly, keep it, and commit nothing until it is out.
+			log.Printf("ERROR: could not publish a result record of visit %d (group %s, member %s, %d alerts); retrying: %v", cv.Visit, m.Group, m.Name, cv.Received, err)
+			failed = append(failed, cv)
 			continue
 		}
 		m.mu.Lock()
 		m.published++
 		m.mu.Unlock()
 	}
+	if len(failed) > 0 {
+		m.mu.Lock()
+		m.unsent = append(m.unsent, failed...)
+		m.mu.Unlock()
+		return
+	}
+	if sess == nil || len(marks) == 0 {
+		return
+	}
+	for tp, off := range marks {
+		sess.MarkOffset(tp.topic, tp.partition, off, "")
+	}
+	sess.Commit()
 }

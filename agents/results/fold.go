@@ -18,14 +18,27 @@ import (
 //   - Unique: distinct (producer, seq) delivered with seq < that producer's
 //     Expected: the popcount, per producer, of the union of the members'
 //     bitmaps below Expected.
-//   - Lost = Expected - Unique: alerts no member of the group received.
+//   - NotSent: alerts of the producers' plan that they could not deliver
+//     (their Failed seqs, or their Errors where a record has no Failed
+//     bitmap) and that no member received: never written, so not lost.
+//   - Lost = Expected - Unique - NotSent: acknowledged (or unaccounted)
+//     alerts no member of the group received. The caller may still call
+//     some of them not received yet (a run stopped early with the group
+//     behind): see the orchestrator's run package.
 //   - Stray: distinct deliveries that no producer record accounts for: seq >=
 //     its producer's Expected, or a producer without a record for the visit,
 //     plus every Invalid delivery (corrupt headers). Strays are neither lost
 //     nor unique: they do not make up for a lost alert.
 //   - Duplicated = Received - Unique - Stray: every delivery beyond the first
 //     of the same alert, whether the same member got it twice or two members
-//     got it (a rebalance). An alert delivered three times counts 2.
+//     got it (a rebalance). An alert delivered three times counts 2. It is
+//     split by cause, with the records' offsets:
+//   - Redelivered: deliveries of a log offset the group had already read
+//     (Kafka's at-least-once: a member died or a partition moved before the
+//     offset was committed, and the next owner read it again); the sum over
+//     partitions of the records' offset-range lengths minus their union.
+//   - ProducerDuplicates = Duplicated - Redelivered: the same alert written
+//     to the log more than once (a producer retry without idempotence).
 //
 // Timings, DMTN-028's definitions, over the visit's producers and the group's
 // members (a duration is 0 when one of its ends is unknown, i.e. zero):
@@ -49,8 +62,12 @@ type VisitGroup struct {
 	Received   int `json:"received"` // deliveries to the group's members
 	Unique     int `json:"unique"`
 	Lost       int `json:"lost"`
+	NotSent    int `json:"not_sent"` // planned, not delivered by the producer (its errors), and not received
 	Duplicated int `json:"duplicated"`
-	Stray      int `json:"stray"`
+	// Redelivered and ProducerDuplicates split Duplicated by cause.
+	Redelivered        int `json:"redelivered"`
+	ProducerDuplicates int `json:"producer_duplicates"`
+	Stray              int `json:"stray"`
 	// LostSeqs lists, per producer, the first (up to 100) lost seqs.
 	LostSeqs map[int][]int `json:"lost_seqs,omitempty"`
 
@@ -90,8 +107,8 @@ func (g VisitGroup) Problems() []string {
 	if g.Lost > 0 {
 		p = append(p, fmt.Sprintf("%d of %d alerts lost", g.Lost, g.Expected))
 	}
-	if g.Duplicated > 0 {
-		p = append(p, fmt.Sprintf("%d duplicated", g.Duplicated))
+	if g.NotSent > 0 {
+		p = append(p, fmt.Sprintf("%d not sent (producer errors)", g.NotSent))
 	}
 	if g.Stray > 0 {
 		p = append(p, fmt.Sprintf("%d stray (no producer expected them)", g.Stray))
@@ -113,7 +130,9 @@ type producerKey struct{ visit, producer int }
 // visitProducers aggregates the producer records of one visit.
 type visitProducers struct {
 	n                              int
-	expected                       map[int]int // producer -> Expected
+	expected                       map[int]int     // producer -> Expected
+	failed                         map[int]*Bitmap // producer -> Failed
+	errors                         map[int]int     // producer -> Errors
 	sumExpected, sent, acked, errs int
 	intendedStart, firstSerialize  time.Time
 	lastAck                        time.Time
@@ -184,10 +203,12 @@ func Fold(producers []ProducerVisit, consumers []ConsumerVisit) ([]VisitGroup, e
 		seenProducer[k] = enc
 		vp := visits[p.Visit]
 		if vp == nil {
-			vp = &visitProducers{expected: map[int]int{}}
+			vp = &visitProducers{expected: map[int]int{}, failed: map[int]*Bitmap{}, errors: map[int]int{}}
 			visits[p.Visit] = vp
 		}
 		vp.n++
+		vp.failed[p.Producer] = p.Failed
+		vp.errors[p.Producer] = p.Errors
 		vp.expected[p.Producer] = p.Expected
 		vp.sumExpected += p.Expected
 		vp.sent += p.Sent
@@ -226,7 +247,7 @@ func Fold(producers []ProducerVisit, consumers []ConsumerVisit) ([]VisitGroup, e
 		members[k] = append(members[k], c)
 		groupSet[c.Group] = true
 		if visits[c.Visit] == nil {
-			visits[c.Visit] = &visitProducers{expected: map[int]int{}}
+			visits[c.Visit] = &visitProducers{expected: map[int]int{}, failed: map[int]*Bitmap{}, errors: map[int]int{}}
 		}
 	}
 
@@ -265,7 +286,14 @@ func foldOne(visit int, group string, vp *visitProducers, recs []*ConsumerVisit)
 	}
 	union := map[int]*Bitmap{}
 	memberSet := map[string]bool{}
+	var offsets map[int32][]OffsetRange // every record's ranges, per partition
 	for _, c := range recs {
+		for part, rs := range c.Offsets {
+			if offsets == nil {
+				offsets = map[int32][]OffsetRange{}
+			}
+			offsets[part] = append(offsets[part], rs...)
+		}
 		memberSet[c.Member] = true
 		row.Received += c.Received
 		row.Stray += c.Invalid
@@ -302,12 +330,30 @@ func foldOne(visit int, group string, vp *visitProducers, recs []*ConsumerVisit)
 	slices.Sort(prods)
 	for _, p := range prods {
 		exp, u := vp.expected[p], union[p]
-		if u.CountBelow(exp) == exp {
+		missing := exp - u.CountBelow(exp)
+		if missing == 0 {
+			continue
+		}
+		// Missing alerts the producer could not deliver are not sent, not
+		// lost: its Failed seqs, or (a record without them) as many as its
+		// errors.
+		notSent := 0
+		if f := vp.failed[p]; f != nil {
+			for _, s := range f.Seqs() {
+				if s < exp && !u.Has(s) {
+					notSent++
+				}
+			}
+		} else {
+			notSent = min(vp.errors[p], missing)
+		}
+		row.NotSent += notSent
+		if missing == notSent {
 			continue
 		}
 		var lost []int
 		for s := 0; s < exp && len(lost) < maxLostSeqs; s++ {
-			if !u.Has(s) {
+			if !u.Has(s) && !vp.failed[p].Has(s) {
 				lost = append(lost, s)
 			}
 		}
@@ -317,17 +363,55 @@ func foldOne(visit int, group string, vp *visitProducers, recs []*ConsumerVisit)
 		row.LostSeqs[p] = lost
 	}
 
-	row.Lost = row.Expected - row.Unique
+	row.Lost = row.Expected - row.Unique - row.NotSent
 	row.Duplicated = row.Received - row.Unique - row.Stray
 	if row.Duplicated < 0 { // impossible for records that pass Validate
 		return VisitGroup{}, fmt.Errorf("fold: visit %d, group %q: %d deliveries but %d distinct alerts", visit, group, row.Received, row.Unique+row.Stray)
 	}
+	for _, rs := range offsets {
+		row.Redelivered += int(overlap(rs))
+	}
+	// Offsets are of valid deliveries only, so their overlaps are a part of
+	// Duplicated; a record without offsets (an older agent) hides its
+	// re-deliveries among the producer duplicates.
+	row.Redelivered = min(row.Redelivered, row.Duplicated)
+	row.ProducerDuplicates = row.Duplicated - row.Redelivered
 	row.ProducingTime = span(row.IntendedStart, row.LastAck)
 	row.TransitTime = span(row.LastAck, row.LastReceive)
 	row.TotalTime = span(row.IntendedStart, row.LastReceive)
 	row.LatencyP50 = row.Latency.ValueAtQuantile(50)
 	row.LatencyP99 = row.Latency.ValueAtQuantile(99)
 	row.LatencyMax = row.Latency.Max()
-	row.Complete = row.Producers > 0 && row.Lost == 0
+	row.Complete = row.Producers > 0 && row.Lost == 0 && row.NotSent == 0
 	return row, nil
+}
+
+// overlap is the number of offsets covered more than once by the ranges:
+// the sum of their lengths minus the length of their union.
+func overlap(rs []OffsetRange) int64 {
+	if len(rs) < 2 {
+		return 0
+	}
+	sorted := slices.Clone(rs)
+	slices.SortFunc(sorted, func(a, b OffsetRange) int {
+		if a[0] != b[0] {
+			return int(a[0] - b[0])
+		}
+		return int(a[1] - b[1])
+	})
+	var total, union int64
+	curStart, curEnd := sorted[0][0], sorted[0][1]
+	for _, r := range sorted {
+		total += r.Len()
+	}
+	for _, r := range sorted[1:] {
+		if r[0] > curEnd+1 {
+			union += curEnd - curStart + 1
+			curStart, curEnd = r[0], r[1]
+			continue
+		}
+		curEnd = max(curEnd, r[1])
+	}
+	union += curEnd - curStart + 1
+	return total - union
 }

@@ -30,14 +30,18 @@ const MaxSeq = 1 << 24
 
 // ProducerVisit is a producer's account of one visit.
 type ProducerVisit struct {
-	Run            string    `json:"run"`
-	Visit          int       `json:"visit"`
-	Producer       int       `json:"producer"`
-	Expected       int       `json:"expected"` // alerts of the visit's plan: seqs 0..Expected-1
-	Sent           int       `json:"sent"`     // handed to the Kafka client
-	Acked          int       `json:"acked"`    // acknowledged by the brokers
-	Errors         int       `json:"errors"`   // failed sends
-	Bytes          int64     `json:"bytes"`    // acknowledged bytes (record values)
+	Run      string `json:"run"`
+	Visit    int    `json:"visit"`
+	Producer int    `json:"producer"`
+	Expected int    `json:"expected"` // alerts of the visit's plan: seqs 0..Expected-1
+	Sent     int    `json:"sent"`     // handed to the Kafka client
+	Acked    int    `json:"acked"`    // acknowledged by the brokers
+	Errors   int    `json:"errors"`   // failed sends: not delivered within the delivery timeout
+	// Failed holds the seqs whose send failed (Errors of them): alerts the
+	// producer could not deliver, which the fold counts as not sent rather
+	// than lost. Nil when none failed.
+	Failed         *Bitmap   `json:"failed,omitempty"`
+	Bytes          int64     `json:"bytes"` // acknowledged bytes (record values)
 	IntendedStart  time.Time `json:"intended_start"`
 	FirstSerialize time.Time `json:"first_serialize"`
 	LastAck        time.Time `json:"last_ack"`
@@ -53,6 +57,10 @@ func (p *ProducerVisit) Validate() error {
 	case p.Expected < 0 || p.Sent < 0 || p.Acked < 0 || p.Errors < 0 || p.Bytes < 0:
 		return fmt.Errorf("producer record of visit %d, producer %d: negative count (expected %d, sent %d, acked %d, errors %d, bytes %d)",
 			p.Visit, p.Producer, p.Expected, p.Sent, p.Acked, p.Errors, p.Bytes)
+	case p.Failed != nil && p.Failed.Count() > p.Errors:
+		return fmt.Errorf("producer record of visit %d, producer %d: %d failed seqs but %d errors", p.Visit, p.Producer, p.Failed.Count(), p.Errors)
+	case p.Failed != nil && p.Failed.Count() > 0 && p.Failed.Max() >= p.Expected:
+		return fmt.Errorf("producer record of visit %d, producer %d: failed seq %d is not below expected %d", p.Visit, p.Producer, p.Failed.Max(), p.Expected)
 	}
 	return nil
 }
@@ -78,7 +86,20 @@ type ConsumerVisit struct {
 	// Latency holds receive time - intended send time of every delivery
 	// with a known intended send time.
 	Latency *Histogram `json:"latency"`
+	// Offsets maps partition -> the log offsets of the record's deliveries
+	// (valid ones, those in Seqs and Duplicates), as sorted, disjoint,
+	// inclusive ranges [first, last]. The fold tells a re-delivery (the
+	// same offset read twice, as after a rebalance: Kafka's at-least-once)
+	// from a producer duplicate (the same alert at two offsets) with them.
+	// Absent in records of agents older than the field.
+	Offsets map[int32][]OffsetRange `json:"offsets,omitempty"`
 }
+
+// OffsetRange is an inclusive range of log offsets of one partition.
+type OffsetRange [2]int64
+
+// Len is the number of offsets in the range.
+func (r OffsetRange) Len() int64 { return r[1] - r[0] + 1 }
 
 // NewConsumerVisit starts a member's account of a visit.
 func NewConsumerVisit(run string, visit int, group, member, topic string) *ConsumerVisit {
@@ -123,6 +144,61 @@ func (cv *ConsumerVisit) Observe(producer, seq int, intendedSend, received time.
 	return false
 }
 
+// ObserveOffset records that the delivery just observed came from offset
+// of partition. Offsets of a partition arrive in increasing order within a
+// claim, so consecutive ones extend the last range; an offset at or before
+// the last range's end (a re-read within one record) starts a new range
+// that Validate accepts only if disjoint: the fold then counts the overlap.
+// Not safe for concurrent use.
+func (cv *ConsumerVisit) ObserveOffset(partition int32, offset int64) {
+	if cv.Offsets == nil {
+		cv.Offsets = map[int32][]OffsetRange{}
+	}
+	rs := cv.Offsets[partition]
+	if n := len(rs); n > 0 {
+		last := &rs[n-1]
+		switch {
+		case offset == last[1]+1:
+			last[1] = offset
+			return
+		case offset > last[1]+1:
+		default:
+			// A re-read inside this record: keep the ranges sorted and
+			// disjoint by merging it in (its re-delivery is already counted
+			// in Duplicates by Observe).
+			cv.Offsets[partition] = insertOffset(rs, offset)
+			return
+		}
+	}
+	cv.Offsets[partition] = append(rs, OffsetRange{offset, offset})
+}
+
+// insertOffset adds offset to the sorted disjoint ranges rs.
+func insertOffset(rs []OffsetRange, offset int64) []OffsetRange {
+	for i := range rs {
+		switch {
+		case offset >= rs[i][0] && offset <= rs[i][1]:
+			return rs
+		case offset == rs[i][0]-1:
+			rs[i][0] = offset
+			return rs
+		case offset < rs[i][0]:
+			return append(rs[:i], append([]OffsetRange{{offset, offset}}, rs[i:]...)...)
+		}
+	}
+	return append(rs, OffsetRange{offset, offset})
+}
+
+// ObserveAt is Observe of a delivery read at offset of partition: it also
+// records the offset (ObserveOffset) when the delivery is valid.
+func (cv *ConsumerVisit) ObserveAt(producer, seq int, intendedSend, received time.Time, partition int32, offset int64) (duplicate bool) {
+	duplicate = cv.Observe(producer, seq, intendedSend, received)
+	if producer >= 0 && seq >= 0 && seq < MaxSeq && offset >= 0 {
+		cv.ObserveOffset(partition, offset)
+	}
+	return duplicate
+}
+
 // Unique is the number of distinct valid (producer, seq) of the record.
 func (cv *ConsumerVisit) Unique() int {
 	n := 0
@@ -151,6 +227,13 @@ func (cv *ConsumerVisit) Validate() error {
 		}
 		if m := b.Max(); m >= MaxSeq {
 			return fmt.Errorf("%s: producer %d: seq %d is beyond MaxSeq", where, p, m)
+		}
+	}
+	for p, rs := range cv.Offsets {
+		for i, r := range rs {
+			if r[0] < 0 || r[1] < r[0] || (i > 0 && r[0] <= rs[i-1][1]) {
+				return fmt.Errorf("%s: partition %d: offset ranges must be sorted, disjoint and non-negative, got %v", where, p, rs)
+			}
 		}
 	}
 	if u := cv.Unique(); cv.Received != u+cv.Duplicates+cv.Invalid {
