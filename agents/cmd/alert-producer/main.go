@@ -86,8 +86,12 @@ func app() *cli.App {
 type sent struct {
 	id    uint64
 	visit int
+	seq   int
 	bytes int
 }
+
+// sentKey is what the producer keeps of a record until it is settled.
+type sentKey struct{ visit, seq int }
 
 type visitState struct {
 	rec     results.ProducerVisit
@@ -109,7 +113,7 @@ type handed struct {
 type producer struct {
 	mu      sync.Mutex
 	visits  map[int]*visitState
-	pending map[uint64]int // record id -> visit, until settled
+	pending map[uint64]sentKey // record id -> its visit and seq, until settled
 	queue   []handed       // hand-over order; settled ids are skipped
 	nextID  uint64
 	timeout time.Duration // delivery timeout (0: none)
@@ -129,7 +133,7 @@ type producer struct {
 const maxLoggedErrors = 5
 
 func newProducer(m *metrics.Metrics, idx int, resultsTopic string, deliveryTimeout time.Duration) *producer {
-	return &producer{visits: map[int]*visitState{}, pending: map[uint64]int{}, timeout: deliveryTimeout,
+	return &producer{visits: map[int]*visitState{}, pending: map[uint64]sentKey{}, timeout: deliveryTimeout,
 		topic: resultsTopic, idx: strconv.Itoa(idx), m: m, out: os.Stdout, drained: make(chan struct{})}
 }
 
@@ -205,17 +209,17 @@ func (p *producer) beginVisit(rec results.ProducerVisit) *visitState {
 
 // send hands one serialized alert of visit st to the client: it counts as
 // sent once the client has it.
-func (p *producer) send(ctx context.Context, in chan<- *sarama.ProducerMessage, st *visitState, msg *sarama.ProducerMessage, serialized time.Time) error {
+func (p *producer) send(ctx context.Context, in chan<- *sarama.ProducerMessage, st *visitState, seq int, msg *sarama.ProducerMessage, serialized time.Time) error {
 	p.mu.Lock()
 	p.nextID++
 	id := p.nextID
 	visit := st.rec.Visit
-	msg.Metadata = sent{id: id, visit: visit, bytes: msg.Value.Length()}
+	msg.Metadata = sent{id: id, visit: visit, seq: seq, bytes: msg.Value.Length()}
 	if st.rec.Sent == 0 {
 		st.rec.FirstSerialize = serialized
 	}
 	st.rec.Sent++
-	p.pending[id] = visit // before the hand-over: the ack may come at once
+	p.pending[id] = sentKey{visit, seq} // before the hand-over: the ack may come at once
 	p.mu.Unlock()
 	select {
 	case in <- msg:
@@ -253,16 +257,17 @@ func (p *producer) settle(s sent, err error) {
 		return
 	}
 	delete(p.pending, s.id)
-	complete := p.settleLocked(s.visit, s.bytes, err, time.Now())
+	complete := p.settleLocked(s.visit, s.seq, s.bytes, err, time.Now())
 	p.mu.Unlock()
 	if complete {
 		p.report(s.visit)
 	}
 }
 
-// settleLocked counts one settled record of visit and reports whether the
-// visit is complete.
-func (p *producer) settleLocked(visit, bytes int, err error, now time.Time) bool {
+// settleLocked counts one settled record (visit, seq) and reports whether
+// the visit is complete. A failed record's seq goes into the visit's Failed
+// bitmap: the fold counts it as not sent, not as lost.
+func (p *producer) settleLocked(visit, seq, bytes int, err error, now time.Time) bool {
 	st := p.visits[visit]
 	if st == nil {
 		return false // cannot happen: a visit is reported once all its records are settled
@@ -270,6 +275,12 @@ func (p *producer) settleLocked(visit, bytes int, err error, now time.Time) bool
 	st.settled++
 	if err != nil {
 		st.rec.Errors++
+		if seq >= 0 {
+			if st.rec.Failed == nil {
+				st.rec.Failed = &results.Bitmap{}
+			}
+			st.rec.Failed.Set(seq)
+		}
 		p.errors++
 		if p.m != nil {
 			p.m.ProduceErrors.WithLabelValues(st.rec.Run, p.idx).Inc()
@@ -297,15 +308,15 @@ func (p *producer) expire(now time.Time) {
 	for len(p.queue) > 0 && now.Sub(p.queue[0].at) >= p.timeout {
 		h := p.queue[0]
 		p.queue = p.queue[1:]
-		visit, ok := p.pending[h.id]
+		k, ok := p.pending[h.id]
 		if !ok {
 			continue // settled by the client
 		}
 		delete(p.pending, h.id)
 		p.expired++
 		err := fmt.Errorf("no acknowledgement within the delivery timeout of %s (--delivery-timeout)", p.timeout)
-		if p.settleLocked(visit, 0, err, now) {
-			complete = append(complete, visit)
+		if p.settleLocked(k.visit, k.seq, 0, err, now) {
+			complete = append(complete, k.visit)
 		}
 	}
 	p.mu.Unlock()
@@ -459,7 +470,7 @@ func run(c *cli.Context) error {
 					}
 					meta := headers.Meta{Run: run, Visit: visit, Producer: idx, Seq: seq, Intended: intended, Produced: time.Now()}
 					msg := &sarama.ProducerMessage{Topic: topic, Value: sarama.ByteEncoder(val), Headers: meta.Headers()}
-					if err := p.send(c.Context, async.Input(), st, msg, now); err != nil {
+					if err := p.send(c.Context, async.Input(), st, seq, msg, now); err != nil {
 						p.markDone(visit)
 						return err
 					}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -38,12 +39,19 @@ func TestFailedRecordsAreCountedAsErrors(t *testing.T) {
 	p.start(mp)
 	st := p.beginVisit(results.ProducerVisit{Run: "r", Visit: 3, Expected: 10})
 	for i := 0; i < 10; i++ {
-		if err := p.send(context.Background(), mp.Input(), st, testMessage(), time.Now()); err != nil {
+		if err := p.send(context.Background(), mp.Input(), st, i, testMessage(), time.Now()); err != nil {
 			t.Fatal(err)
 		}
 	}
 	p.markDone(3)
 	p.finish(mp)
+	// The failed seqs, for the fold to count them as not sent, not lost.
+	p.mu.Lock()
+	failed := st.rec.Failed.Seqs()
+	p.mu.Unlock()
+	if want := []int{1, 3, 5, 6, 7, 8, 9}; !slices.Equal(failed, want) {
+		t.Errorf("failed seqs %v, want %v", failed, want)
+	}
 	p.reportOpen()
 	if got, want := out.String(), "visit:3, producer:0, expected:10, sent:10, acked:3, errors:7, bytes:30, producing:"; !strings.HasPrefix(got, want) {
 		t.Errorf("visit line %q, want prefix %q", got, want)
@@ -80,7 +88,7 @@ func TestDeliveryTimeout(t *testing.T) {
 	p.start(h)
 	st := p.beginVisit(results.ProducerVisit{Run: "r", Visit: 0, Producer: 1, Expected: 3})
 	for i := 0; i < 3; i++ {
-		if err := p.send(context.Background(), h.Input(), st, testMessage(), time.Now()); err != nil {
+		if err := p.send(context.Background(), h.Input(), st, -1, testMessage(), time.Now()); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -118,7 +126,7 @@ func TestFinishGivesUpOnExpiredRecords(t *testing.T) {
 	p.out = &bytes.Buffer{}
 	p.start(h)
 	st := p.beginVisit(results.ProducerVisit{Run: "r", Visit: 0, Expected: 1})
-	if err := p.send(context.Background(), h.Input(), st, testMessage(), time.Now()); err != nil {
+	if err := p.send(context.Background(), h.Input(), st, -1, testMessage(), time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	p.markDone(0)
