@@ -55,15 +55,20 @@ type VisitGroup struct {
 	Producers int    `json:"producers"` // producer records of the visit
 	Members   int    `json:"members"`   // distinct members of the group that reported the visit
 
-	Expected   int `json:"expected"` // sum of the producers' Expected
-	Sent       int `json:"sent"`
-	Acked      int `json:"acked"`
-	Errors     int `json:"errors"`   // the producers' failed sends
-	Received   int `json:"received"` // deliveries to the group's members
-	Unique     int `json:"unique"`
-	Lost       int `json:"lost"`
-	NotSent    int `json:"not_sent"` // planned, not delivered by the producer (its errors), and not received
-	Duplicated int `json:"duplicated"`
+	Expected int `json:"expected"` // sum of the producers' Expected
+	Sent     int `json:"sent"`
+	Acked    int `json:"acked"`
+	Errors   int `json:"errors"`   // the producers' failed sends
+	Received int `json:"received"` // deliveries to the group's members
+	Unique   int `json:"unique"`
+	Lost     int `json:"lost"`
+	NotSent  int `json:"not_sent"` // planned, not delivered by the producer (its errors), and not received
+	// NotReceived is the part of the missing alerts that the group could
+	// still have read when the run stopped (it was that far behind): not
+	// lost. The fold leaves it 0; the orchestrator moves alerts from Lost
+	// to NotReceived with the group's lag at the run's end.
+	NotReceived int `json:"not_received"`
+	Duplicated  int `json:"duplicated"`
 	// Redelivered and ProducerDuplicates split Duplicated by cause.
 	Redelivered        int `json:"redelivered"`
 	ProducerDuplicates int `json:"producer_duplicates"`
@@ -107,8 +112,11 @@ func (g VisitGroup) Problems() []string {
 	if g.Lost > 0 {
 		p = append(p, fmt.Sprintf("%d of %d alerts lost", g.Lost, g.Expected))
 	}
+	if g.NotReceived > 0 {
+		p = append(p, fmt.Sprintf("%d not received when the run stopped", g.NotReceived))
+	}
 	if g.NotSent > 0 {
-		p = append(p, fmt.Sprintf("%d not sent (producer errors)", g.NotSent))
+		p = append(p, fmt.Sprintf("%d not sent (producer errors, or the producers stopped)", g.NotSent))
 	}
 	if g.Stray > 0 {
 		p = append(p, fmt.Sprintf("%d stray (no producer expected them)", g.Stray))
@@ -133,6 +141,7 @@ type visitProducers struct {
 	expected                       map[int]int     // producer -> Expected
 	failed                         map[int]*Bitmap // producer -> Failed
 	errors                         map[int]int     // producer -> Errors
+	sentBy                         map[int]int     // producer -> Sent
 	sumExpected, sent, acked, errs int
 	intendedStart, firstSerialize  time.Time
 	lastAck                        time.Time
@@ -203,12 +212,13 @@ func Fold(producers []ProducerVisit, consumers []ConsumerVisit) ([]VisitGroup, e
 		seenProducer[k] = enc
 		vp := visits[p.Visit]
 		if vp == nil {
-			vp = &visitProducers{expected: map[int]int{}, failed: map[int]*Bitmap{}, errors: map[int]int{}}
+			vp = &visitProducers{expected: map[int]int{}, failed: map[int]*Bitmap{}, errors: map[int]int{}, sentBy: map[int]int{}}
 			visits[p.Visit] = vp
 		}
 		vp.n++
 		vp.failed[p.Producer] = p.Failed
 		vp.errors[p.Producer] = p.Errors
+		vp.sentBy[p.Producer] = p.Sent
 		vp.expected[p.Producer] = p.Expected
 		vp.sumExpected += p.Expected
 		vp.sent += p.Sent
@@ -247,7 +257,7 @@ func Fold(producers []ProducerVisit, consumers []ConsumerVisit) ([]VisitGroup, e
 		members[k] = append(members[k], c)
 		groupSet[c.Group] = true
 		if visits[c.Visit] == nil {
-			visits[c.Visit] = &visitProducers{expected: map[int]int{}, failed: map[int]*Bitmap{}, errors: map[int]int{}}
+			visits[c.Visit] = &visitProducers{expected: map[int]int{}, failed: map[int]*Bitmap{}, errors: map[int]int{}, sentBy: map[int]int{}}
 		}
 	}
 
@@ -334,18 +344,27 @@ func foldOne(visit int, group string, vp *visitProducers, recs []*ConsumerVisit)
 		if missing == 0 {
 			continue
 		}
-		// Missing alerts the producer could not deliver are not sent, not
-		// lost: its Failed seqs, or (a record without them) as many as its
-		// errors.
+		// Missing alerts the producer never wrote are not sent, not lost:
+		// those it never handed to its client (it hands a visit's seqs over
+		// in order, agents/pacing's plan, so they are seqs Sent and up: a
+		// producer stopped mid-visit) and those it could not deliver (its
+		// Failed seqs; a record without them, as many as its errors).
+		sent, failed := vp.sentBy[p], vp.failed[p]
+		unsent := func(s int) bool { return s >= sent || failed.Has(s) }
 		notSent := 0
-		if f := vp.failed[p]; f != nil {
-			for _, s := range f.Seqs() {
-				if s < exp && !u.Has(s) {
+		for s := sent; s < exp; s++ {
+			if !u.Has(s) {
+				notSent++
+			}
+		}
+		if failed != nil {
+			for _, s := range failed.Seqs() {
+				if s < sent && !u.Has(s) {
 					notSent++
 				}
 			}
 		} else {
-			notSent = min(vp.errors[p], missing)
+			notSent = min(notSent+vp.errors[p], missing)
 		}
 		row.NotSent += notSent
 		if missing == notSent {
@@ -353,7 +372,7 @@ func foldOne(visit int, group string, vp *visitProducers, recs []*ConsumerVisit)
 		}
 		var lost []int
 		for s := 0; s < exp && len(lost) < maxLostSeqs; s++ {
-			if !u.Has(s) && !vp.failed[p].Has(s) {
+			if !u.Has(s) && !unsent(s) {
 				lost = append(lost, s)
 			}
 		}

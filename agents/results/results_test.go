@@ -195,7 +195,7 @@ func TestNotSentIsNotLost(t *testing.T) {
 	if g.NotSent != 3 || g.Lost != 1 || g.Complete || !reflect.DeepEqual(g.LostSeqs, map[int][]int{0: {9}}) {
 		t.Errorf("not sent %d, lost %d (%v), complete %v; want 3 not sent, seq 9 lost", g.NotSent, g.Lost, g.LostSeqs, g.Complete)
 	}
-	want := []string{"1 of 10 alerts lost", "3 not sent (producer errors)", "7 of 10 acknowledged", "3 send errors"}
+	want := []string{"1 of 10 alerts lost", "3 not sent (producer errors, or the producers stopped)", "7 of 10 acknowledged", "3 send errors"}
 	if got := g.Problems(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Problems = %q, want %q", got, want)
 	}

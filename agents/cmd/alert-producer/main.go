@@ -114,7 +114,7 @@ type producer struct {
 	mu      sync.Mutex
 	visits  map[int]*visitState
 	pending map[uint64]sentKey // record id -> its visit and seq, until settled
-	queue   []handed       // hand-over order; settled ids are skipped
+	queue   []handed           // hand-over order; settled ids are skipped
 	nextID  uint64
 	timeout time.Duration // delivery timeout (0: none)
 	expired int           // records counted as errors at the delivery timeout
