@@ -73,13 +73,13 @@ package experiment
 
 import (
 	"fmt"
-	"math"
 	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/alert-testbed/testbed/agents/filter"
+	"github.com/alert-testbed/testbed/agents/kafkaconf"
 	"github.com/alert-testbed/testbed/agents/pacing"
 	"github.com/alert-testbed/testbed/internal/topology"
 )
@@ -128,12 +128,13 @@ const (
 	DefaultMaxInFlight     = 5
 	// Kafka's own producer defaults: retries (2147483647),
 	// retry.backoff.ms (100) and delivery.timeout.ms (120000).
-	DefaultRetries         = math.MaxInt32
-	DefaultRetryBackoff    = 100 * time.Millisecond
-	DefaultDeliveryTimeout = 120 * time.Second
-	// RequestTimeout is Kafka's request.timeout.ms default (30 s): Kafka
-	// requires delivery.timeout.ms >= linger.ms + request.timeout.ms.
-	RequestTimeout = 30 * time.Second
+	DefaultRetries         = kafkaconf.DefaultRetries         // 2147483647
+	DefaultRetryBackoff    = kafkaconf.DefaultRetryBackoff    // 100 ms
+	DefaultDeliveryTimeout = kafkaconf.DefaultDeliveryTimeout // 120 s
+	// RequestTimeout is Kafka's request.timeout.ms default (30 s), which
+	// the agents use: Kafka requires delivery.timeout.ms >= linger.ms +
+	// request.timeout.ms.
+	RequestTimeout = kafkaconf.RequestTimeout
 
 	// DefaultRunSlack is added to visits x visit_interval for the default
 	// run_timeout: room to start the agents and to drain the last visit.

@@ -141,6 +141,9 @@ func TestDefaultsMatchAgents(t *testing.T) {
 		"buffer":            DefaultBuffer,
 		"max-in-flight":     DefaultMaxInFlight,
 		"idempotent":        false,
+		"retries":           DefaultRetries,
+		"retry-backoff":     DefaultRetryBackoff,
+		"delivery-timeout":  DefaultDeliveryTimeout,
 	}
 	for _, f := range kafkaconf.ProducerFlags() {
 		name := f.Names()[0]

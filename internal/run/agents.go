@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/docker/docker/api/types/swarm"
@@ -52,6 +51,12 @@ const MetricsAlias = "agents"
 
 var runIDRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,23}$`)
 
+// ServiceName is the swarm service of a run's agent: run-<run id>-<label>,
+// the labels experiment.ConsumerLabel, FiltersLabel, EndUserLabel and
+// ProducerLabel. The experiment checks that these fit a DNS label (63
+// characters) with a run id of experiment.RunIDLen characters.
+func ServiceName(runID, label string) string { return experiment.ServiceName(runID, label) }
+
 // Agents returns the services of e, in start order.
 func Agents(e experiment.Experiment, p Params) ([]Agent, error) {
 	if !runIDRE.MatchString(p.RunID) {
@@ -76,6 +81,9 @@ func Agents(e experiment.Experiment, p Params) ([]Agent, error) {
 		"KAFKA_BUFFER":            strconv.Itoa(e.Kafka.Buffer),
 		"KAFKA_MAX_IN_FLIGHT":     strconv.Itoa(e.Kafka.MaxInFlight),
 		"KAFKA_IDEMPOTENT":        strconv.FormatBool(e.Kafka.Idempotent),
+		"KAFKA_RETRIES":           strconv.Itoa(e.Kafka.Retries),
+		"KAFKA_RETRY_BACKOFF":     e.Kafka.RetryBackoff.String(),
+		"KAFKA_DELIVERY_TIMEOUT":  e.Kafka.DeliveryTimeout.String(),
 	}
 	// Members read from the start of the run's topics: they join before
 	// the producers start, and nothing is missed if one joins late.
@@ -93,7 +101,7 @@ func Agents(e experiment.Experiment, p Params) ([]Agent, error) {
 			for _, f := range defs[first-1 : last] {
 				// Each end user reads the whole filtered stream: a group
 				// of its own per task.
-				add(RoleEndUser, "enduser-"+strings.ToLower(f.Name), "/bin/alert-consumer", e.Filters.EndUsers, []map[string]string{common, reading, {
+				add(RoleEndUser, experiment.EndUserLabel(f.Name), "/bin/alert-consumer", e.Filters.EndUsers, []map[string]string{common, reading, {
 					"TOPIC": f.Name, "GROUP": p.RunID + "-enduser-" + f.Name + "-{{.Task.Slot}}", "MODE": "count",
 				}})
 			}
@@ -112,17 +120,20 @@ func Agents(e experiment.Experiment, p Params) ([]Agent, error) {
 				args = append(args, "--filter", f.Name+"="+f.Expr)
 			}
 		}
-		add(RoleFilter, fmt.Sprintf("filters-%d", g+1), "/bin/alert-filter", 1, []map[string]string{common, producing, reading, env}, args...)
+		add(RoleFilter, experiment.FiltersLabel(g+1), "/bin/alert-filter", 1, []map[string]string{common, producing, reading, env}, args...)
 	}
 	for _, cg := range e.Groups() {
-		add(RoleConsumer, "consumer-"+cg.Name, "/bin/alert-consumer", cg.Members, []map[string]string{common, reading, {
+		add(RoleConsumer, experiment.ConsumerLabel(cg.Name), "/bin/alert-consumer", cg.Members, []map[string]string{common, reading, {
 			"TOPIC": e.Topic.Name, "GROUP": p.RunID + "-" + cg.Name, "MODE": cg.Mode, "PRINT_EVERY": strconv.Itoa(cg.PrintEvery),
 		}})
 	}
 	pc := e.PacingConfig()
-	add(RoleProducer, "producer", "/bin/alert-producer", e.Producers, []map[string]string{common, producing, {
+	add(RoleProducer, experiment.ProducerLabel, "/bin/alert-producer", e.Producers, []map[string]string{common, producing, {
 		"TOPIC": e.Topic.Name, "PRODUCER_SLOT": "{{.Task.Slot}}", "PRODUCERS": strconv.Itoa(e.Producers),
 		"ALERTS_PER_VISIT": strconv.Itoa(e.AlertsPerVisit), "VISITS": strconv.Itoa(e.Visits),
+		// Visits are numbered from 1 everywhere: in the alerts' headers,
+		// the records, the agents' lines and the report.
+		"FIRST_VISIT":    "1",
 		"VISIT_INTERVAL": e.VisitInterval.String(), "T0": p.T0.UTC().Format(time.RFC3339Nano),
 		"PACING": string(pc.Model), "BURSTS": strconv.Itoa(pc.Bursts), "BURST_MIN": strconv.Itoa(pc.BurstMin),
 		"BURST_MAX": strconv.Itoa(pc.BurstMax), "BURST_MEAN": strconv.Itoa(pc.BurstMean),
@@ -130,6 +141,13 @@ func Agents(e experiment.Experiment, p Params) ([]Agent, error) {
 		"SEED": strconv.FormatInt(pc.Seed, 10), "STAMPS": strconv.FormatBool(e.Alert.Stamps),
 		"ALERT_SIZE": strconv.Itoa(e.Alert.Size),
 	}})
+	// The experiment checked the names with a run id of
+	// experiment.RunIDLen characters; a longer one could still overflow.
+	for _, a := range out {
+		if n := a.Spec.Name; len(n) > experiment.MaxServiceNameLen {
+			return nil, fmt.Errorf("swarm service name %q is %d characters long: at most %d (run id %q)", n, len(n), experiment.MaxServiceNameLen, p.RunID)
+		}
+	}
 	return out, nil
 }
 
@@ -155,7 +173,7 @@ func (p Params) spec(role, name, program string, replicas int, envs []map[string
 	none := swarm.RestartPolicyConditionNone
 	return swarm.ServiceSpec{
 		Annotations: swarm.Annotations{
-			Name:   "run-" + p.RunID + "-" + name,
+			Name:   ServiceName(p.RunID, name),
 			Labels: map[string]string{LabelRun: p.RunID, LabelRole: role},
 		},
 		TaskTemplate: swarm.TaskSpec{
