@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -21,7 +22,10 @@ type Error struct {
 	Field string // YAML path, e.g. consumers[1].mode; "" for the whole file
 	Msg   string // what is wrong and what is allowed
 	Run   string // the run of a sweep it is about; "" without sweeps
+	Err   error  // the cause, for errors.Is (a missing file: fs.ErrNotExist)
 }
+
+func (e *Error) Unwrap() error { return e.Err }
 
 func (e *Error) Error() string {
 	var b strings.Builder
@@ -42,11 +46,18 @@ func errorf(field, format string, args ...any) *Error {
 	return &Error{Field: field, Msg: fmt.Sprintf(format, args...)}
 }
 
-// Load reads the experiment file at path: Parse of its contents.
+// Load reads the experiment file at path: Parse of its contents. A
+// missing file is an *Error that errors.Is(err, fs.ErrNotExist).
 func Load(path string) ([]Experiment, error) {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return nil, &Error{File: path, Msg: "a folder, not an experiment file: give the files in it (" + filepath.Join(path, "*.yaml") + ")"}
+	}
 	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, &Error{File: path, Msg: "no such experiment file (the ready-made ones are in ./experiments)", Err: err}
+	case err != nil:
+		return nil, &Error{File: path, Msg: err.Error(), Err: err}
 	}
 	return Parse(data, path)
 }
