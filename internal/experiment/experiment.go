@@ -42,8 +42,10 @@
 //     pacing, ...) or in place of a list entry (consumers: [[...], [...]]) is
 //     an error.
 //   - These scalars cannot be swept, since they name things rather than set
-//     them: name, description, topic.name, consumers[].name,
-//     filters.expressions[].name and .expr.
+//     them: name, description, needs, topic.name, consumers[].name,
+//     filters.expressions[].name and .expr, faults[].action and
+//     faults[].target.consumer. The other scalars of a fault can
+//     (faults[0].at.visit: [2, 5]).
 //   - A sweep needs at least one value; its values must be single values of
 //     the field's type, and distinct.
 //   - The list-valued fields (consumers, filters.expressions) cannot be
@@ -68,7 +70,10 @@
 // Experiment's fields are agent flags (each field's comment names its
 // flag); PacingConfig gives the producers' agents/pacing.Config, Groups
 // the consumer groups with copies expanded, FilterDefs and FilterRange the
-// filters of each filter group, and String a summary to print.
+// filters of each filter group, FaultStart when each fault starts,
+// MaxRecordSize the largest record the run sends, and String a summary to
+// print. ServiceName and the label functions (names.go) are the names of a
+// run's swarm services, which Validate checks fit a DNS label.
 package experiment
 
 import (
