@@ -156,13 +156,14 @@ func GitRevision(root string) string {
 	return rev
 }
 
-// VisitsCSV writes the folded rows, one per visit and stream group.
+// VisitsCSV writes the folded rows, one per visit (numbered from 1) and
+// stream group.
 func VisitsCSV(w io.Writer, rows []results.VisitGroup, groups []run.Group) error {
 	label := map[string]string{}
 	for _, g := range groups {
 		label[g.Name] = g.Label
 	}
-	if _, err := fmt.Fprintln(w, "visit,group,producers,members,expected,acked,received,unique,lost,duplicated,stray,producing_s,transit_s,total_s,latency_p50_s,latency_p99_s,latency_max_s,complete"); err != nil {
+	if _, err := fmt.Fprintln(w, "visit,group,producers,members,expected,acked,received,unique,lost,not_received,not_sent,duplicated,redelivered,producer_duplicates,stray,producing_s,transit_s,total_s,latency_p50_s,latency_p99_s,latency_max_s,complete"); err != nil {
 		return err
 	}
 	for _, r := range rows {
@@ -170,8 +171,9 @@ func VisitsCSV(w io.Writer, rows []results.VisitGroup, groups []run.Group) error
 		if g == "" {
 			g = r.Group
 		}
-		if _, err := fmt.Fprintf(w, "%d,%s,%d,%d,%d,%d,%d,%d,%d,%d,%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%t\n",
-			r.Visit, g, r.Producers, r.Members, r.Expected, r.Acked, r.Received, r.Unique, r.Lost, r.Duplicated, r.Stray,
+		if _, err := fmt.Fprintf(w, "%d,%s,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%t\n",
+			r.Visit, g, r.Producers, r.Members, r.Expected, r.Acked, r.Received, r.Unique, r.Lost, r.NotReceived, r.NotSent,
+			r.Duplicated, r.Redelivered, r.ProducerDuplicates, r.Stray,
 			r.ProducingTime.Seconds(), r.TransitTime.Seconds(), r.TotalTime.Seconds(),
 			r.LatencyP50.Seconds(), r.LatencyP99.Seconds(), r.LatencyMax.Seconds(), r.Complete); err != nil {
 			return err

@@ -66,7 +66,7 @@ func RoundTrip(ctx context.Context, bootstrap []string, replication int16) (Heal
 	if err != nil && !errors.Is(err, sarama.ErrTopicAlreadyExists) {
 		return h, fmt.Errorf("create topic %s (replication factor %d, min.insync.replicas 2): %w", HealthTopic, replication, err)
 	}
-	if err := client.RefreshMetadata(HealthTopic); err != nil {
+	if err := WaitTopicsReady(ctx, client, map[string]int32{HealthTopic: 3}, TopicReadyTimeout); err != nil {
 		return h, err
 	}
 

@@ -125,9 +125,19 @@ func CreateTopics(t testing.TB, addr string, partitions int32, topics ...string)
 		t.Fatal(err)
 	}
 	defer admin.Close()
+	ready := map[string]int32{}
 	for _, tp := range topics {
 		if err := admin.CreateTopic(tp, &sarama.TopicDetail{NumPartitions: partitions, ReplicationFactor: 1}, false); err != nil {
 			t.Fatalf("create topic %s: %v", tp, err)
 		}
+		ready[tp] = partitions
+	}
+	client, err := sarama.NewClient([]string{addr}, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	if err := kafka.WaitTopicsReady(context.Background(), client, ready, kafka.TopicReadyTimeout); err != nil {
+		t.Fatal(err)
 	}
 }

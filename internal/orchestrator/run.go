@@ -1,6 +1,7 @@
 package orchestrator
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -10,6 +11,8 @@ import (
 	"net"
 	"path/filepath"
 	"strings"
+	"sync"
+	"text/tabwriter"
 	"time"
 
 	"github.com/IBM/sarama"
@@ -18,6 +21,7 @@ import (
 	"github.com/alert-testbed/testbed/agents/results"
 	"github.com/alert-testbed/testbed/internal/archive"
 	"github.com/alert-testbed/testbed/internal/experiment"
+	"github.com/alert-testbed/testbed/internal/faults"
 	"github.com/alert-testbed/testbed/internal/grafana"
 	"github.com/alert-testbed/testbed/internal/images"
 	"github.com/alert-testbed/testbed/internal/inventory"
@@ -64,6 +68,10 @@ const (
 	// after its last alert.
 	visitGrace = 20 * time.Second
 	lagEvery   = time.Second
+	// stopDrain bounds how long a run that stops early lets its groups
+	// read what was already sent, once the producers are stopped, before
+	// it counts what is still unread as not received.
+	stopDrain = 15 * time.Second
 )
 
 // brokersInSwarm is the bootstrap the agents use, on the overlay network.
@@ -97,6 +105,7 @@ func Run(ctx context.Context, ws workspace.Workspace, o RunOptions) ([]RunResult
 		return nil, err
 	}
 
+	o.Out = &syncWriter{w: o.Out} // the fault injector prints from its goroutines
 	p := &steps.Printer{W: o.Out}
 	var agentsImage images.Result
 	var registryAuth string
@@ -141,11 +150,23 @@ func Run(ctx context.Context, ws workspace.Workspace, o RunOptions) ([]RunResult
 		settings: settings, out: o.Out, keep: o.Keep,
 	}
 	env.grafana = findGrafana(ctx, inv, settings)
+	if inv.Env == "local" {
+		// The Engine the node containers run on: faults that act inside
+		// a node (partition, slow-network) go through it.
+		if h, err := hostDocker(); err == nil {
+			env.host = h
+			defer h.Close()
+		}
+	}
 
 	var out []RunResult
 	var failed []string
+	var table []sweepRow
 	for i, e := range o.Experiments {
 		if ctx.Err() != nil {
+			for _, rest := range o.Experiments[i:] {
+				table = append(table, sweepRow{name: rest.Name, verdict: "not started (interrupted)"})
+			}
 			failed = append(failed, fmt.Sprintf("%d run(s) not started (interrupted)", len(o.Experiments)-i))
 			break
 		}
@@ -156,17 +177,40 @@ func Run(ctx context.Context, ws workspace.Workspace, o RunOptions) ([]RunResult
 		if res.ID != "" {
 			out = append(out, res)
 		}
-		if err != nil && !errors.Is(err, ErrRunFailed) {
-			return out, err
-		}
+		row := sweepRow{id: res.ID, name: e.Name, dir: res.Dir, verdict: "passed"}
 		if err != nil {
-			failed = append(failed, fmt.Sprintf("%s (%s)", res.ID, e.Name))
+			// A run that failed, whatever the cause, does not stop the
+			// sweep: its archive says why, and the next run goes on.
+			row.verdict = "FAILED"
+			if !errors.Is(err, ErrRunFailed) {
+				row.verdict = "FAILED: " + err.Error()
+				fmt.Fprintf(o.Out, " ✗ run %s: %v\n", e.Name, err)
+			}
+			failed = append(failed, fmt.Sprintf("%s (%s)", cmp.Or(res.ID, "no archive"), e.Name))
 		}
+		table = append(table, row)
+	}
+	if len(o.Experiments) > 1 {
+		printSweep(o.Out, table)
 	}
 	if len(failed) > 0 {
 		return out, fmt.Errorf("%w: %s; see the PROBLEMS above and each run's report.md", ErrRunFailed, strings.Join(failed, ", "))
 	}
 	return out, nil
+}
+
+// sweepRow is one run of a sweep, for the table at its end.
+type sweepRow struct{ id, name, dir, verdict string }
+
+// printSweep prints which runs of a sweep passed.
+func printSweep(w io.Writer, rows []sweepRow) {
+	fmt.Fprintf(w, "\nSWEEP: %d runs\n", len(rows))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "  run\tverdict\tarchive\n")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", r.name, r.verdict, cmp.Or(r.dir, "-"))
+	}
+	tw.Flush()
 }
 
 type runEnv struct {
@@ -183,6 +227,9 @@ type runEnv struct {
 	grafana      *grafana.Client
 	out          io.Writer
 	keep         bool
+	// host is the Docker API of the local environment's host (faults that
+	// act inside the node containers); nil elsewhere.
+	host *client.Client
 }
 
 // NewRunID is a run id: UTC date and time and 4 random hex digits,
@@ -204,6 +251,31 @@ type liveRun struct {
 	maxLag   map[string]int64
 	lastLag  int64
 	problems []string
+	notes    []string
+	// lagPerVisit holds each stream group's lag at the end of each visit
+	// (its start + visit_interval), visit 1 first; lagVisits how many
+	// visits' ends have been sampled.
+	lagPerVisit map[string][]int64
+	lagVisits   int
+	// behind are the groups that fell behind: named by a limit, or still
+	// behind when the run stopped early.
+	behind   map[string]bool
+	stopped  *run.Stopped
+	injector *faults.Injector
+	faults   []faults.Record
+}
+
+// syncWriter serializes the writes of the run's live lines: the fault
+// injector prints from its own goroutines.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
 }
 
 func (env *runEnv) runOne(ctx context.Context, e experiment.Experiment, runsDir string) (RunResult, error) {
@@ -212,24 +284,33 @@ func (env *runEnv) runOne(ctx context.Context, e experiment.Experiment, runsDir 
 	resultsTopic := "testbed-results-" + id
 	topics := run.Topics(e, resultsTopic)
 	workers := len(env.inv.Workers())
+	// Whatever the testbed must have for the faults, checked before
+	// anything is made.
+	if err := faults.CheckEnvironment(e, env.inv, env.host != nil); err != nil {
+		return RunResult{}, err
+	}
 	agents, err := run.Agents(e, run.Params{RunID: id, Image: env.agentsRef, Brokers: brokersInSwarm,
 		ResultsTopic: resultsTopic, Network: swarm.NetworkName, Workers: workers, T0: time.Now()})
 	if err != nil {
 		return RunResult{}, err
 	}
 	lr := &liveRun{e: e, id: id, groups: run.Groups(e, id), maxLag: map[string]int64{},
+		lagPerVisit: map[string][]int64{}, behind: map[string]bool{},
 		coll: run.Collector{RunID: id, StreamTopic: e.Topic.Name}}
 	fmt.Fprintf(env.out, "Run %s on testbed %q: %s", id, env.inv.Name, e.String())
+	for _, w := range e.Warnings() {
+		fmt.Fprintf(env.out, " ! warning: %s\n", w)
+	}
 	start := time.Now()
 
 	// Whatever happens from here on, the agents are stopped, the records
 	// collected and the archive written.
 	api := env.cluster.Leader().API
-	if err := run.CreateTopics(env.admin, topics); err != nil {
+	if err := run.CreateTopics(ctx, env.admin, env.client, topics); err != nil {
 		_ = run.DeleteTopics(env.admin, topics)
 		return RunResult{}, err
 	}
-	fmt.Fprintf(env.out, " ✓ Created %d topics (%s, %s, %d filter topics)\n", len(topics), e.Topic.Name, resultsTopic, len(topics)-2)
+	fmt.Fprintf(env.out, " ✓ Created %d topics (%s, %s, %d filter topics); every broker knows them\n", len(topics), e.Topic.Name, resultsTopic, len(topics)-2)
 	consumer, err := sarama.NewConsumerFromClient(env.client)
 	if err != nil {
 		_ = run.DeleteTopics(env.admin, topics)
@@ -249,8 +330,18 @@ func (env *runEnv) runOne(ctx context.Context, e experiment.Experiment, runsDir 
 	if ctx.Err() != nil {
 		runErr = fmt.Errorf("interrupted at %s", time.Now().Format("15:04:05"))
 	}
+	streamGroups := lr.streamGroups()
 	if runErr != nil {
+		lr.stopped = &run.Stopped{Reason: runErr.Error(), At: time.Now()}
 		lr.problems = append(lr.problems, runErr.Error())
+		// Which groups were behind when it stopped.
+		if lag, err := run.Lag(env.client, env.admin, streamGroups); err == nil {
+			for g, l := range lag {
+				if l > 0 {
+					lr.behind[g] = true
+				}
+			}
+		}
 	}
 	end := time.Now()
 
@@ -259,9 +350,22 @@ func (env *runEnv) runOne(ctx context.Context, e experiment.Experiment, runsDir 
 	if ctx.Err() != nil {
 		fmt.Fprintf(env.out, "Interrupted: stopping the agents and writing what was measured\n")
 	}
+	if lr.injector != nil {
+		lr.faults = lr.injector.Stop()
+	}
 	nodeAPIs := make([]*client.Client, len(env.cluster.Nodes))
 	for i, n := range env.cluster.Nodes {
 		nodeAPIs[i] = n.API
+	}
+	if runErr != nil && !lr.t0.IsZero() {
+		env.drainStopped(cctx, lr, nodeAPIs, records, &offset)
+	}
+	vanished, err := run.Vanished(cctx, api, id)
+	if err != nil {
+		lr.problems = append(lr.problems, "listing the agents' tasks: "+err.Error())
+	}
+	for _, v := range vanished {
+		lr.notes = append(lr.notes, "agent vanished: "+v)
 	}
 	if err := run.Stop(cctx, api, nodeAPIs, id, stopTimeout); err != nil {
 		lr.problems = append(lr.problems, "stopping the agents: "+err.Error())
@@ -277,10 +381,27 @@ func (env *runEnv) runOne(ctx context.Context, e experiment.Experiment, runsDir 
 	if err != nil {
 		lr.problems = append(lr.problems, "end users: "+err.Error())
 	}
+	// What each group had not read when the agents stopped (they commit
+	// all they accounted for on their way out) is not received, not lost.
+	if lagAtEnd, err := run.Lag(env.client, env.admin, lr.groups); err != nil {
+		lr.problems = append(lr.problems, "lag at the end: "+err.Error())
+	} else {
+		run.MarkNotReceived(rows, lagAtEnd)
+		run.MarkEndUsersNotReceived(endUsers, lagAtEnd)
+	}
 	if n := len(lr.coll.Bad); n > 0 {
 		lr.problems = append(lr.problems, fmt.Sprintf("%d result records could not be read; first: %s", n, lr.coll.Bad[0]))
 	}
-	res.Summary = run.Summarize(id, e.Name, e.Visits, lr.groups, rows, endUsers, lr.maxLag, lr.problems)
+	if runErr != nil && !lr.t0.IsZero() {
+		// The line of every visit that started, as far as it got.
+		_ = env.printVisits(lr, rows, end, true)
+	}
+	lr.notes = append(faultNotes(lr.faults, lr.groups), lr.notes...)
+	res.Summary = run.Summarize(run.Facts{
+		RunID: id, Experiment: e.Name, Visits: e.Visits, Groups: lr.groups, Rows: rows, EndUsers: endUsers,
+		MaxLag: lr.maxLag, LagPerVisit: lr.lagPerVisit, Behind: lr.behind, Stopped: lr.stopped,
+		Expect: e.Expect.Duplicates, Problems: lr.problems, Notes: lr.notes,
+	})
 	logs, err := run.Logs(cctx, api, id)
 	if err != nil {
 		fmt.Fprintf(env.out, " ✗ Agent logs: %v\n", err)
@@ -312,6 +433,101 @@ func (env *runEnv) runOne(ctx context.Context, e experiment.Experiment, runsDir 
 	return res, nil
 }
 
+// streamGroups are the run's groups that read the alert stream.
+func (lr *liveRun) streamGroups() []run.Group {
+	var out []run.Group
+	for _, g := range lr.groups {
+		if g.Stream {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// drainStopped is the end of a run that stops early: the producers are
+// stopped (they publish the records of the visits they began), and the
+// groups get up to stopDrain to read what was already sent, so that an
+// alert in flight is counted as received, and only what is still unread
+// after that as not received.
+func (env *runEnv) drainStopped(ctx context.Context, lr *liveRun, nodes []*client.Client, records <-chan *sarama.ConsumerMessage, offset *int64) {
+	if err := run.Signal(ctx, nodes, lr.id, run.RoleProducer, "SIGTERM"); err != nil {
+		lr.problems = append(lr.problems, "stopping the producers: "+err.Error())
+	}
+	deadline := time.Now().Add(stopDrain)
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	var lag map[string]int64
+	for time.Now().Before(deadline) {
+		select {
+		case m := <-records:
+			lr.coll.Add(m.Value)
+			*offset = m.Offset
+			continue
+		case <-tick.C:
+		}
+		l, err := run.Lag(env.client, env.admin, lr.groups)
+		if err != nil {
+			continue
+		}
+		lag = l
+		var total int64
+		for _, v := range l {
+			total += v
+		}
+		if total == 0 {
+			fmt.Fprintf(env.out, " ✓ Stopped the producers; every group has read all that was sent\n")
+			return
+		}
+	}
+	var behind []string
+	for _, g := range lr.groups {
+		if lag[g.Name] > 0 {
+			behind = append(behind, fmt.Sprintf("%s %d", g.Label, lag[g.Name]))
+		}
+	}
+	fmt.Fprintf(env.out, " - Stopped the producers; after %s still unread (lag): %s\n", stopDrain, strings.Join(behind, ", "))
+}
+
+// faultNotes describes each fault of the run: what it hit, when, when it
+// healed, and how long each group took to be back at lag 0.
+func faultNotes(recs []faults.Record, groups []run.Group) []string {
+	var out []string
+	for _, r := range recs {
+		var b strings.Builder
+		b.WriteString(r.String())
+		switch {
+		case r.Fired.IsZero() && r.Error != "":
+			fmt.Fprintf(&b, ": could not fire: %s", r.Error)
+		case r.Fired.IsZero():
+			b.WriteString(": never fired (the run ended first)")
+		default:
+			fmt.Fprintf(&b, " at %s (visit %d + %s), %s", r.Fired.Format("15:04:05.0"), r.Visit, r.After, r.Resolved)
+			if !r.Healed.IsZero() {
+				fmt.Fprintf(&b, ", healed after %s", r.Healed.Sub(r.Fired).Round(100*time.Millisecond))
+			}
+			var rec []string
+			for _, g := range groups {
+				if !g.Stream {
+					continue
+				}
+				if d, ok := r.Recovery[g.Label]; ok {
+					rec = append(rec, fmt.Sprintf("%s %.1f s", g.Label, d.Seconds()))
+				} else {
+					rec = append(rec, g.Label+" never")
+				}
+			}
+			if len(rec) > 0 {
+				fmt.Fprintf(&b, "; back at lag 0: %s", strings.Join(rec, ", "))
+			}
+			if r.Error != "" {
+				fmt.Fprintf(&b, "; %s", r.Error)
+			}
+		}
+		out = append(out, b.String())
+	}
+	return out
+}
+
 // deployAndWatch deploys the agents, gives the producers their start time
 // once every reader has joined its group, and follows the run until every
 // visit is accounted, a limit is passed or ctx ends.
@@ -328,24 +544,29 @@ func (env *runEnv) deployAndWatch(ctx context.Context, lr *liveRun, agents []run
 	}
 	fmt.Fprintf(env.out, " ✓ Started %d reader services; %d consumer groups stable with all members (%s)\n",
 		len(readers), len(lr.groups), time.Since(t).Round(100*time.Millisecond))
-	lr.t0 = time.Now().Add(producerLead).Truncate(time.Second)
-	run.SetT0(&producer, lr.t0)
+	t0 := time.Now().Add(producerLead).Truncate(time.Second)
+	run.SetT0(&producer, t0)
 	if err := run.Deploy(ctx, api, []run.Agent{producer}, env.registryAuth, readersTimeout); err != nil {
 		return err
 	}
+	lr.t0 = t0
 	fmt.Fprintf(env.out, " ✓ Started %d producers: visit 1 at %s, then every %s until %s\n",
 		e.Producers, lr.t0.Format("15:04:05"), e.VisitInterval, lr.t0.Add(e.Duration()).Format("15:04:05"))
+	if len(e.Faults) > 0 {
+		lr.injector = faults.New(faults.Env{Cluster: env.cluster, Inv: env.inv, Host: env.host, RunID: lr.id, Out: env.out}, e, lr.t0)
+		lr.injector.Start(ctx)
+		fmt.Fprintf(env.out, " ✓ Scheduled %d faults, the first at %s\n", len(e.Faults), lr.t0.Add(e.FaultStart(0)).Format("15:04:05.0"))
+	}
 
 	deadline := lr.t0.Add(e.Limits.RunTimeout)
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	var producersDone time.Time
 	var nextLag, nextTasks time.Time
-	var streamGroups []run.Group
+	streamGroups := lr.streamGroups()
+	label := map[string]string{}
 	for _, g := range lr.groups {
-		if g.Stream {
-			streamGroups = append(streamGroups, g)
-		}
+		label[g.Name] = g.Label
 	}
 	for {
 		select {
@@ -359,13 +580,8 @@ func (env *runEnv) deployAndWatch(ctx context.Context, lr *liveRun, agents []run
 			if now.After(nextLag) && len(streamGroups) > 0 {
 				nextLag = now.Add(lagEvery)
 				if lag, err := run.Lag(env.client, env.admin, streamGroups); err == nil {
-					lr.lastLag = 0
-					for g, l := range lag {
-						lr.maxLag[g] = max(lr.maxLag[g], l)
-						lr.lastLag += l
-						if e.Limits.MaxLag > 0 && l > int64(e.Limits.MaxLag) {
-							return fmt.Errorf("group %s fell %d alerts behind, more than limits.max_lag %d", g, l, e.Limits.MaxLag)
-						}
+					if err := lr.observeLag(now, lag, label); err != nil {
+						return err
 					}
 				}
 			}
@@ -383,7 +599,7 @@ func (env *runEnv) deployAndWatch(ctx context.Context, lr *liveRun, agents []run
 			if err != nil {
 				return err
 			}
-			if err := env.printVisits(lr, rows, now); err != nil {
+			if err := env.printVisits(lr, rows, now, false); err != nil {
 				return err
 			}
 			if lr.printed == e.Visits && allComplete(rows) && !producersDone.IsZero() {
@@ -392,13 +608,45 @@ func (env *runEnv) deployAndWatch(ctx context.Context, lr *liveRun, agents []run
 			// Visits that never complete: give up a grace after the
 			// producers finished.
 			if !producersDone.IsZero() && now.Sub(producersDone) > visitGrace && lr.printed == e.Visits {
-				return nil
+				return fmt.Errorf("not every visit was received by every group %s after the producers finished", visitGrace)
 			}
 			if now.After(deadline) {
 				return fmt.Errorf("limits.run_timeout %s passed before every visit was accounted", e.Limits.RunTimeout)
 			}
 		}
 	}
+}
+
+// observeLag takes one lag check of the stream groups: the largest lag of
+// each, the lag at each visit's end, the faults' recovery, and
+// limits.max_lag.
+func (lr *liveRun) observeLag(now time.Time, lag map[string]int64, label map[string]string) error {
+	e := lr.e
+	lr.lastLag = 0
+	for g, l := range lag {
+		lr.maxLag[g] = max(lr.maxLag[g], l)
+		lr.lastLag += l
+	}
+	for lr.lagVisits < e.Visits && !now.Before(lr.t0.Add(time.Duration(lr.lagVisits+1)*e.VisitInterval)) {
+		for g, l := range lag {
+			lr.lagPerVisit[g] = append(lr.lagPerVisit[g], l)
+		}
+		lr.lagVisits++
+	}
+	if lr.injector != nil {
+		byLabel := make(map[string]int64, len(lag))
+		for g, l := range lag {
+			byLabel[label[g]] = l
+		}
+		lr.injector.ObserveLag(now, byLabel)
+	}
+	for g, l := range lag {
+		if e.Limits.MaxLag > 0 && l > int64(e.Limits.MaxLag) {
+			lr.behind[g] = true
+			return fmt.Errorf("group %s fell %d alerts behind, more than limits.max_lag %d", label[g], l, e.Limits.MaxLag)
+		}
+	}
+	return nil
 }
 
 func allComplete(rows []results.VisitGroup) bool {
@@ -412,8 +660,9 @@ func allComplete(rows []results.VisitGroup) bool {
 
 // printVisits prints the line of each visit, in order, once every group
 // has it complete or its grace has passed; it fails the run when a visit
-// misses limits.visit_deadline.
-func (env *runEnv) printVisits(lr *liveRun, rows []results.VisitGroup, now time.Time) error {
+// misses limits.visit_deadline. final (the run stopped early) prints the
+// line of every visit that started by now, as far as it got.
+func (env *runEnv) printVisits(lr *liveRun, rows []results.VisitGroup, now time.Time, final bool) error {
 	e := lr.e
 	byVisit := map[int][]results.VisitGroup{}
 	for _, r := range rows {
@@ -424,37 +673,58 @@ func (env *runEnv) printVisits(lr *liveRun, rows []results.VisitGroup, now time.
 		label[g.Name] = g.Label
 	}
 	for lr.printed < e.Visits {
-		v := lr.printed
+		v := lr.printed + 1 // visits are numbered from 1
 		vrows := byVisit[v]
-		start := lr.t0.Add(time.Duration(v) * e.VisitInterval)
+		start := lr.t0.Add(time.Duration(v-1) * e.VisitInterval)
 		complete := len(vrows) > 0
+		var late []string
 		for _, r := range vrows {
-			complete = complete && r.Complete && r.Producers == e.Producers
+			ok := r.Complete && r.Producers == e.Producers
+			complete = complete && ok
+			if !ok {
+				late = append(late, label[r.Group])
+				if !final && e.Limits.VisitDeadline > 0 && now.After(start.Add(e.Limits.VisitDeadline)) {
+					lr.behind[r.Group] = true
+				}
+			}
 		}
-		if !complete && e.Limits.VisitDeadline > 0 && now.After(start.Add(e.Limits.VisitDeadline)) {
-			return fmt.Errorf("visit %d not received by every group within limits.visit_deadline %s", v+1, e.Limits.VisitDeadline)
+		if final && now.Before(start) {
+			return nil // never started
 		}
-		if !complete && now.Before(start.Add(e.VisitInterval+visitGrace)) {
+		if !final && !complete && e.Limits.VisitDeadline > 0 && now.After(start.Add(e.Limits.VisitDeadline)) {
+			return fmt.Errorf("visit %d not received by %s within limits.visit_deadline %s", v, strings.Join(late, ", "), e.Limits.VisitDeadline)
+		}
+		if !final && !complete && now.Before(start.Add(e.VisitInterval+visitGrace)) {
 			return nil
 		}
 		var b strings.Builder
 		if len(vrows) > 0 && vrows[0].Producers > 0 {
-			fmt.Fprintf(&b, "visit %d/%d: produced %d in %.2f s", v+1, e.Visits, vrows[0].Acked, vrows[0].ProducingTime.Seconds())
+			fmt.Fprintf(&b, "visit %d/%d: produced %d in %.2f s", v, e.Visits, vrows[0].Acked, vrows[0].ProducingTime.Seconds())
 		} else {
-			fmt.Fprintf(&b, "visit %d/%d: no producer record yet", v+1, e.Visits)
+			fmt.Fprintf(&b, "visit %d/%d: no producer record yet", v, e.Visits)
 		}
-		lost := 0
+		var lost, notReceived, notSent int
 		for _, r := range vrows {
 			if r.Complete {
 				fmt.Fprintf(&b, " | %s %d/%d %+.2f s", label[r.Group], r.Unique, r.Expected, r.TransitTime.Seconds())
 			} else {
 				fmt.Fprintf(&b, " | %s %d/%d so far", label[r.Group], r.Unique, r.Expected)
 			}
+			if r.Redelivered > 0 {
+				fmt.Fprintf(&b, " (%d re-delivered)", r.Redelivered)
+			}
 			lost += r.Lost
+			notReceived += r.NotReceived
+			notSent += r.NotSent
 		}
-		fmt.Fprintf(&b, " | lag %d", lr.lastLag)
-		if !complete {
-			fmt.Fprintf(&b, " | INCOMPLETE: %d missing so far", lost)
+		if !final {
+			fmt.Fprintf(&b, " | lag %d", lr.lastLag)
+		}
+		switch {
+		case final && !complete:
+			fmt.Fprintf(&b, " | run stopped: %d not received, %d not sent, %d lost", notReceived, notSent, lost)
+		case !complete:
+			fmt.Fprintf(&b, " | INCOMPLETE: %d missing so far", lost+notReceived+notSent)
 		}
 		fmt.Fprintln(env.out, b.String())
 		lr.printed++
@@ -558,6 +828,14 @@ func (env *runEnv) writeArchive(ctx context.Context, res RunResult, e experiment
 		} else {
 			links = append(links, fmt.Sprintf("annotation %q (tag testbed-run)", text))
 		}
+		for _, f := range lr.faults {
+			if f.Fired.IsZero() {
+				continue
+			}
+			if _, err := env.grafana.Annotate(ctx, fmt.Sprintf("run %s: %s (%s)", res.ID, f, f.Resolved), []string{"testbed-fault", res.ID}, f.Fired, f.End()); err != nil {
+				links = append(links, fmt.Sprintf("annotation of fault %d failed: %v", f.Index, err))
+			}
+		}
 		links = append(links, fmt.Sprintf("[run dashboard](%s/d/testbed-run?var-run=%s&from=%d&to=%d)", env.grafana.BaseURL(), res.ID, from.UnixMilli(), to.UnixMilli()))
 		if u, _, err := env.grafana.Snapshot(ctx, "testbed-run", "run "+res.ID, from, to, 0); err != nil {
 			links = append(links, "dashboard snapshot failed: "+err.Error())
@@ -585,6 +863,11 @@ func (env *runEnv) writeArchive(ctx context.Context, res RunResult, e experiment
 	if err := a.WriteJSON("summary.json", res.Summary); err != nil {
 		return err
 	}
+	if len(e.Faults) > 0 {
+		if err := a.WriteJSON("faults.json", lr.faults); err != nil {
+			return err
+		}
+	}
 	for svc, log := range logs {
 		if err := a.WriteLines("agents/"+strings.TrimPrefix(svc, "run-"+res.ID+"-")+".log", [][]byte{log}); err != nil {
 			return err
@@ -595,10 +878,18 @@ func (env *runEnv) writeArchive(ctx context.Context, res RunResult, e experiment
 		"records.jsonl: every result record the agents published",
 		"visits.json, visits.csv: per visit and consumer group, counts and DMTN-028 timings",
 		"summary.json: the summary above",
+		"faults.json: the run's faults as they happened (with an experiment's faults): planned, fired and healed times, what each hit, each group's recovery",
 		"agents/*.log: each agent service's output (stdout and stderr, timestamped)"}
 	var tb strings.Builder
 	fmt.Fprintf(&tb, "%s (env %s): %d managers, %d workers", env.inv.Name, env.inv.Env, len(env.inv.Managers()), len(env.inv.Workers()))
+	var marks []report.Fault
+	for _, f := range lr.faults {
+		if !f.Fired.IsZero() {
+			marks = append(marks, report.Fault{Label: f.String(), From: f.Fired, To: f.End()})
+		}
+	}
 	return report.Write(res.Dir, report.Input{
+		Faults: marks, T0: lr.t0, VisitInterval: e.VisitInterval,
 		Summary: res.Summary, Rows: rows, Groups: lr.groups, Experiment: e.String(), Testbed: tb.String(),
 		Start: start, End: end, Series: series, SeriesErr: seriesErr, Totals: totals, WindowStart: from, WindowEnd: to, Snapshot: snapshotNote, Grafana: links, Files: files,
 	})

@@ -5,6 +5,7 @@ package report
 
 import (
 	"fmt"
+	"image/color"
 	"io"
 	"os"
 	"path/filepath"
@@ -40,6 +41,19 @@ type Input struct {
 	Snapshot               string   // the TSDB snapshot's folder in the archive, or why there is none
 	Grafana                []string // links (annotation, dashboard snapshot), if Grafana is up
 	Files                  []string // other files of the archive, to list
+	// Faults are the run's faults as they happened (faults.json), drawn
+	// on the plots as marked intervals.
+	Faults []Fault
+	// VisitInterval and T0 place a time on the timings plot's visit axis.
+	VisitInterval time.Duration
+	T0            time.Time
+}
+
+// Fault is one fault as the report draws it: from From to To (equal for an
+// instant such as a kill).
+type Fault struct {
+	Label    string // "fault 1: kill broker 2"
+	From, To time.Time
 }
 
 // Plots are the plot files Write makes, relative to the archive.
@@ -110,6 +124,14 @@ func timingsPlot(file string, in Input) error {
 	if err := plotutil.AddLinePoints(p, args...); err != nil {
 		return err
 	}
+	if in.VisitInterval > 0 && !in.T0.IsZero() {
+		// Visit v starts at T0 + (v-1) x interval: a time t is at visit
+		// 1 + (t - T0) / interval on this axis.
+		at := func(t time.Time) float64 { return 1 + t.Sub(in.T0).Seconds()/in.VisitInterval.Seconds() }
+		if err := markFaults(p, in.Faults, at); err != nil {
+			return err
+		}
+	}
 	return p.Save(8*vg.Inch, 4*vg.Inch, file)
 }
 
@@ -148,7 +170,46 @@ func seriesPlot(file string, in Input, title, ylabel string, metrics []string, s
 	} else if err := plotutil.AddLines(p, args...); err != nil {
 		return err
 	}
+	if err := markFaults(p, in.Faults, func(t time.Time) float64 { return t.Sub(in.Start).Seconds() }); err != nil {
+		return err
+	}
 	return p.Save(10*vg.Inch, 5*vg.Inch, file)
+}
+
+// faultColors shade the faults' intervals, one colour each in turn.
+var faultColors = []color.NRGBA{{R: 220, G: 50, B: 47, A: 60}, {R: 38, G: 139, B: 210, A: 60}, {R: 133, G: 153, B: 0, A: 60}, {R: 211, G: 54, B: 130, A: 60}}
+
+// markFaults shades each fault's interval (at maps a time to the x axis)
+// over the plot's whole height, with a legend entry naming it; an instant
+// fault is a thin band.
+func markFaults(p *plot.Plot, fs []Fault, at func(time.Time) float64) error {
+	if len(fs) == 0 {
+		return nil
+	}
+	ymin, ymax := p.Y.Min, p.Y.Max
+	if ymax <= ymin {
+		ymax = ymin + 1
+	}
+	width := (p.X.Max - p.X.Min) / 200 // an instant's band
+	for i, f := range fs {
+		if f.From.IsZero() {
+			continue
+		}
+		x0, x1 := at(f.From), at(f.To)
+		if x1-x0 < width {
+			x1 = x0 + width
+		}
+		band, err := plotter.NewPolygon(plotter.XYs{{X: x0, Y: ymin}, {X: x1, Y: ymin}, {X: x1, Y: ymax}, {X: x0, Y: ymax}})
+		if err != nil {
+			return err
+		}
+		c := faultColors[i%len(faultColors)]
+		band.Color = c
+		band.LineStyle.Width = 0
+		p.Add(band)
+		p.Legend.Add(f.Label, band)
+	}
+	return nil
 }
 
 // ServiceName is a swarm service's name as the report shows it: an agent
@@ -171,7 +232,7 @@ func sortedKeys[V any](m map[string]V) []string {
 
 func markdown(w io.Writer, in Input) {
 	s := in.Summary
-	status := "**passed**: no alert lost or duplicated"
+	status := "**passed**: no alert lost"
 	if !s.OK() {
 		status = fmt.Sprintf("**failed**: %d problem(s)", len(s.Problems))
 	}
@@ -191,10 +252,24 @@ func markdown(w io.Writer, in Input) {
 	}
 	fmt.Fprintf(w, "\n![per-visit timings](%s)\n\n", Plots[0])
 
-	fmt.Fprintf(w, "## Alerts\n\n| group | expected | received | lost | duplicated | complete visits | max lag | latency p50 | p99 | max |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	fmt.Fprintf(w, "## Alerts\n\n*Lost*: never received by any member of the group, though it read past them or had read all there was. "+
+		"*Not received*: still unread when the run stopped (the group was that far behind). *Not sent*: the producers could not deliver them, or stopped first. "+
+		"*Re-delivered*: read again after a member died or a partition moved (Kafka's at-least-once); *producer duplicates*: the same alert written twice to the log.\n\n")
+	fmt.Fprintf(w, "| group | expected | received | lost | not received | not sent | re-delivered | producer duplicates | complete visits | max lag | lag at each visit's end | latency p50 | p99 | max |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|\n")
 	for _, g := range s.Groups {
-		fmt.Fprintf(w, "| %s | %d | %d | %d | %d | %d/%d | %d | %.3f s | %.3f s | %.3f s |\n", g.Group, g.Expected, g.Received, g.Lost, g.Duplicated,
-			g.Complete, s.Visits, g.MaxLag, g.LatencyP50.Seconds(), g.LatencyP99.Seconds(), g.LatencyMax.Seconds())
+		name := g.Group
+		if g.FellBehind {
+			name += " (**FELL BEHIND**)"
+		}
+		lags := make([]string, len(g.LagPerVisit))
+		for i, l := range g.LagPerVisit {
+			lags[i] = fmt.Sprint(l)
+		}
+		fmt.Fprintf(w, "| %s | %d | %d | %d | %d | %d | %d | %d | %d/%d | %d | %s | %.3f s | %.3f s | %.3f s |\n", name, g.Expected, g.Received, g.Lost, g.NotReceived, g.NotSent,
+			g.Redelivered, g.ProducerDuplicates, g.Complete, s.Visits, g.MaxLag, strings.Join(lags, ", "), g.LatencyP50.Seconds(), g.LatencyP99.Seconds(), g.LatencyMax.Seconds())
+	}
+	if s.Stopped != nil {
+		fmt.Fprintf(w, "\nThe run stopped early at %s: %s.\n", s.Stopped.At.UTC().Format(time.RFC3339), s.Stopped.Reason)
 	}
 	if len(s.EndUsers) > 0 {
 		fmt.Fprintf(w, "\n| end user | filter topic | forwarded | received | lost | duplicated | latency p50 | p99 |\n|---|---|---:|---:|---:|---:|---:|---:|\n")
@@ -206,6 +281,12 @@ func markdown(w io.Writer, in Input) {
 		fmt.Fprintf(w, "\n### Problems\n\n")
 		for _, p := range s.Problems {
 			fmt.Fprintf(w, "- %s\n", p)
+		}
+	}
+	if len(s.Notes) > 0 {
+		fmt.Fprintf(w, "\n### Notes (faults, vanished agents, duplicates)\n\n")
+		for _, n := range s.Notes {
+			fmt.Fprintf(w, "- %s\n", n)
 		}
 	}
 

@@ -17,9 +17,9 @@ func TestWriteMakesTheReportAndItsPlots(t *testing.T) {
 	start := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 	groups := []run.Group{{Name: "r1-c1", Label: "c1", Stream: true}}
 	var rows []results.VisitGroup
-	for v := 0; v < 3; v++ {
+	for v := 1; v <= 3; v++ {
 		rows = append(rows, results.VisitGroup{Visit: v, Group: "r1-c1", Producers: 1, Members: 1, Expected: 10, Sent: 10, Acked: 10, Received: 10, Unique: 10, Complete: true,
-			ProducingTime: time.Duration(3+v) * time.Second, TransitTime: 300 * time.Millisecond, TotalTime: time.Duration(3+v)*time.Second + 300*time.Millisecond})
+			ProducingTime: time.Duration(2+v) * time.Second, TransitTime: 300 * time.Millisecond, TotalTime: time.Duration(2+v)*time.Second + 300*time.Millisecond})
 	}
 	series := monitoring.Series{}
 	for _, svc := range []string{"kafka_kafka-1", "run-r1-producer", "monitoring_prometheus"} {
@@ -30,11 +30,15 @@ func TestWriteMakesTheReportAndItsPlots(t *testing.T) {
 			}
 		}
 	}
-	s := run.Summarize("r1", "exp", 3, groups, rows, nil, nil, nil)
+	s := run.Summarize(run.Facts{RunID: "r1", Experiment: "exp", Visits: 3, Groups: groups, Rows: rows})
 	dir := t.TempDir()
 	err := Write(dir, Input{Summary: s, Rows: rows, Groups: groups, Experiment: "exp\n", Testbed: "tb", Start: start, End: start.Add(95 * time.Second),
 		Series: series, Totals: map[string]monitoring.Totals{"kafka_kafka-1": {CPUSeconds: 50, ReceiveBytes: 100 << 20, TransmitBytes: 200 << 20}},
-		WindowStart: start, WindowEnd: start.Add(100 * time.Second), Snapshot: "snap"})
+		WindowStart: start, WindowEnd: start.Add(100 * time.Second), Snapshot: "snap",
+		// A fault drawn on every plot: an interval and an instant.
+		Faults: []Fault{{Label: "fault 1: pause broker 2 for 20s", From: start.Add(10 * time.Second), To: start.Add(30 * time.Second)},
+			{Label: "fault 2: kill broker 3", From: start.Add(50 * time.Second), To: start.Add(50 * time.Second)}},
+		T0: start, VisitInterval: 39 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -44,8 +44,9 @@ func (c *Collector) Add(data []byte) {
 }
 
 // Fold folds the stream groups' records (results.Fold), with a row for
-// every (visit, group) of the run, including groups that have not reported
-// a visit yet.
+// every (visit, group) of the run, visits numbered 1 to visits as the
+// producers number them (FIRST_VISIT 1), including groups that have not
+// reported a visit yet.
 func (c *Collector) Fold(visits int, groups []Group) ([]results.VisitGroup, error) {
 	rows, err := results.Fold(c.Producers, c.Stream)
 	if err != nil {
@@ -61,7 +62,7 @@ func (c *Collector) Fold(visits int, groups []Group) ([]results.VisitGroup, erro
 	for _, r := range rows {
 		byVisit[r.Visit] = r
 	}
-	for v := 0; v < visits; v++ {
+	for v := 1; v <= visits; v++ {
 		for _, g := range groups {
 			if !g.Stream || have[[2]any{v, g.Name}] {
 				continue
@@ -94,7 +95,10 @@ type EndUser struct {
 	Received int    `json:"received"`
 	Unique   int    `json:"unique"`
 	Lost     int64  `json:"lost"`
-	Dup      int    `json:"duplicated"`
+	// NotReceived: forwarded alerts the end user could still have read
+	// when the run stopped (its lag then); not lost.
+	NotReceived int64 `json:"not_received"`
+	Dup         int   `json:"duplicated"`
 	// LatencyP50/P99/Max: from the alert's intended send time to the end
 	// user's receipt, through the filter.
 	LatencyP50 time.Duration `json:"latency_p50_ns"`
@@ -143,7 +147,24 @@ func (c *Collector) FoldEndUsers(groups []Group, topicCount func(topic string) (
 	return out, nil
 }
 
+// MarkEndUsersNotReceived moves an end user's missing alerts from Lost to
+// NotReceived, as many as its lag when the run ended (lagAtEnd, by Kafka
+// group), as MarkNotReceived does for the stream groups.
+func MarkEndUsersNotReceived(eus []EndUser, lagAtEnd map[string]int64) {
+	for i := range eus {
+		n := min(eus[i].Lost, lagAtEnd[eus[i].Group])
+		if n > 0 {
+			eus[i].Lost -= n
+			eus[i].NotReceived += n
+		}
+	}
+}
+
 // String is a one-line account of the end user.
 func (e EndUser) String() string {
-	return fmt.Sprintf("%s: %d of %d forwarded alerts received, %d lost, %d duplicated", e.Group, e.Unique, e.InTopic, e.Lost, e.Dup)
+	s := fmt.Sprintf("%s: %d of %d forwarded alerts received, %d lost, %d duplicated", e.Group, e.Unique, e.InTopic, e.Lost, e.Dup)
+	if e.NotReceived > 0 {
+		s += fmt.Sprintf(", %d not received when the run stopped", e.NotReceived)
+	}
+	return s
 }

@@ -15,7 +15,7 @@ var t0 = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 
 func producerRecord(t *testing.T, run string, visit, producer, expected int, produce time.Duration) []byte {
 	t.Helper()
-	start := t0.Add(time.Duration(visit) * 39 * time.Second)
+	start := t0.Add(time.Duration(visit-1) * 39 * time.Second) // visits are numbered from 1
 	b, err := results.Record{Kind: results.KindProducer, Producer: &results.ProducerVisit{
 		Run: run, Visit: visit, Producer: producer, Expected: expected, Sent: expected, Acked: expected,
 		IntendedStart: start, FirstSerialize: start, LastAck: start.Add(produce)}}.Encode()
@@ -29,7 +29,7 @@ func producerRecord(t *testing.T, run string, visit, producer, expected int, pro
 // visit start + last.
 func consumerRecord(t *testing.T, run string, visit int, group, member, topic string, producer, from, to int, last time.Duration) []byte {
 	t.Helper()
-	start := t0.Add(time.Duration(visit) * 39 * time.Second)
+	start := t0.Add(time.Duration(visit-1) * 39 * time.Second)
 	cv := results.NewConsumerVisit(run, visit, group, member, topic)
 	for s := from; s < to; s++ {
 		at := start.Add(last * time.Duration(s-from+1) / time.Duration(to-from))
@@ -51,24 +51,24 @@ func groups2() []Group {
 }
 
 // Two visits of 100 alerts (producers 0 and 1, 50 each); c1 gets all of
-// visit 0 across two members and all of visit 1 with 3 duplicates; c2
-// misses 10 alerts of visit 1 and sends nothing for visit 0. Every count
+// visit 1 across two members and all of visit 2 with 3 duplicates; c2
+// misses 10 alerts of visit 2 and sends nothing for visit 1. Every count
 // and timing of the fold and the summary is exact.
 func TestCollectorFoldAndSummary(t *testing.T) {
 	c := Collector{RunID: "r1", StreamTopic: "alerts"}
-	for v := 0; v < 2; v++ {
-		c.Add(producerRecord(t, "r1", v, 0, 50, time.Duration(2+v)*time.Second))
-		c.Add(producerRecord(t, "r1", v, 1, 50, time.Duration(3+v)*time.Second))
+	for v := 1; v <= 2; v++ {
+		c.Add(producerRecord(t, "r1", v, 0, 50, time.Duration(1+v)*time.Second))
+		c.Add(producerRecord(t, "r1", v, 1, 50, time.Duration(2+v)*time.Second))
 	}
-	c.Add(consumerRecord(t, "r1", 0, "r1-c1", "m1", "alerts", 0, 0, 50, 3500*time.Millisecond))
-	c.Add(consumerRecord(t, "r1", 0, "r1-c1", "m2", "alerts", 1, 0, 50, 3250*time.Millisecond))
-	c.Add(consumerRecord(t, "r1", 1, "r1-c1", "m1", "alerts", 0, 0, 50, 4500*time.Millisecond))
-	c.Add(consumerRecord(t, "r1", 1, "r1-c1", "m1", "alerts", 1, 0, 50, 4500*time.Millisecond))
-	c.Add(consumerRecord(t, "r1", 1, "r1-c1", "m2", "alerts", 1, 10, 13, 4000*time.Millisecond)) // 3 duplicates
-	c.Add(consumerRecord(t, "r1", 1, "r1-c2", "m1", "alerts", 0, 0, 50, 5*time.Second))
-	c.Add(consumerRecord(t, "r1", 1, "r1-c2", "m1", "alerts", 1, 10, 50, 5*time.Second))
-	c.Add(consumerRecord(t, "r1", 0, "r1-enduser-F1-1", "e", "F1", 0, 3, 10, time.Second)) // 7 of the filter's
-	c.Add(producerRecord(t, "other-run", 0, 0, 50, time.Second))
+	c.Add(consumerRecord(t, "r1", 1, "r1-c1", "m1", "alerts", 0, 0, 50, 3500*time.Millisecond))
+	c.Add(consumerRecord(t, "r1", 1, "r1-c1", "m2", "alerts", 1, 0, 50, 3250*time.Millisecond))
+	c.Add(consumerRecord(t, "r1", 2, "r1-c1", "m1", "alerts", 0, 0, 50, 4500*time.Millisecond))
+	c.Add(consumerRecord(t, "r1", 2, "r1-c1", "m1", "alerts", 1, 0, 50, 4500*time.Millisecond))
+	c.Add(consumerRecord(t, "r1", 2, "r1-c1", "m2", "alerts", 1, 10, 13, 4000*time.Millisecond)) // 3 duplicates
+	c.Add(consumerRecord(t, "r1", 2, "r1-c2", "m1", "alerts", 0, 0, 50, 5*time.Second))
+	c.Add(consumerRecord(t, "r1", 2, "r1-c2", "m1", "alerts", 1, 10, 50, 5*time.Second))
+	c.Add(consumerRecord(t, "r1", 1, "r1-enduser-F1-1", "e", "F1", 0, 3, 10, time.Second)) // 7 of the filter's
+	c.Add(producerRecord(t, "other-run", 1, 0, 50, time.Second))
 	c.Add([]byte(`{"kind":"nonsense"}`))
 
 	if len(c.Raw) != 14 || c.Foreign != 1 || len(c.Bad) != 1 || len(c.Producers) != 4 || len(c.Stream) != 7 || len(c.EndUsers) != 1 {
@@ -86,10 +86,10 @@ func TestCollectorFoldAndSummary(t *testing.T) {
 		producing, transit, totalTimes time.Duration
 	}
 	wants := []want{
-		{0, "r1-c1", 100, 0, 0, true, 3 * time.Second, 500 * time.Millisecond, 3500 * time.Millisecond},
-		{0, "r1-c2", 0, 100, 0, false, 3 * time.Second, 0, 0},
-		{1, "r1-c1", 103, 0, 3, true, 4 * time.Second, 500 * time.Millisecond, 4500 * time.Millisecond},
-		{1, "r1-c2", 90, 10, 0, false, 4 * time.Second, time.Second, 5 * time.Second},
+		{1, "r1-c1", 100, 0, 0, true, 3 * time.Second, 500 * time.Millisecond, 3500 * time.Millisecond},
+		{1, "r1-c2", 0, 100, 0, false, 3 * time.Second, 0, 0},
+		{2, "r1-c1", 103, 0, 3, true, 4 * time.Second, 500 * time.Millisecond, 4500 * time.Millisecond},
+		{2, "r1-c2", 90, 10, 0, false, 4 * time.Second, time.Second, 5 * time.Second},
 	}
 	if len(rows) != len(wants) {
 		t.Fatalf("%d rows, want %d: %+v", len(rows), len(wants), rows)
@@ -115,7 +115,8 @@ func TestCollectorFoldAndSummary(t *testing.T) {
 		t.Fatalf("end users %+v", eus)
 	}
 
-	s := Summarize("r1", "exp", 2, groups2(), rows, eus, map[string]int64{"r1-c1": 40}, []string{"interrupted at 10:01:00"})
+	s := Summarize(Facts{RunID: "r1", Experiment: "exp", Visits: 2, Groups: groups2(), Rows: rows, EndUsers: eus,
+		MaxLag: map[string]int64{"r1-c1": 40}, Problems: []string{"interrupted at 10:01:00"}})
 	if s.Producing.N != 2 || s.Producing.Mean != 3500*time.Millisecond || s.Producing.Min != 3*time.Second || s.Producing.Max != 4*time.Second {
 		t.Errorf("producing %+v", s.Producing)
 	}
@@ -136,13 +137,22 @@ func TestCollectorFoldAndSummary(t *testing.T) {
 	}
 	wantProblems := []string{
 		"interrupted at 10:01:00",
-		"visit 1, c1: 3 duplicated",
-		"visit 0, c2: no member record, 100 of 100 alerts lost",
-		"visit 1, c2: 10 of 100 alerts lost",
+		"visit 1, c2: no member record, 100 of 100 alerts lost",
+		"visit 2, c2: 10 of 100 alerts lost",
 		"r1-enduser-F1-1: 7 of 9 forwarded alerts received, 2 lost, 0 duplicated",
 	}
 	if strings.Join(s.Problems, "\n") != strings.Join(wantProblems, "\n") {
 		t.Errorf("problems\n%s\nwant\n%s", strings.Join(s.Problems, "\n"), strings.Join(wantProblems, "\n"))
+	}
+	// Duplicates are noted, not problems (no expect.duplicates); these
+	// records carry no offsets, so nothing shows them re-read.
+	wantNotes := []string{"visit 2, c1: 3 duplicated: 3 written twice by a producer (retries without idempotence)"}
+	if strings.Join(s.Notes, "\n") != strings.Join(wantNotes, "\n") {
+		t.Errorf("notes\n%s\nwant\n%s", strings.Join(s.Notes, "\n"), strings.Join(wantNotes, "\n"))
+	}
+	zero := 0
+	if s2 := Summarize(Facts{RunID: "r1", Experiment: "exp", Visits: 2, Groups: groups2()[:1], Rows: rows[:1], Expect: &zero}); s2.OK() {
+		t.Errorf("expect.duplicates 0 is not enforced: %q", s2.Problems)
 	}
 	if s.OK() {
 		t.Error("a run with problems is OK")
@@ -153,7 +163,8 @@ func TestCollectorFoldAndSummary(t *testing.T) {
 		"producer serialization and send to Kafka  3.50 +/- 0.71 s  3.00 - 4.00 s  2",
 		"transit time to receipt by c1             0.50 +/- 0.00 s  0.50 - 0.50 s  2",
 		"transit time to receipt by c2             -                -              0",
-		"PROBLEMS (5):",
+		"PROBLEMS (4):",
+		"NOTES (1):",
 	} {
 		if !strings.Contains(out.String(), line) {
 			t.Errorf("summary lacks %q:\n%s", line, out.String())
@@ -165,16 +176,16 @@ func TestCollectorFoldAndSummary(t *testing.T) {
 // problems, not silence.
 func TestSummaryNamesMissingRecords(t *testing.T) {
 	c := Collector{RunID: "r1", StreamTopic: "alerts"}
-	c.Add(producerRecord(t, "r1", 0, 0, 10, time.Second))
-	c.Add(consumerRecord(t, "r1", 0, "r1-c1", "m1", "alerts", 0, 0, 10, time.Second))
+	c.Add(producerRecord(t, "r1", 1, 0, 10, time.Second))
+	c.Add(consumerRecord(t, "r1", 1, "r1-c1", "m1", "alerts", 0, 0, 10, time.Second))
 	gs := groups2()[:2]
 	rows, err := c.Fold(2, gs)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := Summarize("r1", "exp", 2, gs, rows, nil, nil, nil)
+	s := Summarize(Facts{RunID: "r1", Experiment: "exp", Visits: 2, Groups: gs, Rows: rows})
 	got := strings.Join(s.Problems, "\n")
-	for _, want := range []string{"visit 0, c2: no member record, 10 of 10 alerts lost", "visit 1, c1: no producer record, no member record", "1 of 2 visits fully produced"} {
+	for _, want := range []string{"visit 1, c2: no member record, 10 of 10 alerts lost", "visit 2, c1: no producer record, no member record", "1 of 2 visits fully produced"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("problems lack %q:\n%s", want, got)
 		}
@@ -224,9 +235,9 @@ func TestGroupsNameWhatAgentsDeploys(t *testing.T) {
 // to be unsent, not lost, and its zero producing time is not averaged.
 func TestSummaryOfAnUnsentVisit(t *testing.T) {
 	c := Collector{RunID: "r1", StreamTopic: "alerts"}
-	c.Add(producerRecord(t, "r1", 0, 0, 10, time.Second))
-	c.Add(consumerRecord(t, "r1", 0, "r1-c1", "m1", "alerts", 0, 0, 10, time.Second))
-	b, _ := results.Record{Kind: results.KindProducer, Producer: &results.ProducerVisit{Run: "r1", Visit: 1, Producer: 0, Expected: 10,
+	c.Add(producerRecord(t, "r1", 1, 0, 10, time.Second))
+	c.Add(consumerRecord(t, "r1", 1, "r1-c1", "m1", "alerts", 0, 0, 10, time.Second))
+	b, _ := results.Record{Kind: results.KindProducer, Producer: &results.ProducerVisit{Run: "r1", Visit: 2, Producer: 0, Expected: 10,
 		IntendedStart: t0.Add(39 * time.Second)}}.Encode()
 	c.Add(b)
 	gs := groups2()[:1]
@@ -234,12 +245,43 @@ func TestSummaryOfAnUnsentVisit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := Summarize("r1", "exp", 2, gs, rows, nil, nil, []string{"interrupted at 10:00:50"})
-	want := "interrupted at 10:00:50\nvisit 1, c1: none of its 10 alerts was sent\n1 of 2 visits fully produced"
+	s := Summarize(Facts{RunID: "r1", Experiment: "exp", Visits: 2, Groups: gs, Rows: rows, Problems: []string{"interrupted at 10:00:50"}})
+	want := "interrupted at 10:00:50\nvisit 2, c1: none of its 10 alerts was sent\n1 of 2 visits fully produced"
 	if got := strings.Join(s.Problems, "\n"); got != want {
 		t.Errorf("problems\n%s\nwant\n%s", got, want)
 	}
 	if s.Producing.N != 1 || s.Producing.Mean != time.Second {
 		t.Errorf("producing %+v, want the one finished visit", s.Producing)
+	}
+}
+
+// A run that stopped early with a group behind: what the group had not
+// read (its lag when the agents stopped) is not received, from the latest
+// visits back; what it had read past stays lost.
+func TestMarkNotReceived(t *testing.T) {
+	rows := []results.VisitGroup{
+		{Visit: 1, Group: "g", Expected: 100, Unique: 98, Lost: 2},
+		{Visit: 2, Group: "g", Expected: 100, Unique: 40, Lost: 60},
+		{Visit: 3, Group: "g", Expected: 100, Unique: 0, Lost: 100},
+		{Visit: 3, Group: "h", Expected: 100, Unique: 95, Lost: 5},
+	}
+	MarkNotReceived(rows, map[string]int64{"g": 150, "h": 0})
+	got := [][2]int{}
+	for _, r := range rows {
+		got = append(got, [2]int{r.Lost, r.NotReceived})
+	}
+	want := [][2]int{{2, 0}, {10, 50}, {0, 100}, {5, 0}}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("(lost, not received) per row %v, want %v", got, want)
+		}
+	}
+	s := Summarize(Facts{RunID: "r", Experiment: "x", Visits: 3, Rows: rows, Groups: []Group{{Name: "g", Label: "g", Stream: true}, {Name: "h", Label: "h", Stream: true}},
+		Behind: map[string]bool{"g": true}, LagPerVisit: map[string][]int64{"g": {0, 60, 150}}, Stopped: &Stopped{Reason: "limits.max_lag", At: t0}})
+	if !s.Groups[0].FellBehind || s.Groups[0].NotReceived != 150 || s.Groups[0].Lost != 12 {
+		t.Errorf("group g %+v", s.Groups[0])
+	}
+	if !strings.Contains(strings.Join(s.Problems, "\n"), "g FELL BEHIND: lag at the end of each visit 0, 60, 150") {
+		t.Errorf("problems %q", s.Problems)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -228,4 +229,70 @@ func Logs(ctx context.Context, api *client.Client, runID string) (map[string][]b
 		out[s.Spec.Name] = b.Bytes()
 	}
 	return out, errors.Join(errs...)
+}
+
+// Vanished lists the run's agent tasks that ended before the run did, one
+// line each: which service and slot (a consumer member is its service's
+// slot), on which node, when, and how (a member killed by a fault, one
+// that crashed, a producer that failed). Producers that completed are not
+// listed. Call it before Stop, which ends every task.
+func Vanished(ctx context.Context, api *client.Client, runID string) ([]string, error) {
+	svcs, err := api.ServiceList(ctx, swarm.ServiceListOptions{Filters: filters.NewArgs(filters.Arg("label", LabelRun+"="+runID))})
+	if err != nil {
+		return nil, err
+	}
+	nodes := map[string]string{}
+	var out []string
+	for _, s := range svcs {
+		tasks, err := api.TaskList(ctx, swarm.TaskListOptions{Filters: filters.NewArgs(filters.Arg("service", s.ID))})
+		if err != nil {
+			return nil, err
+		}
+		sort.Slice(tasks, func(i, j int) bool { return tasks[i].Status.Timestamp.Before(tasks[j].Status.Timestamp) })
+		for _, t := range tasks {
+			st := t.Status.State
+			if !stopped(st) || (st == swarm.TaskStateComplete && s.Spec.Labels[LabelRole] == RoleProducer) {
+				continue
+			}
+			node, ok := nodes[t.NodeID]
+			if !ok && t.NodeID != "" {
+				if n, _, err := api.NodeInspectWithRaw(ctx, t.NodeID); err == nil {
+					node = n.Description.Hostname
+				}
+				nodes[t.NodeID] = node
+			}
+			how := string(st)
+			if t.Status.Err != "" {
+				how += ": " + t.Status.Err
+			}
+			if cs := t.Status.ContainerStatus; cs != nil && cs.ExitCode != 0 && !strings.Contains(how, "exit") {
+				how += fmt.Sprintf(" (exit code %d)", cs.ExitCode)
+			}
+			out = append(out, fmt.Sprintf("%s.%d on %s ended at %s: %s", s.Spec.Name, t.Slot, node, t.Status.Timestamp.Local().Format("15:04:05.0"), how))
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// Signal sends sig to every running container of the run's agents of the
+// given role, on every node (nodes are the nodes' Docker APIs): SIGTERM to
+// the producers stops them sending, and they publish the records of the
+// visits they started.
+func Signal(ctx context.Context, nodes []*client.Client, runID, role, sig string) error {
+	var errs []error
+	for _, n := range nodes {
+		cs, err := n.ContainerList(ctx, container.ListOptions{Filters: filters.NewArgs(
+			filters.Arg("label", LabelRun+"="+runID), filters.Arg("label", LabelRole+"="+role), filters.Arg("status", "running"))})
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		for _, c := range cs {
+			if err := n.ContainerKill(ctx, c.ID, sig); err != nil && !errdefs.IsNotFound(err) && !errdefs.IsConflict(err) {
+				errs = append(errs, fmt.Errorf("signal %s: %w", strings.Join(c.Names, ","), err))
+			}
+		}
+	}
+	return errors.Join(errs...)
 }

@@ -17,46 +17,88 @@ import (
 type Summary struct {
 	RunID      string         `json:"run_id"`
 	Experiment string         `json:"experiment"`
-	Visits     int            `json:"visits"` // visits of the experiment
+	Visits     int            `json:"visits"` // visits of the experiment, numbered 1 to Visits
 	Producing  results.Stats  `json:"producing"`
 	Groups     []GroupSummary `json:"groups"`
 	EndUsers   []EndUser      `json:"end_users,omitempty"`
-	// Problems lists what makes the run fail: lost, duplicated or stray
-	// alerts, incomplete visits, a group past max_lag, a missed visit
-	// deadline, an interruption. Empty for a good run.
+	// Stopped says why and when the run ended before its last visit was
+	// accounted; nil for a run that went to its end.
+	Stopped *Stopped `json:"stopped,omitempty"`
+	// Problems lists what makes the run fail: lost alerts, alerts not sent
+	// or not received when the run stopped, incomplete visits, a limit
+	// passed, an interruption, more duplicates than expect.duplicates
+	// allows. Empty for a good run.
 	Problems []string `json:"problems"`
+	// Notes lists what the run saw that does not fail it: re-deliveries
+	// (at-least-once), producer duplicates, agents that vanished, faults.
+	Notes []string `json:"notes,omitempty"`
+}
+
+// Stopped is why and when a run stopped early.
+type Stopped struct {
+	Reason string    `json:"reason"`
+	At     time.Time `json:"at"`
 }
 
 // GroupSummary is one stream group over the run's visits.
 type GroupSummary struct {
-	Group      string        `json:"group"` // the experiment's name: consumer1, filters-1
-	Kafka      string        `json:"kafka_group"`
-	Transit    results.Stats `json:"transit"`
-	Total      results.Stats `json:"total"`
-	LatencyP50 time.Duration `json:"latency_p50_ns"`
-	LatencyP99 time.Duration `json:"latency_p99_ns"`
-	LatencyMax time.Duration `json:"latency_max_ns"`
-	Expected   int           `json:"expected"`
-	Received   int           `json:"received"`
-	Lost       int           `json:"lost"`
-	Duplicated int           `json:"duplicated"`
-	Stray      int           `json:"stray"`
-	Complete   int           `json:"complete_visits"`
-	MaxLag     int64         `json:"max_lag"` // most alerts behind at any lag check
+	Group       string        `json:"group"` // the experiment's name: consumer1, filters-1
+	Kafka       string        `json:"kafka_group"`
+	Transit     results.Stats `json:"transit"`
+	Total       results.Stats `json:"total"`
+	LatencyP50  time.Duration `json:"latency_p50_ns"`
+	LatencyP99  time.Duration `json:"latency_p99_ns"`
+	LatencyMax  time.Duration `json:"latency_max_ns"`
+	Expected    int           `json:"expected"`
+	Received    int           `json:"received"`
+	Lost        int           `json:"lost"`
+	NotReceived int           `json:"not_received"` // could still have been read when the run stopped
+	NotSent     int           `json:"not_sent"`     // the producers could not deliver them
+	Duplicated  int           `json:"duplicated"`
+	// Redelivered and ProducerDuplicates split Duplicated by cause.
+	Redelivered        int   `json:"redelivered"`
+	ProducerDuplicates int   `json:"producer_duplicates"`
+	Stray              int   `json:"stray"`
+	Complete           int   `json:"complete_visits"`
+	MaxLag             int64 `json:"max_lag"` // most alerts behind at any lag check
+	// LagPerVisit is the group's lag at the end of each visit (its start +
+	// visit_interval), visit 1 first, as far as the run got.
+	LagPerVisit []int64 `json:"lag_per_visit,omitempty"`
+	// FellBehind: the run stopped with the group still behind (its lag
+	// above 0), or a limit named it.
+	FellBehind bool `json:"fell_behind"`
 }
 
-// Summarize summarizes the folded rows of a run. maxLag holds the largest
-// lag seen per Kafka group; problems found while running are added to the
-// summary's.
-func Summarize(runID, experiment string, visits int, groups []Group, rows []results.VisitGroup, endUsers []EndUser, maxLag map[string]int64, problems []string) Summary {
-	s := Summary{RunID: runID, Experiment: experiment, Visits: visits, EndUsers: endUsers, Problems: append([]string{}, problems...)}
+// Facts are what Summarize summarizes: the folded rows and what the
+// orchestrator saw while the run went.
+type Facts struct {
+	RunID, Experiment string
+	Visits            int
+	Groups            []Group
+	Rows              []results.VisitGroup // with NotReceived marked (MarkNotReceived)
+	EndUsers          []EndUser
+	MaxLag            map[string]int64   // per Kafka group
+	LagPerVisit       map[string][]int64 // per Kafka group, visit 1 first
+	// Behind lists the Kafka groups that fell behind: still behind when
+	// the run stopped, or named by a limit.
+	Behind   map[string]bool
+	Stopped  *Stopped
+	Expect   *int     // expect.duplicates: the most duplicates a passing run may have; nil: any
+	Problems []string // found while running (a limit, an interruption, ...)
+	Notes    []string // found while running (faults, vanished agents)
+}
+
+// Summarize summarizes a run.
+func Summarize(f Facts) Summary {
+	s := Summary{RunID: f.RunID, Experiment: f.Experiment, Visits: f.Visits, EndUsers: f.EndUsers, Stopped: f.Stopped,
+		Problems: append([]string{}, f.Problems...), Notes: append([]string{}, f.Notes...)}
 	label := map[string]string{}
-	for _, g := range groups {
+	for _, g := range f.Groups {
 		label[g.Name] = g.Label
 	}
 	producing := map[int]time.Duration{}
 	byGroup := map[string][]results.VisitGroup{}
-	for _, r := range rows {
+	for _, r := range f.Rows {
 		// Producing times of visits the producers finished: an
 		// interrupted visit's would be a fraction.
 		if r.Producers > 0 && r.Acked == r.Expected {
@@ -65,7 +107,7 @@ func Summarize(runID, experiment string, visits int, groups []Group, rows []resu
 		byGroup[r.Group] = append(byGroup[r.Group], r)
 	}
 	var pt []time.Duration
-	for v := 0; v < visits; v++ {
+	for v := 1; v <= f.Visits; v++ {
 		if d, ok := producing[v]; ok {
 			pt = append(pt, d)
 		}
@@ -76,8 +118,9 @@ func Summarize(runID, experiment string, visits int, groups []Group, rows []resu
 		names = append(names, g)
 	}
 	sort.Strings(names)
+	duplicated := 0
 	for _, g := range names {
-		gs := GroupSummary{Group: label[g], Kafka: g, MaxLag: maxLag[g]}
+		gs := GroupSummary{Group: label[g], Kafka: g, MaxLag: f.MaxLag[g], LagPerVisit: f.LagPerVisit[g], FellBehind: f.Behind[g]}
 		if gs.Group == "" {
 			gs.Group = g
 		}
@@ -87,7 +130,11 @@ func Summarize(runID, experiment string, visits int, groups []Group, rows []resu
 			gs.Expected += r.Expected
 			gs.Received += r.Received
 			gs.Lost += r.Lost
+			gs.NotReceived += r.NotReceived
+			gs.NotSent += r.NotSent
 			gs.Duplicated += r.Duplicated
+			gs.Redelivered += r.Redelivered
+			gs.ProducerDuplicates += r.ProducerDuplicates
 			gs.Stray += r.Stray
 			if r.Latency != nil {
 				h.Merge(r.Latency)
@@ -97,31 +144,89 @@ func Summarize(runID, experiment string, visits int, groups []Group, rows []resu
 				transit = append(transit, r.TransitTime)
 				total = append(total, r.TotalTime)
 			}
-			if r.Producers > 0 && r.Sent == 0 && r.Received == 0 {
-				// Planned but never sent (an interrupted run): not lost.
+			if r.Producers > 0 && r.Sent == 0 && r.Received == 0 && r.Errors == 0 {
+				// Planned but never sent (the run stopped first): not lost.
 				s.Problems = append(s.Problems, fmt.Sprintf("visit %d, %s: none of its %d alerts was sent", r.Visit, gs.Group, r.Expected))
 			} else if ps := r.Problems(); len(ps) > 0 {
 				s.Problems = append(s.Problems, fmt.Sprintf("visit %d, %s: %s", r.Visit, gs.Group, strings.Join(ps, ", ")))
 			}
+			if r.Duplicated > 0 {
+				s.Notes = append(s.Notes, fmt.Sprintf("visit %d, %s: %s", r.Visit, gs.Group, duplicates(r.Duplicated, r.Redelivered, r.ProducerDuplicates)))
+			}
 		}
+		duplicated += gs.Duplicated
 		gs.Transit, gs.Total = results.Summarize(transit), results.Summarize(total)
 		gs.LatencyP50, gs.LatencyP99, gs.LatencyMax = h.ValueAtQuantile(50), h.ValueAtQuantile(99), h.Max()
+		if gs.FellBehind {
+			s.Problems = append(s.Problems, fmt.Sprintf("%s FELL BEHIND: lag at the end of each visit %s", gs.Group, lags(gs.LagPerVisit)))
+		}
 		s.Groups = append(s.Groups, gs)
 	}
-	for _, g := range groups {
+	for _, g := range f.Groups {
 		if g.Stream && len(byGroup[g.Name]) == 0 {
 			s.Problems = append(s.Problems, fmt.Sprintf("%s: no records at all", g.Label))
 		}
 	}
-	if len(pt) < visits {
-		s.Problems = append(s.Problems, fmt.Sprintf("%d of %d visits fully produced", len(pt), visits))
+	if len(pt) < f.Visits {
+		s.Problems = append(s.Problems, fmt.Sprintf("%d of %d visits fully produced", len(pt), f.Visits))
 	}
-	for _, eu := range endUsers {
-		if eu.Lost != 0 || eu.Dup != 0 {
+	for _, eu := range f.EndUsers {
+		if eu.Lost != 0 || eu.NotReceived != 0 {
 			s.Problems = append(s.Problems, eu.String())
 		}
+		duplicated += eu.Dup
+	}
+	if f.Expect != nil && duplicated > *f.Expect {
+		s.Problems = append(s.Problems, fmt.Sprintf("%d duplicated alerts, more than expect.duplicates %d", duplicated, *f.Expect))
 	}
 	return s
+}
+
+// duplicates describes d duplicated deliveries by cause.
+func duplicates(d, redelivered, producer int) string {
+	var why []string
+	if redelivered > 0 {
+		why = append(why, fmt.Sprintf("%d re-delivered (read again after a rebalance: at-least-once)", redelivered))
+	}
+	if producer > 0 {
+		why = append(why, fmt.Sprintf("%d written twice by a producer (retries without idempotence)", producer))
+	}
+	return fmt.Sprintf("%d duplicated: %s", d, strings.Join(why, ", "))
+}
+
+// lags lists lag values, or says there are none.
+func lags(l []int64) string {
+	if len(l) == 0 {
+		return "(none measured)"
+	}
+	s := make([]string, len(l))
+	for i, v := range l {
+		s[i] = fmt.Sprint(v)
+	}
+	return strings.Join(s, ", ")
+}
+
+// MarkNotReceived moves missing alerts from Lost to NotReceived: for each
+// group, as many as its lag when the run ended (what it had not yet read,
+// and could have), taken from its latest visits first, since a group reads
+// each partition in order and what it has not read is the end of the log.
+// What the group had read past, or what never came though it read
+// everything, stays lost.
+func MarkNotReceived(rows []results.VisitGroup, lagAtEnd map[string]int64) {
+	left := map[string]int64{}
+	for g, l := range lagAtEnd {
+		left[g] = l
+	}
+	for i := len(rows) - 1; i >= 0; i-- {
+		r := &rows[i]
+		n := min(int64(r.Lost), left[r.Group])
+		if n <= 0 {
+			continue
+		}
+		r.Lost -= int(n)
+		r.NotReceived += int(n)
+		left[r.Group] -= n
+	}
 }
 
 // OK says whether the run had no problem.
@@ -157,12 +262,19 @@ func (s Summary) Print(w io.Writer) {
 	}
 	tw.Flush()
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "  group\texpected\treceived\tlost\tduplicated\tcomplete visits\tmax lag\tlatency p50\tp99\tmax\t\n")
+	fmt.Fprintf(tw, "  group\texpected\treceived\tlost\tnot received\tnot sent\tre-delivered\tproducer dup.\tcomplete visits\tmax lag\tlatency p50\tp99\tmax\t\n")
 	for _, g := range s.Groups {
-		fmt.Fprintf(tw, "  %s\t%d\t%d\t%d\t%d\t%d/%d\t%d\t%s\t%s\t%s\t\n", g.Group, g.Expected, g.Received, g.Lost, g.Duplicated,
-			g.Complete, s.Visits, g.MaxLag, secs(g.LatencyP50), secs(g.LatencyP99), secs(g.LatencyMax))
+		name := g.Group
+		if g.FellBehind {
+			name += " (FELL BEHIND)"
+		}
+		fmt.Fprintf(tw, "  %s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d/%d\t%d\t%s\t%s\t%s\t\n", name, g.Expected, g.Received, g.Lost, g.NotReceived, g.NotSent,
+			g.Redelivered, g.ProducerDuplicates, g.Complete, s.Visits, g.MaxLag, secs(g.LatencyP50), secs(g.LatencyP99), secs(g.LatencyMax))
 	}
 	tw.Flush()
+	if s.Stopped != nil {
+		fmt.Fprintf(w, "  the run stopped early at %s: %s\n", s.Stopped.At.Format("15:04:05"), s.Stopped.Reason)
+	}
 	if len(s.EndUsers) > 0 {
 		var lost int64
 		var dup, recv int
@@ -175,8 +287,18 @@ func (s Summary) Print(w io.Writer) {
 		}
 		fmt.Fprintf(w, "  end users: %d, %d of %d forwarded alerts received, %d lost, %d duplicated\n", len(s.EndUsers), recv, forwarded, lost, dup)
 	}
+	if len(s.Notes) > 0 {
+		fmt.Fprintf(w, "  NOTES (%d):\n", len(s.Notes))
+		for i, n := range s.Notes {
+			if i == 20 {
+				fmt.Fprintf(w, "    ... and %d more (summary.json)\n", len(s.Notes)-20)
+				break
+			}
+			fmt.Fprintf(w, "    %s\n", n)
+		}
+	}
 	if s.OK() {
-		fmt.Fprintf(w, "  no alert lost or duplicated\n")
+		fmt.Fprintf(w, "  no alert lost\n")
 		return
 	}
 	fmt.Fprintf(w, "  PROBLEMS (%d):\n", len(s.Problems))

@@ -1,6 +1,7 @@
 package run
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 	"github.com/IBM/sarama"
 
 	"github.com/alert-testbed/testbed/internal/experiment"
+	"github.com/alert-testbed/testbed/internal/kafka"
 )
 
 // Topic is one topic a run creates.
@@ -41,10 +43,15 @@ func Topics(e experiment.Experiment, resultsTopic string) []Topic {
 	return out
 }
 
-// CreateTopics creates the topics; a topic that already exists is an
-// error, because its old records would be counted as this run's.
-func CreateTopics(admin sarama.ClusterAdmin, topics []Topic) error {
+// CreateTopics creates the topics and returns once every broker knows them
+// and each of their partitions has a leader (kafka.WaitTopicsReady), so
+// that neither the orchestrator nor an agent asks a broker that has not
+// heard of one yet. A topic that already exists is an error, because its
+// old records would be counted as this run's.
+func CreateTopics(ctx context.Context, admin sarama.ClusterAdmin, client sarama.Client, topics []Topic) error {
+	ready := map[string]int32{}
 	for _, t := range topics {
+		ready[t.Name] = t.Partitions
 		cfg := map[string]*string{}
 		for k, v := range t.Configs {
 			cfg[k] = &v
@@ -57,7 +64,7 @@ func CreateTopics(admin sarama.ClusterAdmin, topics []Topic) error {
 			return fmt.Errorf("create topic %s (%d partitions, replication factor %d): %w", t.Name, t.Partitions, t.ReplicationFactor, err)
 		}
 	}
-	return nil
+	return kafka.WaitTopicsReady(ctx, client, ready, kafka.TopicReadyTimeout)
 }
 
 // DeleteTopics removes the topics a run made; those already gone are fine.

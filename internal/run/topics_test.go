@@ -1,6 +1,7 @@
 package run
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -35,11 +36,16 @@ func TestCreateAndDeleteTopics(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer admin.Close()
+	client, err := sarama.NewClient([]string{addr}, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
 	e := load(t, "ztf-scale.yaml") // replication factor 1: one broker here
 	e.Topic.Name = "alerts-" + kafkatest.RandHex(3)
 	e.Topic.Partitions = 3
 	ts := Topics(e, "results-"+kafkatest.RandHex(3))
-	if err := CreateTopics(admin, ts); err != nil {
+	if err := CreateTopics(context.Background(), admin, client, ts); err != nil {
 		t.Fatal(err)
 	}
 	meta, err := admin.DescribeTopics([]string{e.Topic.Name})
@@ -50,7 +56,7 @@ func TestCreateAndDeleteTopics(t *testing.T) {
 	if err != nil || len(entries) != 1 || entries[0].Value != "3600000" {
 		t.Fatalf("retention.ms of %s: %v %+v", e.Topic.Name, err, entries)
 	}
-	if err := CreateTopics(admin, ts); err == nil || !strings.Contains(err.Error(), "already exists (left by an earlier run?)") {
+	if err := CreateTopics(context.Background(), admin, client, ts); err == nil || !strings.Contains(err.Error(), "already exists (left by an earlier run?)") {
 		t.Fatalf("second create: %v", err)
 	}
 	if err := DeleteTopics(admin, ts); err != nil {
