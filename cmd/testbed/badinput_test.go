@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -49,12 +50,39 @@ var badExperiments = map[string]string{
 
 // badInputs are command lines that must fail at once, before anything is
 // created, each with its exact standard error.
-var badInputs = []struct {
+type badInput struct {
 	name string
 	args []string
 	want string // standard error, without the "testbed: " prefix and newline
 	bug  string // a known bug outside cmd/testbed's tests: the row is skipped, saying why
-}{
+}
+
+// nameRule is what topology.ValidateName says is allowed: terraform/local's
+// and terraform/aws's rule for var.name.
+const nameRule = "use 2 to 20 characters, lower-case letters, digits and '-', starting with a letter and not ending with '-'"
+
+// badNames are --name values no testbed can have: "" would make down remove
+// every testbed's state (TESTBED_HOME/testbeds) and ".." the whole
+// workspace, were they not refused first.
+var badNames = []string{"a/b", "..", "", "A", "-x", strings.Repeat("a", 64)}
+
+// badNameInputs gives each bad name to every command that takes --name.
+func badNameInputs() []badInput {
+	var rows []badInput
+	for _, cmd := range [][]string{{"up"}, {"down"}, {"status"}, {"run"}} {
+		for _, n := range badNames {
+			args := append(append([]string{}, cmd...), "--name", n)
+			if cmd[0] == "run" {
+				args = append(args, "good.yaml")
+			}
+			rows = append(rows, badInput{fmt.Sprintf("%s --name %q", cmd[0], n), args,
+				fmt.Sprintf("invalid --name %q: %s", n, nameRule), ""})
+		}
+	}
+	return rows
+}
+
+var badInputs = append([]badInput{
 	// Experiment files, by run --check and by run on a testbed that does
 	// not exist (the files are checked first).
 	{"unknown field", []string{"run", "--check", "unknown-field.yaml"},
@@ -136,13 +164,13 @@ var badInputs = []struct {
 
 	// up's flags.
 	{"up --managers 2", []string{"up", "--name", "bad-up", "--managers", "2"},
-		"invalid --managers 2: a swarm needs an odd number of managers to keep a Raft majority; use 1 or 3", ""},
+		"invalid --managers 2: the Kafka stack runs 3 brokers, one per manager; use an odd number from 3 to 7", ""},
 	{"up --managers 4", []string{"up", "--name", "bad-up", "--managers", "4"},
-		"invalid --managers 4: a swarm needs an odd number of managers to keep a Raft majority; use 3 or 5", ""},
+		"invalid --managers 4: a swarm needs an odd number of managers to keep a Raft majority; use an odd number from 3 to 7 (3 or 5)", ""},
 	{"up --managers 1", []string{"up", "--name", "bad-up", "--managers", "1"},
-		"invalid --managers 1: the Kafka stack runs 3 brokers, one per manager; use at least 3 managers", ""},
+		"invalid --managers 1: the Kafka stack runs 3 brokers, one per manager; use an odd number from 3 to 7", ""},
 	{"up --managers 9", []string{"up", "--name", "bad-up", "--managers", "9"},
-		"invalid --managers 9: use an odd number from 1 to 7", ""},
+		"invalid --managers 9: more than 7 managers slow every swarm write and add no fault tolerance the testbed needs; use an odd number from 3 to 7", ""},
 	{"up --workers -1", []string{"up", "--name", "bad-up", "--workers", "-1"},
 		"invalid --workers -1: use a number from 0 to 100", ""},
 	{"up --workers 101", []string{"up", "--name", "bad-up", "--workers", "101"},
@@ -154,31 +182,24 @@ var badInputs = []struct {
 	{"up --docker-api tcp", []string{"up", "--name", "bad-up", "--docker-api", "tcp"},
 		`unknown --docker-api "tcp": use "unix" (a socket per node, local only) or "ssh" (over SSH, as on aws)`, ""},
 	{"up --name with capitals", []string{"up", "--name", "Bad_Name"},
-		`invalid --name "Bad_Name": use 2 to 20 characters, lower-case letters, digits and '-', starting with a letter and not ending with '-'`, ""},
-	{"up --name a/b", []string{"up", "--name", "a/b"},
-		`invalid --name "a/b": use 2 to 20 characters, lower-case letters, digits and '-', starting with a letter and not ending with '-'`, ""},
-	{"up --name ''", []string{"up", "--name", ""},
-		`invalid --name "": use 2 to 20 characters, lower-case letters, digits and '-', starting with a letter and not ending with '-'`, ""},
+		`invalid --name "Bad_Name": ` + nameRule, ""},
 	{"up --env aws without --operator-cidr", []string{"up", "--name", "bad-up", "--env", "aws"},
 		"--operator-cidr is required with --env aws: the only network SSH, Kafka's external listener, Prometheus and Grafana will be open to, e.g. 203.0.113.7/32 for your own address", ""},
 	{"up --workers not a number", []string{"up", "--name", "bad-up", "--workers", "ten"},
 		`invalid value "ten" for flag -workers: parse error`, ""},
 	{"up --retention xyz", []string{"up", "--name", "bad-up", "--retention", "xyz"},
-		`invalid --retention "xyz": ...`,
-		"up does not check --retention before it creates the testbed (internal/orchestrator.Up passes it to Prometheus late): fix there, then give this row its message"},
+		`invalid --retention "xyz": use a Prometheus duration of more than 0, such as 15d, 12h or 1w (a whole number and a unit: ms, s, m, h, d, w or y; combined as in 1d12h)`, ""},
+	{"up --retention 0s", []string{"up", "--name", "bad-up", "--retention", "0s"},
+		`invalid --retention "0s": use a Prometheus duration of more than 0, such as 15d, 12h or 1w (a whole number and a unit: ms, s, m, h, d, w or y; combined as in 1d12h)`, ""},
+	{"up --retention 1.5d", []string{"up", "--name", "bad-up", "--retention", "1.5d"},
+		`invalid --retention "1.5d": use a Prometheus duration of more than 0, such as 15d, 12h or 1w (a whole number and a unit: ms, s, m, h, d, w or y; combined as in 1d12h)`, ""},
 
-	// status and down: names with characters no testbed has.
-	{"status --name a/b", []string{"status", "--name", "a/b"},
-		"testbed \"a/b\" is not up: start it with `testbed up --name a/b`", ""},
-	{"status --name ''", []string{"status", "--name", ""},
-		"testbed \"\" is not up: start it with `testbed up --name `", ""},
-	{"down --name a/b", []string{"down", "--name", "a/b"},
-		`invalid --name "a/b": ...`,
-		"down does not validate --name: it reaches the Docker Engine and removes TESTBED_HOME/testbeds/NAME; with --name '' that is every testbed's state, with --name .. the whole workspace (fix in cmd/testbed/main.go or orchestrator.Down)"},
-	{"down --name ''", []string{"down", "--name", ""},
-		`invalid --name "": ...`,
-		"down does not validate --name (see down --name a/b): running it would remove TESTBED_HOME/testbeds"},
-}
+	// The name is checked before the files, even by run --check.
+	{"run --check --name ..", []string{"run", "--check", "--name", "..", "good.yaml"},
+		`invalid --name "..": ` + nameRule, ""},
+	{"run --name '' with a bad file", []string{"run", "--name", "", "mode.yaml"},
+		`invalid --name "": ` + nameRule, ""},
+}, badNameInputs()...)
 
 // Every bad input fails with its exact error and a non-zero exit, and
 // nothing is created: no testbed folder under TESTBED_HOME, no runs
@@ -190,11 +211,23 @@ func TestBadInputsCreateNothing(t *testing.T) {
 			rows++
 		}
 	}
-	if rows < 40 {
-		t.Fatalf("only %d bad inputs checked, want at least 40", rows)
+	if rows < 78 {
+		t.Fatalf("only %d bad inputs checked, want at least 78", rows)
 	}
 	bin := buildBinary(t)
 	home := filepath.Join(t.TempDir(), "home")
+	// Another testbed's saved state and the shared cache, which no bad
+	// --name ("" is all of testbeds/, ".." the whole workspace) may touch.
+	kept := filepath.Join(home, "testbeds", "kept", "settings.json")
+	keptCache := filepath.Join(home, "cache", "kept")
+	for _, f := range []string{kept, keptCache} {
+		if err := os.MkdirAll(filepath.Dir(f), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(f, []byte("{}\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	wd := t.TempDir()
 	files := map[string]string{"good.yaml": goodExperiment}
 	for name, data := range badExperiments {
@@ -237,9 +270,17 @@ func TestBadInputsCreateNothing(t *testing.T) {
 		})
 	}
 
-	if _, err := os.Stat(filepath.Join(home, "testbeds")); !errors.Is(err, os.ErrNotExist) {
-		entries, _ := os.ReadDir(filepath.Join(home, "testbeds"))
-		t.Errorf("bad inputs left testbed state behind in %s: %v", filepath.Join(home, "testbeds"), entries)
+	for _, f := range []string{kept, keptCache} {
+		if _, err := os.Stat(f); err != nil {
+			t.Errorf("bad inputs removed %s: %v", f, err)
+		}
+	}
+	if entries, _ := os.ReadDir(filepath.Join(home, "testbeds")); len(entries) != 1 {
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		t.Errorf("bad inputs left testbed state behind in %s: %v, want only kept/", filepath.Join(home, "testbeds"), names)
 	}
 	for _, name := range []string{"bad-up", "no-such", "Bad_Name", "a"} {
 		if _, err := os.Stat(filepath.Join(home, "testbeds", name)); !errors.Is(err, os.ErrNotExist) {

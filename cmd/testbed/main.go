@@ -36,7 +36,15 @@ func main() {
 
 func nameFlag() cli.Flag {
 	return &cli.StringFlag{Name: "name", Value: topology.Default().Name, EnvVars: []string{"TESTBED_NAME"},
-		Usage: "name of the testbed; testbeds with different names live side by side"}
+		Usage: "name of the testbed (2 to 20 lower-case letters, digits and '-', starting with a letter, not ending with '-'); testbeds with different names live side by side"}
+}
+
+// testbedName is the checked --name (or $TESTBED_NAME) of a command: every
+// command that takes --name calls it first, before it reads, contacts or
+// creates anything.
+func testbedName(c *cli.Context) (string, error) {
+	name := c.String("name")
+	return name, topology.ValidateName(name)
 }
 
 func app() *cli.App {
@@ -87,12 +95,16 @@ func app() *cli.App {
 						Usage: "send every AWS API call to this endpoint (an emulator such as moto, for tests)"},
 				},
 				Action: func(c *cli.Context) error {
+					name, err := testbedName(c)
+					if err != nil {
+						return err
+					}
 					ws, err := workspace.Open()
 					if err != nil {
 						return err
 					}
 					_, err = orchestrator.Up(c.Context, ws, orchestrator.UpOptions{
-						Topology:         topology.Topology{Name: c.String("name"), Env: c.String("env"), Managers: c.Int("managers"), Workers: c.Int("workers")},
+						Topology:         topology.Topology{Name: name, Env: c.String("env"), Managers: c.Int("managers"), Workers: c.Int("workers")},
 						ExplicitEnv:      c.IsSet("env"),
 						ExplicitImages:   c.IsSet("images"),
 						ExplicitManagers: c.IsSet("managers"),
@@ -124,11 +136,15 @@ func app() *cli.App {
 					"something is unhealthy or the testbed is not up.",
 				Flags: []cli.Flag{nameFlag()},
 				Action: func(c *cli.Context) error {
+					name, err := testbedName(c)
+					if err != nil {
+						return err
+					}
 					ws, err := workspace.Open()
 					if err != nil {
 						return err
 					}
-					return orchestrator.Status(c.Context, ws, c.String("name"), c.App.Writer)
+					return orchestrator.Status(c.Context, ws, name, c.App.Writer)
 				},
 			},
 			{
@@ -140,6 +156,12 @@ func app() *cli.App {
 					"a failed or interrupted `up`. Prints what it removed.",
 				Flags: []cli.Flag{nameFlag()},
 				Action: func(c *cli.Context) error {
+					// Down removes TESTBED_HOME/testbeds/NAME: a name such
+					// as "" or ".." must never get that far.
+					name, err := testbedName(c)
+					if err != nil {
+						return err
+					}
 					ws, err := workspace.Open()
 					if err != nil {
 						return err
@@ -147,11 +169,11 @@ func app() *cli.App {
 					start := time.Now()
 					// Finish removing even if interrupted once more: a half
 					// removed testbed is worse than a slow exit.
-					r, err := orchestrator.Down(context.WithoutCancel(c.Context), ws, c.String("name"), c.App.Writer)
+					r, err := orchestrator.Down(context.WithoutCancel(c.Context), ws, name, c.App.Writer)
 					if err != nil {
 						return err
 					}
-					fmt.Fprintf(c.App.Writer, "%s\n(%s)\n", r.Summary(c.String("name")), time.Since(start).Round(100*time.Millisecond))
+					fmt.Fprintf(c.App.Writer, "%s\n(%s)\n", r.Summary(name), time.Since(start).Round(100*time.Millisecond))
 					return nil
 				},
 			},
@@ -181,6 +203,11 @@ func app() *cli.App {
 					&cli.BoolFlag{Name: "check", Usage: "only load and validate the files, print the runs, and exit"},
 				},
 				Action: func(c *cli.Context) error {
+					// orchestrator.Run trusts the name: check it here.
+					name, err := testbedName(c)
+					if err != nil {
+						return err
+					}
 					if c.NArg() == 0 {
 						return fmt.Errorf("no experiment file given: `testbed run experiments/ztf-scale.yaml` (files are in ./experiments)")
 					}
@@ -211,7 +238,7 @@ func app() *cli.App {
 						return err
 					}
 					_, err = orchestrator.Run(c.Context, ws, orchestrator.RunOptions{
-						Testbed: c.String("name"), Experiments: exps, RunsDir: c.String("runs-dir"),
+						Testbed: name, Experiments: exps, RunsDir: c.String("runs-dir"),
 						Keep: c.Bool("keep"), Out: c.App.Writer,
 					})
 					return err

@@ -43,7 +43,13 @@ type Removed struct {
 // state an earlier `up` left behind.
 func Down(ctx context.Context, ws workspace.Workspace, name string, out io.Writer) (Removed, error) {
 	var r Removed
-	dir := ws.TestbedDir(name)
+	// Checked before anything is contacted: the testbed's folder is removed
+	// at the end, and a name such as "" or ".." would make it all testbeds'
+	// folder or the whole workspace (TestbedPath refuses those).
+	dir, err := ws.TestbedPath(name)
+	if err != nil {
+		return r, err
+	}
 	settings, ok, err := ws.LoadSettings(name)
 	if err != nil {
 		return r, err

@@ -22,6 +22,9 @@ import (
 // desired) and the brokers' health of a testbed. It returns an error when
 // anything is unhealthy, after printing what it found.
 func Status(ctx context.Context, ws workspace.Workspace, name string, out io.Writer) error {
+	if err := topology.ValidateName(name); err != nil {
+		return err
+	}
 	inv, err := LoadInventory(ws, name)
 	if err != nil {
 		return err

@@ -17,6 +17,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/common/model"
+
 	testbed "github.com/alert-testbed/testbed"
 	"github.com/alert-testbed/testbed/internal/dockerssh"
 	"github.com/alert-testbed/testbed/internal/images"
@@ -60,6 +62,20 @@ type UpOptions struct {
 	Out io.Writer
 }
 
+// DefaultRetention is how long Prometheus keeps samples unless --retention
+// says otherwise.
+const DefaultRetention = "15d"
+
+// ValidateRetention checks a --retention value with the parser Prometheus
+// reads --storage.tsdb.retention.time with, and refuses 0, which
+// Prometheus would take as its own default.
+func ValidateRetention(retention string) error {
+	if d, err := model.ParseDuration(retention); err != nil || d <= 0 {
+		return fmt.Errorf("invalid --retention %q: use a Prometheus duration of more than 0, such as 15d, 12h or 1w (a whole number and a unit: ms, s, m, h, d, w or y; combined as in 1d12h)", retention)
+	}
+	return nil
+}
+
 // Transports to the nodes' Docker APIs.
 const (
 	DockerAPIUnix = "unix" // a socket per node in the workspace (local only)
@@ -80,11 +96,22 @@ const (
 func Up(ctx context.Context, ws workspace.Workspace, o UpOptions) (inventory.Inventory, error) {
 	var inv inventory.Inventory
 	top := o.Topology
+	// The flags that need no saved settings are checked before anything is
+	// read, contacted or created; the topology once the saved counts are in.
+	if err := topology.ValidateName(top.Name); err != nil {
+		return inv, err
+	}
 	if o.Images == "" {
 		o.Images = ImagesOffline
 	}
 	if o.Images != ImagesOffline && o.Images != ImagesUpstream {
 		return inv, fmt.Errorf("unknown --images %q: use %q (build here, the default) or %q (nodes pull apache/kafka from Docker Hub)", o.Images, ImagesOffline, ImagesUpstream)
+	}
+	if o.Retention == "" {
+		o.Retention = DefaultRetention
+	}
+	if err := ValidateRetention(o.Retention); err != nil {
+		return inv, err
 	}
 	saved, exists, err := ws.LoadSettings(top.Name)
 	if err != nil {
@@ -301,7 +328,7 @@ func formAndDeploy(ctx context.Context, p *steps.Printer, ws workspace.Workspace
 		}
 		retention := o.Retention
 		if retention == "" {
-			retention = "15d"
+			retention = DefaultRetention
 		}
 		st, err := monitoring.Stack(top.Name, nodes, refs.Monitoring, retention)
 		if err != nil {
@@ -579,8 +606,13 @@ func saveInventory(ws workspace.Workspace, inv inventory.Inventory) error {
 }
 
 // LoadInventory reads the inventory saved by the last `up`.
+// A name no testbed can have is an error (topology.ValidateName's).
 func LoadInventory(ws workspace.Workspace, name string) (inventory.Inventory, error) {
-	b, err := os.ReadFile(filepath.Join(ws.TestbedDir(name), "inventory.json"))
+	dir, err := ws.TestbedPath(name)
+	if err != nil {
+		return inventory.Inventory{}, err
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "inventory.json"))
 	if errors.Is(err, os.ErrNotExist) {
 		return inventory.Inventory{}, fmt.Errorf("testbed %q is not up: start it with `testbed up --name %s`", name, name)
 	}

@@ -21,6 +21,8 @@ const (
 // manager on the first three managers, so a 3-broker cluster needs 3.
 const (
 	MaxManagers = 7
+	// MinManagers is BrokerCount: one broker on each of the first managers.
+	MinManagers = BrokerCount
 	MaxWorkers  = 100
 	// BrokerCount is the number of Kafka brokers the kafka stack runs.
 	BrokerCount = 3
@@ -41,15 +43,27 @@ func Default() Topology {
 }
 
 // nameRE admits names that are valid as Docker container, network and
-// volume name prefixes, as swarm hostnames and as Terraform values. The
-// length bound keeps the node sockets' paths short enough for AF_UNIX.
+// volume name prefixes, as swarm hostnames and as Terraform values: the
+// same rule as the name variable of terraform/local and terraform/aws. The
+// length bound keeps the node sockets' paths short enough for AF_UNIX. A
+// valid name is also a single path element that is neither "." nor "..",
+// so TESTBED_HOME/testbeds/NAME is always a folder inside testbeds/.
 var nameRE = regexp.MustCompile(`^[a-z][a-z0-9-]{0,18}[a-z0-9]$`)
+
+// ValidateName reports whether name can be a testbed's name. Every command
+// that takes --name calls it before it contacts or creates anything.
+func ValidateName(name string) error {
+	if !nameRE.MatchString(name) {
+		return fmt.Errorf("invalid --name %q: use 2 to 20 characters, lower-case letters, digits and '-', starting with a letter and not ending with '-'", name)
+	}
+	return nil
+}
 
 // Validate reports the first thing that makes t impossible to build, in a
 // sentence that says what is allowed.
 func (t Topology) Validate() error {
-	if !nameRE.MatchString(t.Name) {
-		return fmt.Errorf("invalid --name %q: use 2 to 20 characters, lower-case letters, digits and '-', starting with a letter and not ending with '-'", t.Name)
+	if err := ValidateName(t.Name); err != nil {
+		return err
 	}
 	switch t.Env {
 	case EnvLocal:
@@ -57,14 +71,15 @@ func (t Topology) Validate() error {
 	default:
 		return fmt.Errorf("unknown --env %q: use \"local\" or \"aws\"", t.Env)
 	}
-	if t.Managers < 1 || t.Managers > MaxManagers {
-		return fmt.Errorf("invalid --managers %d: use an odd number from 1 to %d", t.Managers, MaxManagers)
-	}
-	if t.Managers%2 == 0 {
-		return fmt.Errorf("invalid --managers %d: a swarm needs an odd number of managers to keep a Raft majority; use %d or %d", t.Managers, t.Managers-1, t.Managers+1)
-	}
-	if t.Managers < BrokerCount {
-		return fmt.Errorf("invalid --managers %d: the Kafka stack runs %d brokers, one per manager; use at least %d managers", t.Managers, BrokerCount, BrokerCount)
+	// Every managers message ends with the same allowed values.
+	allowed := fmt.Sprintf("use an odd number from %d to %d", MinManagers, MaxManagers)
+	switch {
+	case t.Managers < MinManagers:
+		return fmt.Errorf("invalid --managers %d: the Kafka stack runs %d brokers, one per manager; %s", t.Managers, BrokerCount, allowed)
+	case t.Managers > MaxManagers:
+		return fmt.Errorf("invalid --managers %d: more than %d managers slow every swarm write and add no fault tolerance the testbed needs; %s", t.Managers, MaxManagers, allowed)
+	case t.Managers%2 == 0:
+		return fmt.Errorf("invalid --managers %d: a swarm needs an odd number of managers to keep a Raft majority; %s (%d or %d)", t.Managers, allowed, t.Managers-1, t.Managers+1)
 	}
 	if t.Workers < 0 || t.Workers > MaxWorkers {
 		return fmt.Errorf("invalid --workers %d: use a number from 0 to %d", t.Workers, MaxWorkers)

@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/alert-testbed/testbed/internal/topology"
 )
 
 // Workspace is the root folder and the paths derived from it.
@@ -36,14 +38,39 @@ func Open() (Workspace, error) {
 // CacheDir holds built tools (Terraform, providers) shared by all testbeds.
 func (w Workspace) CacheDir() string { return filepath.Join(w.Root, "cache") }
 
-// TestbedDir is the folder of one testbed.
+// TestbedsDir holds one folder per testbed.
+func (w Workspace) TestbedsDir() string { return filepath.Join(w.Root, "testbeds") }
+
+// TestbedPath is the folder of one testbed, TESTBED_HOME/testbeds/NAME, or
+// an error when name is not a testbed name (topology.ValidateName): it
+// never gives a path outside testbeds/, nor testbeds/ itself, so nothing
+// that removes a testbed's folder can remove more ("", "..", "a/../..").
+func (w Workspace) TestbedPath(name string) (string, error) {
+	if err := topology.ValidateName(name); err != nil {
+		return "", err
+	}
+	dir := filepath.Join(w.TestbedsDir(), name)
+	if filepath.Dir(dir) != w.TestbedsDir() || filepath.Base(dir) != name {
+		// Unreachable with the name rule; kept should the rule change.
+		return "", fmt.Errorf("testbed name %q makes the folder %s, not one inside %s", name, dir, w.TestbedsDir())
+	}
+	return dir, nil
+}
+
+// TestbedDir is the folder of one testbed, for a name already checked
+// (every command checks --name first). It panics on a name that is not a
+// testbed name rather than give a path outside TESTBED_HOME/testbeds/.
 func (w Workspace) TestbedDir(name string) string {
-	return filepath.Join(w.Root, "testbeds", name)
+	dir, err := w.TestbedPath(name)
+	if err != nil {
+		panic("workspace.TestbedDir: " + err.Error())
+	}
+	return dir
 }
 
 // Testbeds lists the names of the testbeds that have a folder.
 func (w Workspace) Testbeds() ([]string, error) {
-	entries, err := os.ReadDir(filepath.Join(w.Root, "testbeds"))
+	entries, err := os.ReadDir(w.TestbedsDir())
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
@@ -91,14 +118,22 @@ type AWSSettings struct {
 	AMI              string `json:"ami,omitempty"` // empty: Debian 12 looked up by filter
 }
 
-func (w Workspace) settingsPath(name string) string {
-	return filepath.Join(w.TestbedDir(name), "settings.json")
+func (w Workspace) settingsPath(name string) (string, error) {
+	dir, err := w.TestbedPath(name)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, "settings.json"), nil
 }
 
 // LoadSettings returns the saved settings of a testbed, or ok=false when it
 // has none (it was never stood up, or it was taken down).
 func (w Workspace) LoadSettings(name string) (s Settings, ok bool, err error) {
-	b, err := os.ReadFile(w.settingsPath(name))
+	path, err := w.settingsPath(name)
+	if err != nil {
+		return Settings{}, false, err
+	}
+	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return Settings{}, false, nil
 	}
@@ -106,23 +141,27 @@ func (w Workspace) LoadSettings(name string) (s Settings, ok bool, err error) {
 		return Settings{}, false, err
 	}
 	if err := json.Unmarshal(b, &s); err != nil {
-		return Settings{}, false, fmt.Errorf("read %s: %w (remove it with `testbed down --name %s`)", w.settingsPath(name), err, name)
+		return Settings{}, false, fmt.Errorf("read %s: %w (remove it with `testbed down --name %s`)", path, err, name)
 	}
 	return s, true, nil
 }
 
 // SaveSettings writes the settings of a testbed.
 func (w Workspace) SaveSettings(name string, s Settings) error {
-	if err := os.MkdirAll(w.TestbedDir(name), 0o755); err != nil {
+	path, err := w.settingsPath(name)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
 	b, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
 		return err
 	}
-	tmp := w.settingsPath(name) + ".tmp"
+	tmp := path + ".tmp"
 	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
 		return err
 	}
-	return os.Rename(tmp, w.settingsPath(name))
+	return os.Rename(tmp, path)
 }

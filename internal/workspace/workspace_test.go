@@ -1,0 +1,60 @@
+package workspace
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// No name gives a testbed folder outside TESTBED_HOME/testbeds/, or
+// testbeds/ itself: `down` removes that folder.
+func TestTestbedPathStaysInside(t *testing.T) {
+	w := Workspace{Root: t.TempDir()}
+	for _, name := range []string{"", ".", "..", "../..", "a/b", "a/../..", "/etc", "A", "-x", strings.Repeat("a", 64)} {
+		if dir, err := w.TestbedPath(name); err == nil {
+			t.Errorf("TestbedPath(%q) = %s, want an error", name, dir)
+		} else if !strings.HasPrefix(err.Error(), "invalid --name ") {
+			t.Errorf("TestbedPath(%q): %v", name, err)
+		}
+		if _, _, err := w.LoadSettings(name); err == nil {
+			t.Errorf("LoadSettings(%q) accepted the name", name)
+		}
+		if err := w.SaveSettings(name, Settings{}); err == nil {
+			t.Errorf("SaveSettings(%q) accepted the name", name)
+		}
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("TestbedDir(%q) did not panic", name)
+				}
+			}()
+			w.TestbedDir(name)
+		}()
+	}
+	if entries, _ := os.ReadDir(w.Root); len(entries) != 0 {
+		t.Errorf("bad names made %v in the workspace", entries)
+	}
+	dir, err := w.TestbedPath("tb")
+	if err != nil || dir != filepath.Join(w.Root, "testbeds", "tb") {
+		t.Fatalf("TestbedPath(tb) = %q, %v", dir, err)
+	}
+}
+
+func TestSettingsRoundTrip(t *testing.T) {
+	w := Workspace{Root: t.TempDir()}
+	if _, ok, err := w.LoadSettings("tb"); ok || err != nil {
+		t.Fatalf("settings of a testbed never stood up: ok=%v err=%v", ok, err)
+	}
+	want := Settings{Env: "local", Managers: 3, Workers: 2}
+	if err := w.SaveSettings("tb", want); err != nil {
+		t.Fatal(err)
+	}
+	got, ok, err := w.LoadSettings("tb")
+	if err != nil || !ok || got.Env != want.Env || got.Managers != want.Managers || got.Workers != want.Workers {
+		t.Fatalf("LoadSettings = %+v, %v, %v; want %+v", got, ok, err, want)
+	}
+	if names, err := w.Testbeds(); err != nil || len(names) != 1 || names[0] != "tb" {
+		t.Fatalf("Testbeds() = %v, %v", names, err)
+	}
+}
