@@ -28,6 +28,9 @@ func TestTopicsOfTheMinibroker(t *testing.T) {
 // Against a real broker: the run's topics are made with their partitions
 // and settings, a second creation refuses to reuse them, and they go.
 func TestCreateAndDeleteTopics(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs a Docker Engine and the Kafka image (kafkatest.Start); `make unit` (-short) needs neither: `make test` runs it")
+	}
 	addr := kafkatest.Start(t)
 	cfg := sarama.NewConfig()
 	cfg.Version = kafkaconf.KafkaVersion
