@@ -408,7 +408,16 @@ func foldOne(visit int, group string, vp *visitProducers, recs []*ConsumerVisit)
 // overlap is the number of offsets covered more than once by the ranges:
 // the sum of their lengths minus the length of their union.
 func overlap(rs []OffsetRange) int64 {
-	if len(rs) < 2 {
+	var total int64
+	for _, r := range rs {
+		total += r.Len()
+	}
+	return total - UnionLen(rs)
+}
+
+// UnionLen is the number of distinct offsets the ranges cover.
+func UnionLen(rs []OffsetRange) int64 {
+	if len(rs) == 0 {
 		return 0
 	}
 	sorted := slices.Clone(rs)
@@ -418,11 +427,8 @@ func overlap(rs []OffsetRange) int64 {
 		}
 		return int(a[1] - b[1])
 	})
-	var total, union int64
+	var union int64
 	curStart, curEnd := sorted[0][0], sorted[0][1]
-	for _, r := range sorted {
-		total += r.Len()
-	}
 	for _, r := range sorted[1:] {
 		if r[0] > curEnd+1 {
 			union += curEnd - curStart + 1
@@ -432,5 +438,5 @@ func overlap(rs []OffsetRange) int64 {
 		curEnd = max(curEnd, r[1])
 	}
 	union += curEnd - curStart + 1
-	return total - union
+	return union
 }

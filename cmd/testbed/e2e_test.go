@@ -90,14 +90,14 @@ func TestBadTopologyIsRejectedBeforeAnythingIsCreated(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"up", "--name", name, "--managers", "4"}, "testbed: invalid --managers 4: a swarm needs an odd number of managers to keep a Raft majority; use 3 or 5\n"},
+		{[]string{"up", "--name", name, "--managers", "4"}, "testbed: invalid --managers 4: a swarm needs an odd number of managers to keep a Raft majority; use an odd number from 3 to 7 (3 or 5)\n"},
 		{[]string{"up", "--name", name, "--workers", "-2"}, "testbed: invalid --workers -2: use a number from 0 to 100\n"},
 		{[]string{"up", "--name", "Bad_Name"}, "testbed: invalid --name \"Bad_Name\": use 2 to 20 characters, lower-case letters, digits and '-', starting with a letter and not ending with '-'\n"},
 		{[]string{"up", "--name", name, "--env", "gcp"}, "testbed: unknown --env \"gcp\": use \"local\" or \"aws\"\n"},
 		{[]string{"up", "--name", name, "--env", "aws"}, "testbed: --operator-cidr is required with --env aws: the only network SSH, Kafka's external listener, Prometheus and Grafana will be open to, e.g. 203.0.113.7/32 for your own address\n"},
 		{[]string{"up", "--name", name, "--env", "aws", "--operator-cidr", "0.0.0.0/0"}, "testbed: --operator-cidr 0.0.0.0/0 opens SSH and the testbed's UIs to the whole Internet: give your own network (e.g. 203.0.113.7/32), or add --allow-any-operator if that is really meant\n"},
 		{[]string{"up", "--name", name, "--env", "aws", "--operator-cidr", "203.0.113.7"}, "testbed: invalid --operator-cidr \"203.0.113.7\": use an IPv4 CIDR such as 203.0.113.7/32\n"},
-		{[]string{"up", "--name", name, "--env", "aws", "--operator-cidr", "203.0.113.7/32", "--managers", "4"}, "testbed: invalid --managers 4: a swarm needs an odd number of managers to keep a Raft majority; use 3 or 5\n"},
+		{[]string{"up", "--name", name, "--env", "aws", "--operator-cidr", "203.0.113.7/32", "--managers", "4"}, "testbed: invalid --managers 4: a swarm needs an odd number of managers to keep a Raft majority; use an odd number from 3 to 7 (3 or 5)\n"},
 		{[]string{"up", "--name", name, "--env", "aws", "--operator-cidr", "203.0.113.7/32", "--worker-type", "m9.huge"}, "testbed: instance type \"m9.huge\" is not in the price table (us-east-1, 2026-06): use one of " + strings.Join(pricing.Types(), ", ") + ", or add its hourly price to internal/pricing\n"},
 		{[]string{"up", "--name", name, "--env", "aws", "--operator-cidr", "203.0.113.7/32", "--docker-api", "unix"}, "testbed: --docker-api unix is for the local environment only: aws nodes are reached over ssh\n"},
 		{[]string{"up", "--name", name, "--images", "dockerhub"}, "testbed: unknown --images \"dockerhub\": use \"offline\" (build here, the default) or \"upstream\" (nodes pull apache/kafka from Docker Hub)\n"},

@@ -72,6 +72,10 @@ const (
 	// read what was already sent, once the producers are stopped, before
 	// it counts what is still unread as not received.
 	stopDrain = 15 * time.Second
+	// stallTimeout is how long a run whose producers have finished waits
+	// for progress (a result record, a group's lag going down) before it
+	// stops with visits incomplete.
+	stallTimeout = 30 * time.Second
 )
 
 // brokersInSwarm is the bootstrap the agents use, on the overlay network.
@@ -263,6 +267,13 @@ type liveRun struct {
 	stopped  *run.Stopped
 	injector *faults.Injector
 	faults   []faults.Record
+	// progress is the last time a result record came or the stream
+	// groups' lag went down: a run whose visits are incomplete waits for
+	// them while there is progress.
+	progress time.Time
+	// producersDone is when every producer task had completed (zero
+	// before).
+	producersDone time.Time
 }
 
 // syncWriter serializes the writes of the run's live lines: the fault
@@ -402,7 +413,7 @@ func (env *runEnv) runOne(ctx context.Context, e experiment.Experiment, runsDir 
 		MaxLag: lr.maxLag, LagPerVisit: lr.lagPerVisit, Behind: lr.behind, Stopped: lr.stopped,
 		Expect: e.Expect.Duplicates, Problems: lr.problems, Notes: lr.notes,
 	})
-	logs, err := run.Logs(cctx, api, id)
+	logs, err := run.Logs(cctx, api, nodeAPIs, id)
 	if err != nil {
 		fmt.Fprintf(env.out, " ✗ Agent logs: %v\n", err)
 	}
@@ -561,7 +572,6 @@ func (env *runEnv) deployAndWatch(ctx context.Context, lr *liveRun, agents []run
 	deadline := lr.t0.Add(e.Limits.RunTimeout)
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
-	var producersDone time.Time
 	var nextLag, nextTasks time.Time
 	streamGroups := lr.streamGroups()
 	label := map[string]string{}
@@ -575,6 +585,7 @@ func (env *runEnv) deployAndWatch(ctx context.Context, lr *liveRun, agents []run
 		case m := <-records:
 			lr.coll.Add(m.Value)
 			*offset = m.Offset
+			lr.progress = time.Now()
 			continue
 		case now := <-tick.C:
 			if now.After(nextLag) && len(streamGroups) > 0 {
@@ -585,14 +596,14 @@ func (env *runEnv) deployAndWatch(ctx context.Context, lr *liveRun, agents []run
 					}
 				}
 			}
-			if producersDone.IsZero() && now.After(nextTasks) {
+			if lr.producersDone.IsZero() && now.After(nextTasks) {
 				nextTasks = now.Add(3 * time.Second)
 				done, err := run.ProducersDone(ctx, api, lr.id, e.Producers)
 				if err != nil {
 					return err
 				}
 				if done {
-					producersDone = now
+					lr.producersDone = now
 				}
 			}
 			rows, err := lr.coll.Fold(e.Visits, lr.groups)
@@ -602,13 +613,15 @@ func (env *runEnv) deployAndWatch(ctx context.Context, lr *liveRun, agents []run
 			if err := env.printVisits(lr, rows, now, false); err != nil {
 				return err
 			}
-			if lr.printed == e.Visits && allComplete(rows) && !producersDone.IsZero() {
+			if lr.printed == e.Visits && allComplete(rows) && !lr.producersDone.IsZero() {
 				return nil
 			}
-			// Visits that never complete: give up a grace after the
-			// producers finished.
-			if !producersDone.IsZero() && now.Sub(producersDone) > visitGrace && lr.printed == e.Visits {
-				return fmt.Errorf("not every visit was received by every group %s after the producers finished", visitGrace)
+			// Visits that never complete: give up once the producers
+			// have finished, a grace has passed and nothing moves any
+			// more (no record comes and no group's lag goes down): a
+			// record delayed by a broker's failover still counts.
+			if !lr.producersDone.IsZero() && now.Sub(lr.producersDone) > visitGrace && lr.printed == e.Visits && now.Sub(lr.progress) > stallTimeout {
+				return fmt.Errorf("not every visit was received by every group, and nothing has moved for %s since (no result record, no group's lag going down)", stallTimeout)
 			}
 			if now.After(deadline) {
 				return fmt.Errorf("limits.run_timeout %s passed before every visit was accounted", e.Limits.RunTimeout)
@@ -622,10 +635,14 @@ func (env *runEnv) deployAndWatch(ctx context.Context, lr *liveRun, agents []run
 // limits.max_lag.
 func (lr *liveRun) observeLag(now time.Time, lag map[string]int64, label map[string]string) error {
 	e := lr.e
+	before := lr.lastLag
 	lr.lastLag = 0
 	for g, l := range lag {
 		lr.maxLag[g] = max(lr.maxLag[g], l)
 		lr.lastLag += l
+	}
+	if lr.lastLag < before {
+		lr.progress = now
 	}
 	for lr.lagVisits < e.Visits && !now.Before(lr.t0.Add(time.Duration(lr.lagVisits+1)*e.VisitInterval)) {
 		for g, l := range lag {
@@ -695,6 +712,12 @@ func (env *runEnv) printVisits(lr *liveRun, rows []results.VisitGroup, now time.
 			return fmt.Errorf("visit %d not received by %s within limits.visit_deadline %s", v, strings.Join(late, ", "), e.Limits.VisitDeadline)
 		}
 		if !final && !complete && now.Before(start.Add(e.VisitInterval+visitGrace)) {
+			return nil
+		}
+		// Producers behind their schedule (each sends its visits in
+		// turn) have not reported the visit yet: its line waits for them,
+		// unless they have finished.
+		if !final && !complete && lr.producersDone.IsZero() && (len(vrows) == 0 || vrows[0].Producers < e.Producers) {
 			return nil
 		}
 		var b strings.Builder

@@ -98,7 +98,13 @@ type EndUser struct {
 	// NotReceived: forwarded alerts the end user could still have read
 	// when the run stopped (its lag then); not lost.
 	NotReceived int64 `json:"not_received"`
-	Dup         int   `json:"duplicated"`
+	Dup         int   `json:"duplicated"` // Received - Unique
+	// Redelivered: records of the filter topic read more than once (after
+	// a rebalance); FilterDuplicates: alerts the filter wrote to its topic
+	// more than once (it read them twice from the stream). Both are part
+	// of Dup.
+	Redelivered      int64 `json:"redelivered"`
+	FilterDuplicates int64 `json:"filter_duplicates"`
 	// LatencyP50/P99/Max: from the alert's intended send time to the end
 	// user's receipt, through the filter.
 	LatencyP50 time.Duration `json:"latency_p50_ns"`
@@ -108,7 +114,8 @@ type EndUser struct {
 
 // FoldEndUsers accounts each end-user group against the number of records
 // in its filter topic (topicCount), which holds only this run's alerts
-// because the run created it.
+// because the run created it: what it did not read of them is lost (or,
+// see MarkEndUsersNotReceived, not received yet).
 func (c *Collector) FoldEndUsers(groups []Group, topicCount func(topic string) (int64, error)) ([]EndUser, error) {
 	var out []EndUser
 	for _, g := range groups {
@@ -121,6 +128,8 @@ func (c *Collector) FoldEndUsers(groups []Group, topicCount func(topic string) (
 		}
 		eu := EndUser{Group: g.Name, Topic: g.Topic, InTopic: n}
 		union := map[[2]int]*results.Bitmap{} // (visit, producer) -> seqs
+		offsets := map[int32][]results.OffsetRange{}
+		haveOffsets := false
 		h := results.NewHistogram()
 		for _, r := range c.EndUsers {
 			if r.Group != g.Name {
@@ -128,6 +137,10 @@ func (c *Collector) FoldEndUsers(groups []Group, topicCount func(topic string) (
 			}
 			eu.Received += r.Received
 			h.Merge(r.Latency)
+			for part, rs := range r.Offsets {
+				offsets[part] = append(offsets[part], rs...)
+				haveOffsets = true
+			}
 			for p, b := range r.Seqs {
 				k := [2]int{r.Visit, p}
 				if union[k] == nil {
@@ -141,6 +154,21 @@ func (c *Collector) FoldEndUsers(groups []Group, topicCount func(topic string) (
 		}
 		eu.Dup = eu.Received - eu.Unique
 		eu.Lost = n - int64(eu.Unique)
+		if haveOffsets {
+			// The topic's records are what the end user should read, and
+			// a filter that read an alert twice may have written it twice:
+			// count records read (distinct offsets), not distinct alerts.
+			var distinct, total int64
+			for _, rs := range offsets {
+				distinct += results.UnionLen(rs)
+				for _, r := range rs {
+					total += r.Len()
+				}
+			}
+			eu.Lost = n - distinct
+			eu.Redelivered = total - distinct
+			eu.FilterDuplicates = max(distinct-int64(eu.Unique), 0)
+		}
 		eu.LatencyP50, eu.LatencyP99, eu.LatencyMax = h.ValueAtQuantile(50), h.ValueAtQuantile(99), h.Max()
 		out = append(out, eu)
 	}

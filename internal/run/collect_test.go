@@ -285,3 +285,26 @@ func TestMarkNotReceived(t *testing.T) {
 		t.Errorf("problems %q", s.Problems)
 	}
 }
+
+// A filter that read an alert twice may write it twice to its topic: the
+// end user that reads all 10 records holds 9 distinct alerts, and has lost
+// nothing. Lost counts records of the topic not read, by offset.
+func TestEndUserOfATopicWithADuplicate(t *testing.T) {
+	c := Collector{RunID: "r1", StreamTopic: "alerts"}
+	cv := results.NewConsumerVisit("r1", 1, "r1-enduser-F1-1", "e", "F1")
+	for off, seq := range []int{0, 1, 2, 3, 4, 4, 5, 6, 7, 8} {
+		cv.ObserveAt(0, seq, t0, t0.Add(time.Second), 0, int64(off))
+	}
+	b, err := results.Record{Kind: results.KindConsumer, Consumer: cv}.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Add(b)
+	eus, err := c.FoldEndUsers(groups2(), func(string) (int64, error) { return 10, nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if eu := eus[0]; eu.Lost != 0 || eu.Unique != 9 || eu.Dup != 1 || eu.FilterDuplicates != 1 || eu.Redelivered != 0 {
+		t.Errorf("end user %+v: want 0 lost, 9 distinct, 1 duplicate written by the filter", eu)
+	}
+}

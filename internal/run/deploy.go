@@ -205,9 +205,17 @@ func ProducersDone(ctx context.Context, api *client.Client, runID string, replic
 	return done >= replicas, nil
 }
 
+// logsTimeout bounds the reading of one service's logs through the swarm:
+// swarm's log stream can wait forever for the logs of a task whose
+// container was killed (seen with SIGKILLed members); the containers' own
+// logs, from their nodes, are read instead.
+const logsTimeout = 20 * time.Second
+
 // Logs returns the logs (stdout and stderr, with timestamps) of every
-// service of the run, by service name, for the archive.
-func Logs(ctx context.Context, api *client.Client, runID string) (map[string][]byte, error) {
+// service of the run, by service name, for the archive. A service whose
+// swarm log stream does not end within logsTimeout has its containers'
+// logs read from every node (nodes: the nodes' Docker APIs) instead.
+func Logs(ctx context.Context, api *client.Client, nodes []*client.Client, runID string) (map[string][]byte, error) {
 	svcs, err := api.ServiceList(ctx, swarm.ServiceListOptions{Filters: filters.NewArgs(filters.Arg("label", LabelRun+"="+runID))})
 	if err != nil {
 		return nil, err
@@ -215,20 +223,67 @@ func Logs(ctx context.Context, api *client.Client, runID string) (map[string][]b
 	out := map[string][]byte{}
 	var errs []error
 	for _, s := range svcs {
-		rc, err := api.ServiceLogs(ctx, s.ID, container.LogsOptions{ShowStdout: true, ShowStderr: true, Timestamps: true, Details: true})
+		b, err := serviceLogs(ctx, api, s.ID)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("logs of %s: %w", s.Spec.Name, err))
-			continue
+			b, err = containerLogs(ctx, nodes, s.Spec.Name)
 		}
-		var b bytes.Buffer
-		_, err = stdcopy.StdCopy(&b, &b, rc)
-		rc.Close()
 		if err != nil {
 			errs = append(errs, fmt.Errorf("logs of %s: %w", s.Spec.Name, err))
 		}
-		out[s.Spec.Name] = b.Bytes()
+		out[s.Spec.Name] = b
 	}
 	return out, errors.Join(errs...)
+}
+
+// serviceLogs reads a service's logs through the swarm, within logsTimeout.
+func serviceLogs(ctx context.Context, api *client.Client, id string) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, logsTimeout)
+	defer cancel()
+	rc, err := api.ServiceLogs(ctx, id, container.LogsOptions{ShowStdout: true, ShowStderr: true, Timestamps: true, Details: true})
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	var b bytes.Buffer
+	_, err = stdcopy.StdCopy(&b, &b, rc)
+	return b.Bytes(), err
+}
+
+// containerLogs reads the logs of every container of a service, on every
+// node, each line prefixed with its task's name, as swarm's would be.
+func containerLogs(ctx context.Context, nodes []*client.Client, service string) ([]byte, error) {
+	var all bytes.Buffer
+	var errs []error
+	for _, n := range nodes {
+		cs, err := n.ContainerList(ctx, container.ListOptions{All: true, Filters: filters.NewArgs(filters.Arg("label", "com.docker.swarm.service.name="+service))})
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		for _, c := range cs {
+			cctx, cancel := context.WithTimeout(ctx, logsTimeout)
+			rc, err := n.ContainerLogs(cctx, c.ID, container.LogsOptions{ShowStdout: true, ShowStderr: true, Timestamps: true})
+			if err != nil {
+				cancel()
+				errs = append(errs, err)
+				continue
+			}
+			var b bytes.Buffer
+			_, err = stdcopy.StdCopy(&b, &b, rc)
+			rc.Close()
+			cancel()
+			if err != nil {
+				errs = append(errs, err)
+			}
+			task := c.Labels["com.docker.swarm.task.name"]
+			for _, line := range strings.SplitAfter(b.String(), "\n") {
+				if line != "" {
+					fmt.Fprintf(&all, "%s %s", task, line)
+				}
+			}
+		}
+	}
+	return all.Bytes(), errors.Join(errs...)
 }
 
 // Vanished lists the run's agent tasks that ended before the run did, one
