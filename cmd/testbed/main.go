@@ -230,6 +230,11 @@ func app() *cli.App {
 					if c.Bool("check") {
 						for _, e := range exps {
 							fmt.Fprint(c.App.Writer, e.String())
+							// What is valid but will not do what it seems
+							// to: a filter over a nullable field.
+							for _, w := range e.Warnings() {
+								fmt.Fprintf(c.App.Writer, "  warning:   %s\n", w)
+							}
 						}
 						return nil
 					}
