@@ -178,7 +178,28 @@ func (p *producer) start(async sarama.AsyncProducer) {
 // finish closes async and waits until every record handed over is
 // settled: by the client, or at the delivery timeout (then the client,
 // which may still be retrying those, is not waited for).
-func (p *producer) finish(async sarama.AsyncProducer) {
+//
+// The client is closed only once nothing is pending (or ctx ends: the
+// producer was told to stop): closing it earlier fails the records it is
+// still retrying ("in process of shutting down"), such as those waiting
+// for a partitioned broker's partitions to get a new leader, although the
+// delivery timeout has not passed.
+func (p *producer) finish(ctx context.Context, async sarama.AsyncProducer) {
+	wait := time.NewTicker(100 * time.Millisecond)
+	for pending := true; pending; {
+		p.mu.Lock()
+		pending = len(p.pending) > 0
+		p.mu.Unlock()
+		if !pending {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			pending = false
+		case <-wait.C:
+		}
+	}
+	wait.Stop()
 	async.AsyncClose()
 	t := time.NewTicker(100 * time.Millisecond)
 	defer t.Stop()
@@ -483,7 +504,7 @@ func run(c *cli.Context) error {
 
 	// Drain: every record handed over is acked or failed (or counted as an
 	// error at the delivery timeout) before the visits are reported.
-	p.finish(async)
+	p.finish(c.Context, async)
 	p.reportOpen()
 	if sendErr != nil && !errors.Is(sendErr, context.Canceled) {
 		return sendErr

@@ -44,7 +44,7 @@ func TestFailedRecordsAreCountedAsErrors(t *testing.T) {
 		}
 	}
 	p.markDone(3)
-	p.finish(mp)
+	p.finish(context.Background(), mp)
 	// The failed seqs, for the fold to count them as not sent, not lost.
 	p.mu.Lock()
 	failed := st.rec.Failed.Seqs()
@@ -109,7 +109,7 @@ func TestDeliveryTimeout(t *testing.T) {
 	waitLate(t, p, 1)
 	close(h.succ)
 	close(h.errs)
-	p.finish(h)
+	p.finish(context.Background(), h)
 	if p.errors != 2 || p.expired != 1 || p.late != 1 || len(p.pending) != 0 {
 		t.Errorf("errors %d, expired %d, late %d, pending %d", p.errors, p.expired, p.late, len(p.pending))
 	}
@@ -131,7 +131,7 @@ func TestFinishGivesUpOnExpiredRecords(t *testing.T) {
 	}
 	p.markDone(0)
 	done := make(chan struct{})
-	go func() { p.finish(h); close(done) }()
+	go func() { p.finish(context.Background(), h); close(done) }()
 	select {
 	case <-done:
 	case <-time.After(5 * time.Second):
