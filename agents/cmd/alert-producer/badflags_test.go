@@ -1,57 +1,20 @@
 package main
 
 import (
-	"encoding/json"
-	"errors"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/alert-testbed/testbed/agents/internal/maintest"
 )
 
-// TestMain runs the program's main instead of the tests when
-// AGENT_MAIN_ARGS is set (a JSON list of arguments): the bad-flag tests
-// run the real program, exit status and all.
-func TestMain(m *testing.M) {
-	if args := os.Getenv("AGENT_MAIN_ARGS"); args != "" {
-		var a []string
-		if err := json.Unmarshal([]byte(args), &a); err != nil {
-			panic(err)
-		}
-		os.Args = append([]string{"alert-producer"}, a...)
-		main()
-		os.Exit(0)
-	}
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { maintest.Main(m, "alert-producer", main) }
 
-// noBroker is where no Kafka listens: a run that got past the checks of
-// its flags would fail connecting, after its metadata retries (20 s).
-const noBroker = "127.0.0.1:1"
+const noBroker = maintest.NoBroker
 
-// runMain runs main with args and returns its last line on stderr and its
-// exit status.
 func runMain(t *testing.T, args []string) (last string, code int, stderr string, took time.Duration) {
 	t.Helper()
-	a, _ := json.Marshal(args)
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "AGENT_MAIN_ARGS="+string(a))
-	var errb strings.Builder
-	cmd.Stderr = &errb
-	start := time.Now()
-	err := cmd.Run()
-	took = time.Since(start)
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-	case errors.As(err, &ee):
-		code = ee.ExitCode()
-	default:
-		t.Fatal(err)
-	}
-	lines := strings.Split(strings.TrimRight(errb.String(), "\n"), "\n")
-	return lines[len(lines)-1], code, errb.String(), took
+	return maintest.Run(t, args)
 }
 
 // Every bad flag is refused, with an error naming it, before the producer
