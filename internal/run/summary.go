@@ -287,27 +287,27 @@ func (s Summary) Print(w io.Writer) {
 		}
 		fmt.Fprintf(w, "  end users: %d, %d of %d forwarded alerts received, %d lost, %d duplicated\n", len(s.EndUsers), recv, forwarded, lost, dup)
 	}
-	if len(s.Notes) > 0 {
-		fmt.Fprintf(w, "  NOTES (%d):\n", len(s.Notes))
-		for i, n := range s.Notes {
-			if i == 20 {
-				fmt.Fprintf(w, "    ... and %d more (summary.json)\n", len(s.Notes)-20)
-				break
-			}
-			fmt.Fprintf(w, "    %s\n", n)
-		}
-	}
+	printList(w, "NOTES", s.Notes)
 	if s.OK() {
 		fmt.Fprintf(w, "  no alert lost\n")
 		return
 	}
-	fmt.Fprintf(w, "  PROBLEMS (%d):\n", len(s.Problems))
-	for i, p := range s.Problems {
+	printList(w, "PROBLEMS", s.Problems)
+}
+
+// printList prints a titled list, its first 20 items (summary.json has
+// them all).
+func printList(w io.Writer, title string, items []string) {
+	if len(items) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "  %s (%d):\n", title, len(items))
+	for i, it := range items {
 		if i == 20 {
-			fmt.Fprintf(w, "    ... and %d more (summary.json)\n", len(s.Problems)-20)
+			fmt.Fprintf(w, "    ... and %d more (summary.json)\n", len(items)-20)
 			break
 		}
-		fmt.Fprintf(w, "    %s\n", p)
+		fmt.Fprintf(w, "    %s\n", it)
 	}
 }
 
