@@ -388,13 +388,20 @@ func (env *runEnv) runOne(ctx context.Context, e experiment.Experiment, runsDir 
 	if err != nil {
 		lr.problems = append(lr.problems, err.Error())
 	}
-	endUsers, err := lr.coll.FoldEndUsers(lr.groups, func(t string) (int64, error) { return run.TopicCount(env.client, t) })
+	endUsers, err := lr.coll.FoldEndUsers(lr.groups, func(t string) (n int64, err error) {
+		err = retryKafka(env.client, func() (err error) { n, err = run.TopicCount(env.client, t); return err })
+		return n, err
+	})
 	if err != nil {
 		lr.problems = append(lr.problems, "end users: "+err.Error())
 	}
 	// What each group had not read when the agents stopped (they commit
 	// all they accounted for on their way out) is not received, not lost.
-	if lagAtEnd, err := run.Lag(env.client, env.admin, lr.groups); err != nil {
+	var lagAtEnd map[string]int64
+	if err := retryKafka(env.client, func() (err error) {
+		lagAtEnd, err = run.Lag(env.client, env.admin, lr.groups)
+		return err
+	}); err != nil {
 		lr.problems = append(lr.problems, "lag at the end: "+err.Error())
 	} else {
 		run.MarkNotReceived(rows, lagAtEnd)
@@ -758,7 +765,11 @@ func (env *runEnv) printVisits(lr *liveRun, rows []results.VisitGroup, now time.
 // drain reads the results topic up to its high-water mark, now that no
 // agent writes to it any more.
 func drain(client sarama.Client, topic string, records <-chan *sarama.ConsumerMessage, offset *int64, lr *liveRun) error {
-	hwm, err := client.GetOffset(topic, 0, sarama.OffsetNewest)
+	var hwm int64
+	err := retryKafka(client, func() (err error) {
+		hwm, err = client.GetOffset(topic, 0, sarama.OffsetNewest)
+		return err
+	})
 	if err != nil {
 		return err
 	}
@@ -774,6 +785,26 @@ func drain(client sarama.Client, topic string, records <-chan *sarama.ConsumerMe
 	}
 	return nil
 }
+
+// retryKafka calls f until it succeeds, for up to kafkaSettle: after a
+// broker's failover, the client's metadata can name a leader that no
+// longer is one, and a group's coordinator may still be loading its
+// offsets. Between tries the client's metadata is refreshed.
+func retryKafka(client sarama.Client, f func() error) error {
+	deadline := time.Now().Add(kafkaSettle)
+	for {
+		err := f()
+		if err == nil || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(time.Second)
+		_ = client.RefreshMetadata()
+	}
+}
+
+// kafkaSettle bounds retryKafka: a leader election and a coordinator's
+// offset loading take seconds.
+const kafkaSettle = 30 * time.Second
 
 // findGrafana returns a client of the testbed's Grafana if one answers on
 // manager 1, nil otherwise (it is only deployed with --grafana-image).
