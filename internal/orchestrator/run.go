@@ -76,6 +76,8 @@ const (
 	// for progress (a result record, a group's lag going down) before it
 	// stops with visits incomplete.
 	stallTimeout = 30 * time.Second
+	// foldEvery bounds how often the live loop folds the records.
+	foldEvery = 3 * time.Second
 )
 
 // brokersInSwarm is the bootstrap the agents use, on the overlay network.
@@ -274,6 +276,10 @@ type liveRun struct {
 	// producersDone is when every producer task had completed (zero
 	// before).
 	producersDone time.Time
+	// rows is the last fold, of the first folded records, at foldedAt.
+	rows     []results.VisitGroup
+	folded   int
+	foldedAt time.Time
 }
 
 // syncWriter serializes the writes of the run's live lines: the fault
@@ -613,10 +619,17 @@ func (env *runEnv) deployAndWatch(ctx context.Context, lr *liveRun, agents []run
 					lr.producersDone = now
 				}
 			}
-			rows, err := lr.coll.Fold(e.Visits, lr.groups)
-			if err != nil {
-				return err
+			// The fold goes over every record of the run, and members
+			// publish every second: fold again only when records came,
+			// and at most every foldEvery.
+			if len(lr.coll.Raw) != lr.folded && now.Sub(lr.foldedAt) >= foldEvery {
+				rows, err := lr.coll.Fold(e.Visits, lr.groups)
+				if err != nil {
+					return err
+				}
+				lr.rows, lr.folded, lr.foldedAt = rows, len(lr.coll.Raw), now
 			}
+			rows := lr.rows
 			if err := env.printVisits(lr, rows, now, false); err != nil {
 				return err
 			}
