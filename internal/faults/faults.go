@@ -124,6 +124,27 @@ func CheckEnvironment(e experiment.Experiment, inv inventory.Inventory, haveHost
 	return nil
 }
 
+// Preflight tries, on the testbed itself, what a fault of e needs that
+// the testbed's machine may lack, before anything of the run is made:
+// slow-network needs the kernel's netem queueing discipline (sch_netem),
+// which some kernels are built without (tc answers "Specified qdisc kind
+// is unknown"). It adds and removes a netem qdisc on the first manager's
+// loopback.
+func Preflight(ctx context.Context, env Env, e experiment.Experiment) error {
+	for i, f := range e.Faults {
+		if f.Action != experiment.FaultSlowNetwork {
+			continue
+		}
+		in := &Injector{env: env}
+		node := env.Cluster.Leader().Name
+		if err := in.nodeExec(ctx, node, "tc qdisc add dev lo root netem delay 1ms && tc qdisc del dev lo root"); err != nil {
+			return fmt.Errorf("%s: faults[%d].action: slow-network needs the kernel's netem queueing discipline (sch_netem), and this machine's kernel lacks it (%v): run it on a kernel that has it (Debian's and EC2's do), or leave the fault out", e.File, i, err)
+		}
+		return nil
+	}
+	return nil
+}
+
 // Injector carries out one run's faults.
 type Injector struct {
 	env Env

@@ -183,6 +183,9 @@ func Run(ctx context.Context, ws workspace.Workspace, o RunOptions) ([]RunResult
 		if res.ID != "" {
 			out = append(out, res)
 		}
+		if len(o.Experiments) == 1 && err != nil && !errors.Is(err, ErrRunFailed) {
+			return out, err // refused or broken before its archive: the error says it all
+		}
 		row := sweepRow{id: res.ID, name: e.Name, dir: res.Dir, verdict: "passed"}
 		if err != nil {
 			// A run that failed, whatever the cause, does not stop the
@@ -306,6 +309,9 @@ func (env *runEnv) runOne(ctx context.Context, e experiment.Experiment, runsDir 
 	if err := faults.CheckEnvironment(e, env.inv, env.host != nil); err != nil {
 		return RunResult{}, err
 	}
+	if err := faults.Preflight(ctx, faults.Env{Cluster: env.cluster, Inv: env.inv, Host: env.host}, e); err != nil {
+		return RunResult{}, err
+	}
 	agents, err := run.Agents(e, run.Params{RunID: id, Image: env.agentsRef, Brokers: brokersInSwarm,
 		ResultsTopic: resultsTopic, Network: swarm.NetworkName, Workers: workers, T0: time.Now()})
 	if err != nil {
@@ -421,6 +427,12 @@ func (env *runEnv) runOne(ctx context.Context, e experiment.Experiment, runsDir 
 		_ = env.printVisits(lr, rows, end, true)
 	}
 	lr.notes = append(faultNotes(lr.faults, lr.groups), lr.notes...)
+	for _, f := range lr.faults {
+		// The run did not test what it was asked to.
+		if f.Error != "" {
+			lr.problems = append(lr.problems, fmt.Sprintf("%s: %s", f, f.Error))
+		}
+	}
 	res.Summary = run.Summarize(run.Facts{
 		RunID: id, Experiment: e.Name, Visits: e.Visits, Groups: lr.groups, Rows: rows, EndUsers: endUsers,
 		MaxLag: lr.maxLag, LagPerVisit: lr.lagPerVisit, Behind: lr.behind, Stopped: lr.stopped,
