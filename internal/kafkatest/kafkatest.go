@@ -12,6 +12,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -50,6 +53,34 @@ func RandHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
+// pidLabel names the test process that started a broker container.
+const pidLabel = "testbed.test-pid"
+
+// removeOrphans removes the brokers of test processes that are gone: a
+// test that hits go test's -timeout panics, and its t.Cleanup, which
+// removes the broker, never runs. Brokers of live processes (other
+// packages' tests run at the same time) are left alone.
+func removeOrphans() {
+	out, err := exec.Command("docker", "ps", "-a", "--filter", "label=testbed.test=agents",
+		"--format", `{{.Names}} {{.Label "`+pidLabel+`"}}`).Output()
+	if err != nil {
+		return
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		name, pid, ok := strings.Cut(line, " ")
+		if !ok {
+			continue
+		}
+		n, err := strconv.Atoi(pid)
+		if err != nil || n <= 0 {
+			continue
+		}
+		if syscall.Kill(n, 0) == syscall.ESRCH {
+			exec.Command("docker", "rm", "-f", "-v", name).Run()
+		}
+	}
+}
+
 // startKafka runs one KRaft broker from the project's Kafka image with the
 // host's network, listening on loopback only, and returns its address.
 func Start(t testing.TB) string {
@@ -71,9 +102,11 @@ func StartWithClusterID(t testing.TB, id string) string {
 	if err != nil {
 		t.Fatalf("build the Kafka image: %v", err)
 	}
+	removeOrphans()
 	port, ctrl := FreePort(t), FreePort(t)
 	name := "agents-test-kafka-" + RandHex(3)
 	args := []string{"run", "-d", "--name", name, "--network", "host", "--label", "testbed.test=agents",
+		"--label", fmt.Sprintf("%s=%d", pidLabel, os.Getpid()),
 		"-e", "CLUSTER_ID=" + id,
 		"-e", "KAFKA_NODE_ID=1", "-e", "KAFKA_PROCESS_ROLES=broker,controller",
 		"-e", fmt.Sprintf("KAFKA_LISTENERS=PLAINTEXT://127.0.0.1:%d,CONTROLLER://127.0.0.1:%d", port, ctrl),
