@@ -108,21 +108,7 @@ func Remove(ctx context.Context, api *client.Client, runID string) (int, error) 
 // visits they still hold before they exit; the tasks end as complete, so
 // that swarm keeps them and their logs (scaling to 0 would delete both).
 func Stop(ctx context.Context, api *client.Client, nodes []*client.Client, runID string, timeout time.Duration) error {
-	var errs []error
-	for _, n := range nodes {
-		cs, err := n.ContainerList(ctx, container.ListOptions{Filters: filters.NewArgs(
-			filters.Arg("label", LabelRun+"="+runID), filters.Arg("status", "running"))})
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		for _, c := range cs {
-			if err := n.ContainerKill(ctx, c.ID, "SIGTERM"); err != nil && !errdefs.IsNotFound(err) && !errdefs.IsConflict(err) {
-				errs = append(errs, fmt.Errorf("stop %s: %w", strings.Join(c.Names, ","), err))
-			}
-		}
-	}
-	if err := errors.Join(errs...); err != nil {
+	if err := Signal(ctx, nodes, runID, "", "SIGTERM"); err != nil {
 		return err
 	}
 	svcs, err := api.ServiceList(ctx, swarm.ServiceListOptions{Filters: filters.NewArgs(filters.Arg("label", LabelRun+"="+runID))})
@@ -331,14 +317,17 @@ func Vanished(ctx context.Context, api *client.Client, runID string) ([]string, 
 }
 
 // Signal sends sig to every running container of the run's agents of the
-// given role, on every node (nodes are the nodes' Docker APIs): SIGTERM to
+// given role ("": every role), on every node (nodes are the nodes' Docker APIs): SIGTERM to
 // the producers stops them sending, and they publish the records of the
 // visits they started.
 func Signal(ctx context.Context, nodes []*client.Client, runID, role, sig string) error {
 	var errs []error
 	for _, n := range nodes {
-		cs, err := n.ContainerList(ctx, container.ListOptions{Filters: filters.NewArgs(
-			filters.Arg("label", LabelRun+"="+runID), filters.Arg("label", LabelRole+"="+role), filters.Arg("status", "running"))})
+		f := filters.NewArgs(filters.Arg("label", LabelRun+"="+runID), filters.Arg("status", "running"))
+		if role != "" {
+			f.Add("label", LabelRole+"="+role)
+		}
+		cs, err := n.ContainerList(ctx, container.ListOptions{Filters: f})
 		if err != nil {
 			errs = append(errs, err)
 			continue
