@@ -3,6 +3,7 @@ package monitoring
 import (
 	"archive/tar"
 	"context"
+	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"path"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -277,4 +279,42 @@ func ServiceTotals(ctx context.Context, url, serviceRE string, start, end time.T
 		}
 	}
 	return out, nil
+}
+
+// ReadCSV reads series written by WriteCSV (metrics/services.csv of a run
+// archive). Times come from the unix column (whole seconds, as written).
+func ReadCSV(r io.Reader) (Series, error) {
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = 5
+	head, err := cr.Read()
+	if err != nil {
+		return nil, fmt.Errorf("services csv: header: %w", err)
+	}
+	if strings.Join(head, ",") != "time,unix,service,metric,value" {
+		return nil, fmt.Errorf("services csv: header %q, want time,unix,service,metric,value", strings.Join(head, ","))
+	}
+	out := Series{}
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("services csv: %w", err)
+		}
+		line, _ := cr.FieldPos(0)
+		unix, err := strconv.ParseInt(rec[1], 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("services csv: line %d: unix %q: %w", line, rec[1], err)
+		}
+		v, err := strconv.ParseFloat(rec[4], 64)
+		if err != nil {
+			return nil, fmt.Errorf("services csv: line %d: value %q: %w", line, rec[4], err)
+		}
+		svc, metric := rec[2], rec[3]
+		if out[svc] == nil {
+			out[svc] = map[string][]Point{}
+		}
+		out[svc][metric] = append(out[svc][metric], Point{T: time.Unix(unix, 0).UTC(), V: v})
+	}
 }
