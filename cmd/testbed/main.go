@@ -249,6 +249,7 @@ func app() *cli.App {
 					return err
 				},
 			},
+			reportCommand(),
 			{
 				Name:  "toolchain",
 				Usage: "build Terraform and its providers (skipped when already built)",

@@ -21,6 +21,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/alert-testbed/testbed/agents/results"
+	"github.com/alert-testbed/testbed/internal/experiment"
 	"github.com/alert-testbed/testbed/internal/images"
 	"github.com/alert-testbed/testbed/internal/inventory"
 	"github.com/alert-testbed/testbed/internal/run"
@@ -107,9 +108,18 @@ func (a Archive) WriteLines(name string, lines [][]byte) error {
 
 // Meta is run.json: what the run ran on, and when.
 type Meta struct {
-	RunID       string            `json:"run_id"`
-	Experiment  string            `json:"experiment"`
-	File        string            `json:"file"`
+	// FormatVersion is the archive layout's version (FormatVersion).
+	FormatVersion int    `json:"format_version"`
+	RunID         string `json:"run_id"`
+	Experiment    string `json:"experiment"`
+	File          string `json:"file"`
+	// Base is the experiment's name in its file, and Sweep the swept
+	// fields' values of this run, for a run of a sweep.
+	Base  string               `json:"base,omitempty"`
+	Sweep []experiment.Setting `json:"sweep,omitempty"`
+	// SweepID names the comparison of the runs started together with this
+	// one: RUNS-DIR/<sweep-id>/ (empty for a run started alone).
+	SweepID     string            `json:"sweep_id,omitempty"`
 	Testbed     string            `json:"testbed"`
 	Env         string            `json:"env"`
 	Nodes       []inventory.Node  `json:"nodes"`
@@ -119,9 +129,21 @@ type Meta struct {
 	Keep        bool              `json:"kept_agents_and_topics"`
 	Versions    map[string]string `json:"versions"`
 	GitRevision string            `json:"git_revision"`
-	Snapshot    string            `json:"prometheus_snapshot,omitempty"`
-	Grafana     []string          `json:"grafana,omitempty"`
-	Problems    []string          `json:"problems"`
+	// Window is the span the metrics cover: the run with a scrape
+	// interval either side.
+	Window struct {
+		From time.Time `json:"from"`
+		To   time.Time `json:"to"`
+	} `json:"metrics_window"`
+	// MetricsError says why metrics/services.csv or metrics/totals.json
+	// is missing.
+	MetricsError  string `json:"metrics_error,omitempty"`
+	Snapshot      string `json:"prometheus_snapshot,omitempty"`
+	SnapshotBytes int64  `json:"prometheus_snapshot_bytes,omitempty"`
+	// SnapshotError says why there is no TSDB snapshot.
+	SnapshotError string   `json:"prometheus_snapshot_error,omitempty"`
+	Grafana       []string `json:"grafana,omitempty"`
+	Problems      []string `json:"problems"`
 }
 
 // Versions lists the images and tools of the testbed: the content-hashed

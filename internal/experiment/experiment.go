@@ -217,8 +217,8 @@ type Experiment struct {
 
 // Setting is one swept field's value in a run.
 type Setting struct {
-	Field string // YAML path, e.g. alert.stamps
-	Value string // as written in the file, e.g. false
+	Field string `json:"field"` // YAML path, e.g. alert.stamps
+	Value string `json:"value"` // as written in the file, e.g. false
 }
 
 func (s Setting) String() string { return s.Field + "=" + s.Value }

@@ -239,7 +239,9 @@ func untar(r io.Reader, dest string) (int64, error) {
 // the part of a burst that a short rate() window misses between cAdvisor's
 // samples, 5 to 9 s apart).
 type Totals struct {
-	CPUSeconds, ReceiveBytes, TransmitBytes float64
+	CPUSeconds    float64 `json:"cpu_seconds"`
+	ReceiveBytes  float64 `json:"receive_bytes"`
+	TransmitBytes float64 `json:"transmit_bytes"`
 }
 
 // ServiceTotals returns the Totals of the services whose names match

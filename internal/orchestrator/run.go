@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -165,6 +166,9 @@ func Run(ctx context.Context, ws workspace.Workspace, o RunOptions) ([]RunResult
 		}
 	}
 
+	if len(o.Experiments) > 1 {
+		env.sweepID = "sweep-" + NewRunID(time.Now())
+	}
 	var out []RunResult
 	var failed []string
 	var table []sweepRow
@@ -201,6 +205,26 @@ func Run(ctx context.Context, ws workspace.Workspace, o RunOptions) ([]RunResult
 	}
 	if len(o.Experiments) > 1 {
 		printSweep(o.Out, table)
+		// The comparison of the runs that have an archive, made from
+		// their archives as `testbed report` makes it.
+		var dirs []string
+		for _, r := range out {
+			if r.Dir != "" {
+				if _, err := os.Stat(filepath.Join(r.Dir, archive.FileRun)); err == nil {
+					dirs = append(dirs, r.Dir)
+				}
+			}
+		}
+		if len(dirs) > 0 {
+			dir := filepath.Join(o.RunsDir, env.sweepID)
+			title := fmt.Sprintf("Sweep %s: %d runs", env.sweepID, len(dirs))
+			if err := report.WriteSweep(dir, dirs, "", title); err != nil {
+				fmt.Fprintf(o.Out, " ✗ comparison of the sweep's runs: %v\n", err)
+				failed = append(failed, "the sweep's comparison ("+err.Error()+")")
+			} else {
+				fmt.Fprintf(o.Out, "Comparison: %s\n", filepath.Join(dir, "compare.md"))
+			}
+		}
 	}
 	if len(failed) > 0 {
 		return out, fmt.Errorf("%w: %s; see the PROBLEMS above and each run's report.md", ErrRunFailed, strings.Join(failed, ", "))
@@ -239,6 +263,9 @@ type runEnv struct {
 	// host is the Docker API of the local environment's host (faults that
 	// act inside the node containers); nil elsewhere.
 	host *client.Client
+	// sweepID names the comparison of a sweep's runs, RUNS-DIR/<sweep-id>/;
+	// empty for a single run.
+	sweepID string
 }
 
 // NewRunID is a run id: UTC date and time and 4 random hex digits,
@@ -863,40 +890,41 @@ func (env *runEnv) writeArchive(ctx context.Context, res RunResult, e experiment
 	}
 
 	meta := archive.Meta{
-		RunID: res.ID, Experiment: e.Name, File: e.File, Testbed: env.inv.Name, Env: env.inv.Env,
+		FormatVersion: archive.FormatVersion,
+		RunID:         res.ID, Experiment: e.Name, File: e.File, Base: e.Base, Sweep: e.Sweep, SweepID: env.sweepID,
+		Testbed: env.inv.Name, Env: env.inv.Env,
 		Nodes: env.inv.Nodes, Start: start, End: end, T0: lr.t0, Keep: env.keep,
 		Versions:    archive.Versions(env.agentsRef),
 		GitRevision: archive.GitRevision(env.root),
 		Problems:    res.Summary.Problems,
 	}
-	var snapshotNote, seriesErr string
+	meta.Window.From, meta.Window.To = from, to
 	// The testbed's stacks and this run's agents; not the stale series of
 	// earlier runs' agents, which Prometheus still returns for 5 minutes.
 	services := fmt.Sprintf("(%s|%s|grafana)_.*|run-%s-.*", monitoring.StackName, "kafka", res.ID)
 	series, err := monitoring.ServiceSeries(ctx, promURL, services, from, to, 5*time.Second)
 	if err != nil {
-		seriesErr = err.Error()
-	} else if err := a.WriteWith("metrics/services.csv", series.WriteCSV); err != nil {
+		meta.MetricsError = err.Error()
+	} else if err := a.WriteWith(archive.FileServices, series.WriteCSV); err != nil {
 		return err
 	}
-	totals, err := monitoring.ServiceTotals(ctx, promURL, services, from, to)
-	if err != nil && seriesErr == "" {
-		seriesErr = err.Error()
+	if totals, err := monitoring.ServiceTotals(ctx, promURL, services, from, to); err != nil {
+		if meta.MetricsError == "" {
+			meta.MetricsError = err.Error()
+		}
+	} else if err := a.WriteJSON(archive.FileTotals, totals); err != nil {
+		return err
 	}
 	name, err := monitoring.Snapshot(ctx, promURL)
 	if err == nil {
 		var n int64
-		n, err = monitoring.CopySnapshot(ctx, env.cluster.Nodes[0].API, name, filepath.Join(res.Dir, "metrics", "tsdb"))
+		n, err = monitoring.CopySnapshot(ctx, env.cluster.Nodes[0].API, name, filepath.Join(res.Dir, filepath.FromSlash(archive.DirTSDB)))
 		if err == nil {
-			snapshotNote = fmt.Sprintf("`metrics/tsdb/`: Prometheus TSDB snapshot %s (%.1f MB), the whole testbed's metrics up to the run's end. "+
-				"Open it again with `prometheus --storage.tsdb.path=metrics/tsdb --storage.tsdb.retention.time=100y` "+
-				"and query the window %s to %s. `metrics/services.csv`: the per-service series of the report.",
-				name, float64(n)/1e6, from.UTC().Format(time.RFC3339), to.UTC().Format(time.RFC3339))
-			meta.Snapshot = name
+			meta.Snapshot, meta.SnapshotBytes = name, n
 		}
 	}
 	if err != nil {
-		snapshotNote = "No TSDB snapshot: " + err.Error()
+		meta.SnapshotError = err.Error()
 	}
 
 	var links []string
@@ -924,52 +952,35 @@ func (env *runEnv) writeArchive(ctx context.Context, res RunResult, e experiment
 		meta.Grafana = links
 	}
 
-	if err := a.WriteYAML("experiment.yaml", e); err != nil {
+	if err := a.WriteYAML(archive.FileExperiment, e); err != nil {
 		return err
 	}
-	if err := a.WriteJSON("run.json", meta); err != nil {
+	if err := a.WriteJSON(archive.FileRun, meta); err != nil {
 		return err
 	}
-	if err := a.WriteLines("records.jsonl", lr.coll.Raw); err != nil {
+	if err := a.WriteLines(archive.FileRecords, lr.coll.Raw); err != nil {
 		return err
 	}
-	if err := a.WriteJSON("visits.json", rows); err != nil {
+	if err := a.WriteJSON(archive.FileVisitsJSON, rows); err != nil {
 		return err
 	}
-	if err := a.WriteWith("visits.csv", func(w io.Writer) error { return archive.VisitsCSV(w, rows, lr.groups) }); err != nil {
+	if err := a.WriteWith(archive.FileVisitsCSV, func(w io.Writer) error { return archive.VisitsCSV(w, rows, lr.groups) }); err != nil {
 		return err
 	}
-	if err := a.WriteJSON("summary.json", res.Summary); err != nil {
+	if err := a.WriteJSON(archive.FileSummary, res.Summary); err != nil {
 		return err
 	}
 	if len(e.Faults) > 0 {
-		if err := a.WriteJSON("faults.json", lr.faults); err != nil {
+		if err := a.WriteJSON(archive.FileFaults, lr.faults); err != nil {
 			return err
 		}
 	}
 	for svc, log := range logs {
-		if err := a.WriteLines("agents/"+strings.TrimPrefix(svc, "run-"+res.ID+"-")+".log", [][]byte{log}); err != nil {
+		if err := a.WriteLines(archive.DirAgentLogs+"/"+strings.TrimPrefix(svc, "run-"+res.ID+"-")+".log", [][]byte{log}); err != nil {
 			return err
 		}
 	}
-	files := []string{"experiment.yaml: the experiment as run, every default filled in",
-		"run.json: testbed, nodes, images and tool versions, git revision, times",
-		"records.jsonl: every result record the agents published",
-		"visits.json, visits.csv: per visit and consumer group, counts and DMTN-028 timings",
-		"summary.json: the summary above",
-		"faults.json: the run's faults as they happened (with an experiment's faults): planned, fired and healed times, what each hit, each group's recovery",
-		"agents/*.log: each agent service's output (stdout and stderr, timestamped)"}
-	var tb strings.Builder
-	fmt.Fprintf(&tb, "%s (env %s): %d managers, %d workers", env.inv.Name, env.inv.Env, len(env.inv.Managers()), len(env.inv.Workers()))
-	var marks []report.Fault
-	for _, f := range lr.faults {
-		if !f.Fired.IsZero() {
-			marks = append(marks, report.Fault{Label: f.String(), From: f.Fired, To: f.End()})
-		}
-	}
-	return report.Write(res.Dir, report.Input{
-		Faults: marks, T0: lr.t0, VisitInterval: e.VisitInterval,
-		Summary: res.Summary, Rows: rows, Groups: lr.groups, Experiment: e.String(), Testbed: tb.String(),
-		Start: start, End: end, Series: series, SeriesErr: seriesErr, Totals: totals, WindowStart: from, WindowEnd: to, Snapshot: snapshotNote, Grafana: links, Files: files,
-	})
+	// The report is made from the archive's files alone, as `testbed
+	// report` makes it again.
+	return report.Render(res.Dir, res.Dir)
 }

@@ -19,6 +19,7 @@ import (
 	"gonum.org/v1/plot/vg"
 
 	"github.com/alert-testbed/testbed/agents/results"
+	"github.com/alert-testbed/testbed/internal/archive"
 	"github.com/alert-testbed/testbed/internal/monitoring"
 	"github.com/alert-testbed/testbed/internal/run"
 )
@@ -47,6 +48,8 @@ type Input struct {
 	// VisitInterval and T0 place a time on the timings plot's visit axis.
 	VisitInterval time.Duration
 	T0            time.Time
+	// Missing lists the files an archive of an older format lacks.
+	Missing []string
 }
 
 // Fault is one fault as the report draws it: from From to To (equal for an
@@ -58,6 +61,70 @@ type Fault struct {
 
 // Plots are the plot files Write makes, relative to the archive.
 var Plots = []string{"plots/timings.png", "plots/cpu.png", "plots/memory.png", "plots/network-in.png", "plots/network-out.png"}
+
+// Render makes a run's report from its archive alone: it reads the archive
+// in runDir (archive.Load) and writes report.md and the plots into outDir
+// (runDir itself to make them again in place). The same archive always
+// gives the same report.
+func Render(runDir, outDir string) error {
+	r, err := archive.Load(runDir)
+	if err != nil {
+		return err
+	}
+	return Write(outDir, FromArchive(r))
+}
+
+// FromArchive is the report's input as the archive r holds it.
+func FromArchive(r *archive.Run) Input {
+	m := r.Meta
+	managers, workers := 0, 0
+	for _, n := range m.Nodes {
+		if n.Role == "manager" {
+			managers++
+		} else {
+			workers++
+		}
+	}
+	in := Input{
+		Summary: r.Summary, Rows: r.Rows, Groups: r.Groups, Experiment: r.Experiment.String(),
+		Testbed: fmt.Sprintf("%s (env %s): %d managers, %d workers", m.Testbed, m.Env, managers, workers),
+		Start:   m.Start, End: m.End, T0: m.T0, VisitInterval: r.Experiment.VisitInterval,
+		Series: r.Series, SeriesErr: m.MetricsError, Totals: r.Totals,
+		WindowStart: m.Window.From, WindowEnd: m.Window.To,
+		Grafana: m.Grafana, Missing: r.Missing,
+	}
+	if in.Series == nil && in.SeriesErr == "" {
+		in.SeriesErr = "the archive has no " + archive.FileServices
+	}
+	switch {
+	case m.Snapshot != "":
+		size := ""
+		if m.SnapshotBytes > 0 {
+			size = fmt.Sprintf(" (%.1f MB)", float64(m.SnapshotBytes)/1e6)
+		}
+		in.Snapshot = fmt.Sprintf("`%s/`: Prometheus TSDB snapshot %s%s, the whole testbed's metrics up to the run's end. "+
+			"Open it again with `prometheus --storage.tsdb.path=%s --storage.tsdb.retention.time=100y` "+
+			"and query the window %s to %s. `%s`: the per-service series of the report.",
+			archive.DirTSDB, m.Snapshot, size, archive.DirTSDB,
+			m.Window.From.UTC().Format(time.RFC3339), m.Window.To.UTC().Format(time.RFC3339), archive.FileServices)
+	case m.SnapshotError != "":
+		in.Snapshot = "No TSDB snapshot: " + m.SnapshotError
+	default:
+		in.Snapshot = "No TSDB snapshot."
+	}
+	for _, f := range r.Faults {
+		if !f.Fired.IsZero() {
+			in.Faults = append(in.Faults, Fault{Label: f.String(), From: f.Fired, To: f.End()})
+		}
+	}
+	for _, e := range archive.Layout {
+		if e.Name == archive.FileReport || e.Name == archive.DirPlots+"/" || !r.Has(strings.TrimSuffix(e.Name, "/")) {
+			continue
+		}
+		in.Files = append(in.Files, fmt.Sprintf("`%s`: %s", e.Name, e.What))
+	}
+	return in
+}
 
 // Write writes report.md and the plots into dir.
 func Write(dir string, in Input) error {
@@ -307,16 +374,22 @@ func markdown(w io.Writer, in Input) {
 			if t, ok := in.Totals[svc]; ok && secs > 0 {
 				cpu.Mean, rx.Mean, tx.Mean = t.CPUSeconds/secs, t.ReceiveBytes/secs, t.TransmitBytes/secs
 			}
-			t := in.Totals[svc]
+			inAll := "–"
+			if t, ok := in.Totals[svc]; ok {
+				inAll = fmt.Sprintf("%.0f / %.0f", t.ReceiveBytes/1e6, t.TransmitBytes/1e6)
+			}
 			const mib = 1 << 20
-			fmt.Fprintf(w, "| %s | %.1f ± %.1f | %.1f | %.1f ± %.1f | %.1f | %.2f ± %.2f | %.2f ± %.2f | %.0f / %.0f |\n", ServiceName(svc, in.Summary.RunID),
+			fmt.Fprintf(w, "| %s | %.1f ± %.1f | %.1f | %.1f ± %.1f | %.1f | %.2f ± %.2f | %.2f ± %.2f | %s |\n", ServiceName(svc, in.Summary.RunID),
 				cpu.Mean*100, cpu.Stddev*100, cpu.Max*100, mem.Mean/mib, mem.Stddev/mib, mem.Max/mib,
-				rx.Mean/mib, rx.Stddev/mib, tx.Mean/mib, tx.Stddev/mib, t.ReceiveBytes/1e6, t.TransmitBytes/1e6)
+				rx.Mean/mib, rx.Stddev/mib, tx.Mean/mib, tx.Stddev/mib, inAll)
 		}
 		fmt.Fprintf(w, "\n![CPU](%s)\n\n![memory](%s)\n\n![network in](%s)\n\n![network out](%s)\n\n", Plots[1], Plots[2], Plots[3], Plots[4])
 	}
 
 	fmt.Fprintf(w, "## Metrics snapshot\n\n%s\n\n", in.Snapshot)
+	if len(in.Missing) > 0 {
+		fmt.Fprintf(w, "This archive was written before these files were part of it: %s; what they hold is left out above.\n\n", strings.Join(in.Missing, ", "))
+	}
 	if len(in.Grafana) > 0 {
 		fmt.Fprintf(w, "## Grafana\n\n")
 		for _, l := range in.Grafana {
