@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Prepares a Debian host for the local environment: a running Docker Engine
-# and the tools the offline image builds use (debootstrap, Maven). Go must
+# and the tools the offline image builds use (debootstrap, Maven), and
+# Chromium for the test of the HTML reports. Go must
 # already be installed: it builds testbed, Terraform and the provider.
 #
 # Relies on DESIGN.md's facts about the build machines: no Docker Engine
@@ -21,6 +22,8 @@ command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
 command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
 command -v mvn >/dev/null 2>&1 || missing+=(maven)
 command -v tar >/dev/null 2>&1 || missing+=(tar)
+# The HTML reports' test renders them in headless Chromium.
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
 	if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
 		echo "setup: missing ${missing[*]}; install them (Debian: apt-get install -y ${missing[*]}) and run again" >&2
@@ -49,4 +52,4 @@ if ! docker info >/dev/null 2>&1; then
 		exit 1
 	fi
 fi
-log "Docker Engine $(docker version --format '{{.Server.Version}}') is running; debootstrap, mvn and go are installed"
+log "Docker Engine $(docker version --format '{{.Server.Version}}') is running; debootstrap, mvn, chromium and go are installed"

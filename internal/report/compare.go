@@ -507,7 +507,10 @@ func WriteComparison(dir string, cm *Comparison) error {
 		return err
 	}
 	cm.markdown(f)
-	return f.Close()
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return WriteHTML(dir, "compare.md", "compare.html", cmp.Or(cm.Title, "Comparison"))
 }
 
 func (cm *Comparison) fellBehind() []*Compared {

@@ -56,7 +56,7 @@ func comparePlot(file string, cm *Comparison, axis string, m Metric) error {
 		}
 		p.Legend.Add(name, sc)
 	}
-	return p.Save(8*vg.Inch, 5*vg.Inch, file)
+	return savePlot(p, 8*vg.Inch, 5*vg.Inch, file)
 }
 
 // fellBehindPlot draws the slowest group's transit time per visit of each
@@ -88,5 +88,5 @@ func fellBehindPlot(file string, cm *Comparison, runs []*Compared) error {
 		p.Add(l, s)
 		p.Legend.Add(cm.label(c)+" ("+c.Run.Meta.RunID+")", l, s)
 	}
-	return p.Save(8*vg.Inch, 5*vg.Inch, file)
+	return savePlot(p, 8*vg.Inch, 5*vg.Inch, file)
 }

@@ -153,7 +153,10 @@ func Write(dir string, in Input) error {
 		return err
 	}
 	markdown(f, in)
-	return f.Close()
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return WriteHTML(dir, "report.md", "report.html", "Run "+in.Summary.RunID+": "+in.Summary.Experiment)
 }
 
 func label(groups []run.Group, name string) string {
@@ -199,7 +202,7 @@ func timingsPlot(file string, in Input) error {
 			return err
 		}
 	}
-	return p.Save(8*vg.Inch, 4*vg.Inch, file)
+	return savePlot(p, 8*vg.Inch, 4*vg.Inch, file)
 }
 
 func seriesPlot(file string, in Input, title, ylabel string, metrics []string, scale float64) error {
@@ -240,7 +243,7 @@ func seriesPlot(file string, in Input, title, ylabel string, metrics []string, s
 	if err := markFaults(p, in.Faults, func(t time.Time) float64 { return t.Sub(in.Start).Seconds() }); err != nil {
 		return err
 	}
-	return p.Save(10*vg.Inch, 5*vg.Inch, file)
+	return savePlot(p, 10*vg.Inch, 5*vg.Inch, file)
 }
 
 // faultColors shade the faults' intervals, one colour each in turn.
