@@ -250,6 +250,7 @@ func app() *cli.App {
 				},
 			},
 			reportCommand(),
+			sizingCommand(),
 			{
 				Name:  "toolchain",
 				Usage: "build Terraform and its providers (skipped when already built)",
