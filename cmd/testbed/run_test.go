@@ -116,6 +116,7 @@ func TestRunOnTheLocalEnvironment(t *testing.T) {
 		t.Fatalf("%d archives in %s, want 1", len(archives), runsDir)
 	}
 	checkArchive(t, archives[0])
+	checkReportAgain(t, bin, archives[0])
 	assertNoAgents(t, bin, name)
 
 	// Interrupted during visit 2: the archive is written and says so, the
@@ -164,6 +165,7 @@ func TestRunOnTheLocalEnvironment(t *testing.T) {
 			t.Errorf("interrupted run: group %s has %d lost; what was not read when it stopped is not received, not lost (%+v)", g.Group, g.Lost, g)
 		}
 	}
+	checkReportAgain(t, bin, newest(archives))
 	assertNoAgents(t, bin, name)
 
 	// Faults on the same testbed (issue 10): a broker and a consumer
@@ -213,6 +215,28 @@ func TestRunOnTheLocalEnvironment(t *testing.T) {
 			t.Errorf("the live output does not say the partition healed")
 		}
 	})
+
+	// The runs above compared (issue 11): the good run and the two fault
+	// runs, from their archives.
+	compared := []string{archives[0]}
+	for _, label := range []string{"kill", "pause"} {
+		a, _ := filepath.Glob(filepath.Join(dir, "runs-"+label, "*"))
+		compared = append(compared, a...)
+	}
+	cmpDir := filepath.Join(dir, "compare")
+	r = run(t, bin, append(append([]string{"report"}, compared...), "-o", cmpDir)...)
+	if r.code != 0 {
+		t.Fatalf("testbed report of %d runs: exit %d", len(compared), r.code)
+	}
+	md, _ := os.ReadFile(filepath.Join(cmpDir, "compare.md"))
+	if rows := regexp.MustCompile(`(?m)^\| \d \| `).FindAllString(string(md), -1); len(rows) != len(compared) || len(compared) != 3 {
+		t.Errorf("compare.md has %d rows in its summary table for %d runs:\n%s", len(rows), len(compared), md)
+	}
+	for _, f := range []string{"compare.html", "runs.csv", "sweep.json"} {
+		if _, err := os.Stat(filepath.Join(cmpDir, f)); err != nil {
+			t.Errorf("comparison lacks %s", f)
+		}
+	}
 }
 
 const killExperiment = `name: faults-kill
@@ -309,8 +333,37 @@ func faultRun(t *testing.T, bin, name, dir, label, experiment string, check func
 			t.Errorf("report.md does not list the faults")
 		}
 		check(t, archives[0], s, fs, r.out)
+		checkReportAgain(t, bin, archives[0])
 		assertNoAgents(t, bin, name)
 	})
+}
+
+// checkReportAgain makes a run's report again from its archive alone
+// (`testbed report DIR -o OTHER`) and checks it is the same, byte for
+// byte: report.md, report.html and every plot.
+func checkReportAgain(t *testing.T, bin, dir string) {
+	t.Helper()
+	again := t.TempDir()
+	r := run(t, bin, "report", dir, "-o", again)
+	if r.code != 0 || !strings.Contains(r.out, filepath.Join(again, "report.md")) {
+		t.Errorf("testbed report %s: exit %d:\n%s", dir, r.code, r.out)
+		return
+	}
+	files := []string{"report.md", "report.html"}
+	for _, p := range report.Plots {
+		files = append(files, p, strings.TrimSuffix(p, ".png")+".svg")
+	}
+	for _, f := range files {
+		a, err := os.ReadFile(filepath.Join(dir, f))
+		if err != nil {
+			t.Errorf("archive's %s: %v", f, err)
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(again, f))
+		if err != nil || !bytes.Equal(a, b) {
+			t.Errorf("%s made again from the archive differs from the run's (%v)", f, err)
+		}
+	}
 }
 
 // group returns the summary of the experiment's group label.
@@ -358,7 +411,7 @@ func readJSON(t *testing.T, path string, v any) {
 // checkArchive checks every file of a good run's archive.
 func checkArchive(t *testing.T, dir string) {
 	t.Helper()
-	for _, f := range []string{"experiment.yaml", "run.json", "records.jsonl", "visits.json", "visits.csv", "summary.json", "report.md", "metrics/services.csv"} {
+	for _, f := range []string{"experiment.yaml", "run.json", "records.jsonl", "visits.json", "visits.csv", "summary.json", "report.md", "report.html", "metrics/services.csv", "metrics/totals.json"} {
 		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() == 0 {
 			t.Errorf("archive file %s: %v", f, err)
 		}

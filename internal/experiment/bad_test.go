@@ -75,7 +75,7 @@ var badFiles = []struct {
 	{"empty file", "", "empty file: want a mapping of experiment fields, at least a name"},
 	{"only a comment", "# nothing\n", "empty file: want a mapping of experiment fields, at least a name"},
 	{"a list at the top", "- name: x\n", "want a mapping of experiment fields (" + topFields + "), got a list"},
-	{"two documents", "name: x\n---\nname: y\n", "more than one YAML document: one experiment per file"},
+	{"a list as second document", "name: x\n---\n- name: y\n", "document 2: want a mapping of experiment fields (" + topFields + "), got a list"},
 	{"YAML syntax", "name: x\n  visits: 3\n", "yaml: line 2: mapping values are not allowed in this context"},
 
 	// Name.
@@ -413,5 +413,31 @@ func TestValidateInCode(t *testing.T) {
 	}
 	if s := e.String(); !strings.HasPrefix(s, "in-code (experiments/x.yaml)\n") {
 		t.Errorf("summary of an invalid experiment:\n%s", s)
+	}
+}
+
+// A file of several documents is several experiments, in file order;
+// errors name the document.
+func TestSeveralDocuments(t *testing.T) {
+	runs, err := Parse([]byte("name: a\nproducers: [1, 2]\n---\nname: b\n---\n# trailing\n"), "f.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, r := range runs {
+		names = append(names, r.Name+"@"+r.File)
+	}
+	if got := strings.Join(names, " "); got != "a-producers-1@f.yaml (document 1) a-producers-2@f.yaml (document 1) b@f.yaml (document 2)" {
+		t.Errorf("runs: %s", got)
+	}
+	for _, c := range []struct{ yaml, want string }{
+		{"name: x\n---\nname: x\n", "f.yaml (document 2): name: a run named x is already in f.yaml (document 1): give each document its own name"},
+		{"name: x\n---\nname: y\nvisits: 0\n", "f.yaml (document 2): visits: "},
+		{"name: x\n---\nname: y\nnosuch: 1\n", "f.yaml (document 2): nosuch: "},
+	} {
+		_, err := Parse([]byte(c.yaml), "f.yaml")
+		if err == nil || !strings.HasPrefix(err.Error(), c.want) {
+			t.Errorf("%q: %v, want %q...", c.yaml, err, c.want)
+		}
 	}
 }

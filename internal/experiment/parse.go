@@ -67,18 +67,44 @@ func Load(path string) ([]Experiment, error) {
 // Validate of every run. file names the file in errors and is the folder a
 // relative alert.replay is taken from. Without sweeps the result is one
 // run. The first problem found is the error, an *Error.
+//
+// A file of several YAML documents (separated by ---) is several
+// experiments, each with its own sweeps, run in file order; errors name
+// the document ("file (document 2)"), and no two runs of the file may
+// have the same name.
 func Parse(data []byte, file string) ([]Experiment, error) {
-	f, err := Decode(data, file)
-	if err != nil {
-		return nil, err
+	docs, perr := parseDocuments(data)
+	if perr != nil {
+		perr.File = file
+		return nil, perr
 	}
-	runs, err := f.Expand()
-	if err != nil {
-		return nil, err
-	}
-	for _, r := range runs {
-		if err := r.Validate(); err != nil {
+	var runs []Experiment
+	names := map[string]string{}
+	for i, doc := range docs {
+		name := file
+		if len(docs) > 1 {
+			name = fmt.Sprintf("%s (document %d)", file, i+1)
+		}
+		f, err := decodeNode(doc, name)
+		if err != nil {
 			return nil, err
+		}
+		rs, err := f.Expand()
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rs {
+			if err := r.Validate(); err != nil {
+				return nil, err
+			}
+			if prev, ok := names[r.Name]; ok {
+				return nil, &Error{File: name, Field: "name", Msg: fmt.Sprintf("a run named %s is already in %s: give each document its own name", r.Name, prev)}
+			}
+			names[r.Name] = name
+		}
+		runs = append(runs, rs...)
+		if len(runs) > MaxRuns {
+			return nil, &Error{File: file, Msg: fmt.Sprintf("the file makes more than %d runs; split it", MaxRuns)}
 		}
 	}
 	return runs, nil
@@ -120,9 +146,21 @@ func Decode(data []byte, file string) (*File, error) {
 		e.File = file
 		return nil, e
 	}
-	doc, perr := parseDocument(data)
+	docs, perr := parseDocuments(data)
 	if perr != nil {
 		return fail(perr)
+	}
+	if len(docs) > 1 {
+		return fail(errorf("", "%d YAML documents: Decode takes one experiment (Parse reads them all)", len(docs)))
+	}
+	return decodeNode(docs[0], file)
+}
+
+// decodeNode is Decode of one parsed document.
+func decodeNode(doc *yaml.Node, file string) (*File, error) {
+	fail := func(e *Error) (*File, error) {
+		e.File = file
+		return nil, e
 	}
 	p := &parser{seen: map[*yaml.Node]bool{}}
 	if err := p.walk(doc.Content[0], reflect.TypeFor[fileExperiment](), "", false); err != nil {
@@ -192,29 +230,37 @@ func (f *File) Expand() ([]Experiment, error) {
 	return runs, nil
 }
 
-// parseDocument reads the one YAML document of data; its Content[0] is the
-// top-level mapping.
-func parseDocument(data []byte) (*yaml.Node, *Error) {
+// parseDocuments reads the YAML documents of data; each one's Content[0]
+// is its top-level mapping.
+func parseDocuments(data []byte) ([]*yaml.Node, *Error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil {
+	var docs []*yaml.Node
+	for {
+		var doc yaml.Node
+		err := dec.Decode(&doc)
 		if errors.Is(err, io.EOF) {
-			return nil, errorf("", "empty file: want a mapping of experiment fields, at least a name")
+			break
 		}
-		return nil, errorf("", "%v", err)
+		where := ""
+		if len(docs) > 0 {
+			where = fmt.Sprintf("document %d: ", len(docs)+1)
+		}
+		if err != nil {
+			return nil, errorf("", "%s%v", where, err)
+		}
+		top := resolve(doc.Content[0])
+		if isNull(top) {
+			continue // an empty document, such as after a trailing ---
+		}
+		if top.Kind != yaml.MappingNode {
+			return nil, errorf("", "%swant a mapping of experiment fields (%s), got %s", where, fieldNames(reflect.TypeFor[fileExperiment]()), show(top))
+		}
+		docs = append(docs, &doc)
 	}
-	var more yaml.Node
-	if err := dec.Decode(&more); !errors.Is(err, io.EOF) {
-		return nil, errorf("", "more than one YAML document: one experiment per file")
-	}
-	top := resolve(doc.Content[0])
-	if isNull(top) {
+	if len(docs) == 0 {
 		return nil, errorf("", "empty file: want a mapping of experiment fields, at least a name")
 	}
-	if top.Kind != yaml.MappingNode {
-		return nil, errorf("", "want a mapping of experiment fields (%s), got %s", fieldNames(reflect.TypeFor[fileExperiment]()), show(top))
-	}
-	return &doc, nil
+	return docs, nil
 }
 
 // decodeStrict decodes doc into v with yaml.v3's strict decoder: after the
