@@ -397,7 +397,8 @@ func TestMarshalRoundTrip(t *testing.T) {
 			if len(r.Sweep) > 0 && !strings.HasPrefix(string(data), "# run "+r.Name+" of a sweep: ") {
 				t.Errorf("%s: no comment naming the run:\n%s", r.Name, data)
 			}
-			b.Name, b.Sweep = r.Name, r.Sweep
+			// File names the document of a file of several.
+			b.Name, b.Sweep, b.File = r.Name, r.Sweep, r.File
 			if !reflect.DeepEqual(b, r) {
 				t.Errorf("%s: round trip\n got %+v\nwant %+v", r.Name, b, r)
 			}
