@@ -260,3 +260,25 @@ func TestLeastSquares(t *testing.T) {
 		t.Errorf("one distinct x fitted a line")
 	}
 }
+
+// experiments/dmtn028-table.yaml is DMTN-028's table, row by row, at one
+// alerts-per-visit for every row.
+func TestDMTN028TableFileHasTheTablesRows(t *testing.T) {
+	runs, err := experiment.Load("../../experiments/dmtn028-table.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) != len(DMTN028Table) {
+		t.Fatalf("%d runs, want DMTN-028's %d rows", len(runs), len(DMTN028Table))
+	}
+	for i, r := range runs {
+		p, ok := PublishedFor(r.Producers, len(r.Groups()), r.Topic.Partitions, r.Alert.Stamps)
+		if !ok || p != DMTN028Table[i] {
+			t.Errorf("run %d (%s): %d producers, %d consumer groups, %d partitions, stamps %v is not row %d of DMTN-028's table %+v",
+				i+1, r.Name, r.Producers, len(r.Groups()), r.Topic.Partitions, r.Alert.Stamps, i+1, DMTN028Table[i])
+		}
+		if r.AlertsPerVisit != runs[0].AlertsPerVisit {
+			t.Errorf("run %s: %d alerts per visit, run 1 %d: the rows must share one scale", r.Name, r.AlertsPerVisit, runs[0].AlertsPerVisit)
+		}
+	}
+}
