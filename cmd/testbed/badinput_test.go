@@ -194,6 +194,19 @@ var badInputs = append([]badInput{
 	{"up --retention 1.5d", []string{"up", "--name", "bad-up", "--retention", "1.5d"},
 		`invalid --retention "1.5d": use a Prometheus duration of more than 0, such as 15d, 12h or 1w (a whole number and a unit: ms, s, m, h, d, w or y; combined as in 1d12h)`, ""},
 
+	// testbed report: what is not a run archive makes nothing (not the
+	// -o folder either).
+	{"report without archives", []string{"report"},
+		"no archive given: `testbed report runs/<run-id>` makes a run's report again, `testbed report runs/A runs/B...` compares runs", ""},
+	{"report of a missing folder", []string{"report", "no-such-run"}, "no-such-run: no such file or directory", ""},
+	{"report of a file", []string{"report", "good.yaml"}, "good.yaml is a file; give a run's archive folder (runs/<run-id>/)", ""},
+	{"report of a folder that is no archive", []string{"report", "folder", "-o", "out"},
+		"folder is not a run archive: it has no run.json (archives are RUNS-DIR/<run-id>/, runs/ by default)", ""},
+	{"report comparing folders that are no archives", []string{"report", "folder", "folder", "--by", "producers"},
+		"folder is not a run archive: it has no run.json (archives are RUNS-DIR/<run-id>/, runs/ by default)", ""},
+	{"report with an unknown flag after the folder", []string{"report", "folder", "--bogus"}, "flag --bogus is not one of this command's (see --help)", ""},
+	{"report -o without a value", []string{"report", "folder", "-o"}, "flag -o needs a value", ""},
+
 	// The name is checked before the files, even by run --check.
 	{"run --check --name ..", []string{"run", "--check", "--name", "..", "good.yaml"},
 		`invalid --name "..": ` + nameRule, ""},
