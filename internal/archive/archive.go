@@ -146,6 +146,18 @@ type Meta struct {
 	Problems      []string `json:"problems"`
 }
 
+// Counts returns how many managers and workers the run's testbed had.
+func (m Meta) Counts() (managers, workers int) {
+	for _, n := range m.Nodes {
+		if n.Role == "manager" {
+			managers++
+		} else {
+			workers++
+		}
+	}
+	return managers, workers
+}
+
 // Versions lists the images and tools of the testbed: the content-hashed
 // image references (which name their inputs exactly), Kafka, Terraform and
 // its provider, Go.

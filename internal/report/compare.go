@@ -61,14 +61,23 @@ type Metric struct {
 
 // Metrics are the comparison's figures, DMTN-028's figures 2-17.
 var Metrics = []Metric{
-	{"producing time", "s", func(c *Compared) float64 { return c.Producing.Mean.Seconds() }},
-	{"transit time", "s", func(c *Compared) float64 { return c.Transit.Mean.Seconds() }},
+	{"producing time", "s", func(c *Compared) float64 { return seconds(c.Producing) }},
+	{"transit time", "s", func(c *Compared) float64 { return seconds(c.Transit) }},
 	{"total time", "s", func(c *Compared) float64 { return c.Total }},
 	{"peak broker memory", "MiB", func(c *Compared) float64 { return c.PeakBrokerMemory / (1 << 20) }},
 	{"peak network in of the brokers", "MiB/s", func(c *Compared) float64 { return c.PeakBrokerIn / (1 << 20) }},
 	{"peak network out of the brokers", "MiB/s", func(c *Compared) float64 { return c.PeakBrokerOut / (1 << 20) }},
 	{"producer CPU", "%", func(c *Compared) float64 { return c.ProducerCPU * 100 }},
 	{"consumer CPU", "%", func(c *Compared) float64 { return c.ConsumerCPU * 100 }},
+}
+
+// seconds is the mean of s in seconds, NaN without a value (a run with no
+// complete visit is left out of the plots and fits, not drawn at 0).
+func seconds(s results.Stats) float64 {
+	if s.N == 0 {
+		return math.NaN()
+	}
+	return s.Mean.Seconds()
 }
 
 // FieldMBPerVisit is the measured volume per visit, a comparison axis
@@ -535,14 +544,7 @@ func (cm *Comparison) markdown(w io.Writer) {
 	envs := map[string]bool{}
 	for _, c := range cm.Runs {
 		m := c.Run.Meta
-		managers, workers := 0, 0
-		for _, n := range m.Nodes {
-			if n.Role == "manager" {
-				managers++
-			} else {
-				workers++
-			}
-		}
+		managers, workers := m.Counts()
 		envs[fmt.Sprintf("env %s, %d managers + %d workers (testbed %s)", m.Env, managers, workers, m.Testbed)] = true
 	}
 	fmt.Fprintf(w, "Measured on: %s.\n\n", strings.Join(sortedKeys(envs), "; "))
@@ -558,10 +560,12 @@ func (cm *Comparison) markdown(w io.Writer) {
 	for i, c := range cm.Ordered() {
 		verdict := "passed"
 		switch {
-		case c.FellBehind:
-			verdict = "**FELL BEHIND**"
+		case c.Failed && c.FellBehind:
+			verdict = "**FAILED**, fell behind"
 		case c.Failed:
 			verdict = "**FAILED**"
+		case c.FellBehind:
+			verdict = "**FELL BEHIND**"
 		}
 		total := "–"
 		if !math.IsNaN(c.Total) {
@@ -588,17 +592,20 @@ func (cm *Comparison) markdown(w io.Writer) {
 	for _, axis := range cm.By {
 		fmt.Fprintf(w, "## Against %s\n\n", axis)
 		lines := cm.Lines(axis)
-		fmt.Fprintf(w, "Least-squares lines y = intercept + slope × %s, one per line of the plots:\n\n", axis)
+		fmt.Fprintf(w, "Least-squares lines y = intercept + slope × %s, one per line of the plots that has two or more values of %s "+
+			"(the other runs are points on the plots):\n\n", axis, axis)
 		fmt.Fprintf(w, "| figure | line | slope | intercept | R² | runs |\n|---|---|---:|---:|---:|---:|\n")
+		fits := 0
 		for _, m := range Metrics {
 			for _, s := range lines {
-				f, ok := s.FitOf(m.Name)
-				if !ok {
-					fmt.Fprintf(w, "| %s (%s) | %s | – | – | – | %d |\n", m.Name, m.Unit, s.Name, f.N)
-					continue
+				if f, ok := s.FitOf(m.Name); ok {
+					fmt.Fprintf(w, "| %s (%s) | %s | %.4g | %.4g | %.3f | %d |\n", m.Name, m.Unit, s.Name, f.Slope, f.Intercept, f.R2, f.N)
+					fits++
 				}
-				fmt.Fprintf(w, "| %s (%s) | %s | %.4g | %.4g | %.3f | %d |\n", m.Name, m.Unit, s.Name, f.Slope, f.Intercept, f.R2, f.N)
 			}
+		}
+		if fits == 0 {
+			fmt.Fprintf(w, "| – | no line has two values of %s | | | | |\n", axis)
 		}
 		fmt.Fprintln(w)
 		for _, m := range Metrics {

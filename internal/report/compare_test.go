@@ -188,7 +188,7 @@ func TestComparisonOrdersRunsAndFitsKnownLines(t *testing.T) {
 	if !strings.Contains(text, "7.46 ± 0.23 / 11.00 ± 2.00 / 18.46 (at 10000 alerts/visit; this run 1000)") {
 		t.Errorf("the 10-producer run is not shown beside DMTN-028's row:\n%s", text)
 	}
-	if !strings.Contains(text, "**FELL BEHIND**") || !strings.Contains(text, FellBehindFile+".png") {
+	if !strings.Contains(text, "| **FAILED**, fell behind |") || !strings.Contains(text, FellBehindFile+".png") {
 		t.Errorf("the run that fell behind is not marked, or has no per-visit plot:\n%s", text)
 	}
 	// The fits: producing time of the stamps=true line is exactly

@@ -77,14 +77,7 @@ func Render(runDir, outDir string) error {
 // FromArchive is the report's input as the archive r holds it.
 func FromArchive(r *archive.Run) Input {
 	m := r.Meta
-	managers, workers := 0, 0
-	for _, n := range m.Nodes {
-		if n.Role == "manager" {
-			managers++
-		} else {
-			workers++
-		}
-	}
+	managers, workers := m.Counts()
 	in := Input{
 		Summary: r.Summary, Rows: r.Rows, Groups: r.Groups, Experiment: r.Experiment.String(),
 		Testbed: fmt.Sprintf("%s (env %s): %d managers, %d workers", m.Testbed, m.Env, managers, workers),

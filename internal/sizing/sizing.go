@@ -56,6 +56,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -534,9 +535,9 @@ func (r Result) WriteText(w io.Writer) error {
 		rets[i] = FormatRetention(d)
 	}
 	p("  retention:           %s (--retention; %s); each holds ceil(retention / 24 h) nights\n", strings.Join(rets, ", "),
-		src(equalDurations(in.Retentions, def.Retentions), "DMTN-028's table"))
+		src(slices.Equal(in.Retentions, def.Retentions), "DMTN-028's table"))
 	p("  partitions:          %s (--partitions; %s)\n", joinInts(in.Partitions),
-		src(equalInts(in.Partitions, def.Partitions), "DMTN-028's table"))
+		src(slices.Equal(in.Partitions, def.Partitions), "DMTN-028's table"))
 	p("  replication factor:  %d (--replication-factor; %s)\n", in.ReplicationFactor,
 		src(in.ReplicationFactor == def.ReplicationFactor, "DMTN-028's table; it recommends 2 for production"))
 	p("  brokers:             %d (--brokers; %s)\n", in.Brokers,
@@ -667,30 +668,6 @@ func joinInts(xs []int) string {
 		s[i] = strconv.Itoa(x)
 	}
 	return strings.Join(s, ", ")
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
-func equalDurations(a, b []time.Duration) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // Files and series of a run archive ReadRun reads.

@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -334,7 +335,7 @@ func TestSizingParse(t *testing.T) {
 		}
 	}
 	p, err := ParsePartitions("1,16,32,64,128")
-	if err != nil || !equalInts(p, Defaults().Partitions) {
+	if err != nil || !slices.Equal(p, Defaults().Partitions) {
 		t.Errorf("partitions: %v %v", p, err)
 	}
 	for _, bad := range []string{"", "1,,2", "x", "1.5"} {
