@@ -472,7 +472,16 @@ func (cm *Comparison) RunsCSV(w io.Writer) error {
 		if !math.IsNaN(c.Total) {
 			total = g(c.Total)
 		}
-		row = append(row, g(c.Producing.Mean.Seconds()), g(c.Producing.Stddev.Seconds()), g(c.Transit.Mean.Seconds()), g(c.Transit.Stddev.Seconds()), c.TransitGroup, total,
+		// A run without a complete visit has no times: empty cells, not 0.
+		stat := func(s results.Stats) (string, string) {
+			if s.N == 0 {
+				return "", ""
+			}
+			return g(s.Mean.Seconds()), g(s.Stddev.Seconds())
+		}
+		pm, ps := stat(c.Producing)
+		tm, ts := stat(c.Transit)
+		row = append(row, pm, ps, tm, ts, c.TransitGroup, total,
 			strconv.Itoa(c.Lost), strconv.Itoa(c.Duplicated), strconv.Itoa(c.NotReceived), strconv.Itoa(c.NotSent), strconv.FormatBool(c.Failed), strconv.FormatBool(c.FellBehind), g(c.MBPerVisit),
 			g(c.PeakBrokerMemory), g(c.PeakBrokerIn), g(c.PeakBrokerOut), g(c.ProducerCPU), g(c.ConsumerCPU))
 		if err := cw.Write(row); err != nil {
