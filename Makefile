@@ -36,6 +36,8 @@ test: setup build
 	./bin/testbed toolchain build --aws
 	$(GO) test -count=1 -timeout 80m ./...
 
-# Unit tests only: no Docker Engine needed.
+# Unit tests only: no Docker Engine, toolchain build or network; tests
+# that need them skip under -short (kafkatest.Start, the tf package's
+# toolchainOf, cmd/testbed's needsTestbeds).
 unit:
 	$(GO) test -count=1 -short ./...

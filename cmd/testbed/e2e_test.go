@@ -41,6 +41,16 @@ var repoRoot = func() string {
 	return filepath.Join(wd, "..", "..")
 }()
 
+// needsTestbeds skips t under -short (`make unit`): it stands up real
+// testbeds, which need a Docker Engine, the toolchain and the images.
+// `make test` runs it.
+func needsTestbeds(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("stands up testbeds (Docker Engine, Terraform, images): not under -short; `make test` runs it")
+	}
+}
+
 // buildBinary builds testbed once per test binary run.
 func buildBinary(t *testing.T) string {
 	t.Helper()
@@ -126,6 +136,7 @@ func TestBadTopologyIsRejectedBeforeAnythingIsCreated(t *testing.T) {
 }
 
 func TestDownRemovesWhatAnInterruptedUpLeft(t *testing.T) {
+	needsTestbeds(t)
 	bin := buildBinary(t)
 	name := randomName("orphan-")
 	label := "testbed.name=" + name
@@ -151,6 +162,7 @@ func TestDownRemovesWhatAnInterruptedUpLeft(t *testing.T) {
 }
 
 func TestUpStatusDownOnTheLocalEnvironment(t *testing.T) {
+	needsTestbeds(t)
 	bin := buildBinary(t)
 	name := randomName("e2e-")
 	downDone := false
@@ -546,6 +558,7 @@ func queryLabels(t *testing.T, inv inventory.Inventory, q, label string) map[str
 }
 
 func TestDownAfterAnInterruptedUp(t *testing.T) {
+	needsTestbeds(t)
 	bin := buildBinary(t)
 	name := randomName("intr-")
 	cmd := exec.Command(bin, "up", "--name", name, "--managers", "3", "--workers", "1")

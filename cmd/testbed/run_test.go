@@ -63,6 +63,7 @@ limits:
 `
 
 func TestRunOnTheLocalEnvironment(t *testing.T) {
+	needsTestbeds(t)
 	bin := buildBinary(t)
 	name := randomName("rt-")
 	t.Cleanup(func() { run(t, bin, "down", "--name", name) })

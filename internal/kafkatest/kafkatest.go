@@ -88,8 +88,14 @@ func Start(t testing.TB) string {
 }
 
 // StartWithClusterID starts a broker whose storage is formatted with id.
+//
+// Under -short (`make unit`) it skips t: a broker needs a Docker Engine and
+// the project's Kafka image; `make test` runs every test that calls it.
 func StartWithClusterID(t testing.TB, id string) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("needs a Docker Engine and the project's Kafka image (a real broker): not under -short; `make test` runs it")
+	}
 	if out, err := exec.Command("docker", "info", "--format", "{{.ServerVersion}}").CombinedOutput(); err != nil {
 		t.Fatalf("these tests need a running Docker Engine (make setup starts one): %v %s", err, out)
 	}

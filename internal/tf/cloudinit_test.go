@@ -103,10 +103,7 @@ output "doc" {
 // orchestrator, passes Debian's cloud-init schema check; a document with a
 // schema error fails it (the check checks).
 func TestAWSCloudInitPassesTheSchema(t *testing.T) {
-	tc, err := toolchain.Ensure(context.Background(), cacheDir(t))
-	if err != nil {
-		t.Fatalf("toolchain: %v", err)
-	}
+	tc := toolchainOf(t)
 	schema := cloudInitSchema(t)
 	keys := dockerssh.Keys{Dir: t.TempDir()}
 	if err := keys.Ensure([]string{"tb-manager-1"}); err != nil {

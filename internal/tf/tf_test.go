@@ -20,14 +20,26 @@ func cacheDir(t *testing.T) string {
 	return filepath.Join(wd, "..", "..", ".testbed", "cache")
 }
 
-// module builds the toolchain if missing (several minutes on a fresh
-// machine) and prepares the local module in a scratch testbed folder.
-func module(t *testing.T) (*Module, toolchain.Toolchain) {
+// toolchainOf builds Terraform and the docker provider if missing; under
+// -short (`make unit`) it skips t instead: the build takes minutes and the
+// Go module proxy. `make test` runs every test that calls it.
+func toolchainOf(t *testing.T) toolchain.Toolchain {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("needs Terraform and its providers built (minutes, network): not under -short; `make test` runs it")
+	}
 	tc, err := toolchain.Ensure(context.Background(), cacheDir(t))
 	if err != nil {
 		t.Fatalf("toolchain: %v", err)
 	}
+	return tc
+}
+
+// module builds the toolchain if missing (several minutes on a fresh
+// machine) and prepares the local module in a scratch testbed folder.
+func module(t *testing.T) (*Module, toolchain.Toolchain) {
+	t.Helper()
+	tc := toolchainOf(t)
 	return prepared(t, tc, "local"), tc
 }
 
