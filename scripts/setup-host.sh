@@ -4,7 +4,7 @@
 # Chromium for the test of the HTML reports. Go must
 # already be installed: it builds testbed, Terraform and the provider.
 #
-# Relies on DESIGN.md's facts about the build machines: no Docker Engine
+# Relies on what the machines this project is built on are like: no Docker Engine
 # runs on a fresh machine, Debian's docker.io (20.10) installs and runs as
 # root, and only package registries (Debian, Maven Central, the Go module
 # proxy) are reachable. Idempotent: does nothing when all is in place.

@@ -1,5 +1,5 @@
 // Package headers defines the Kafka record headers that every alert carries
-// (DESIGN.md's run protocol): run id, visit, producer, sequence number
+// (the run protocol; README, "The alert agents"): run id, visit, producer, sequence number
 // within (visit, producer), the intended send time and the produce time.
 // Consumers measure end-to-end latency from the intended send time, so a
 // producer that falls behind its schedule shows up as latency.

@@ -1,8 +1,9 @@
 // Package images makes the container images a testbed runs, offline: from
 // Debian packages (debootstrap), Maven Central and the Go module proxy
-// only, as DESIGN.md's Images section says. Every image is tagged with a
-// hash of what went into it, so a build with nothing changed finds its
-// images and returns in seconds.
+// only: the machines this project is built on reach package registries
+// but no container registry (README, "What is built, and from what").
+// Every image is tagged with a hash of what went into it, so a build with
+// nothing changed finds its images and returns in seconds.
 package images
 
 import (

@@ -96,7 +96,7 @@ resource "docker_container" "node" {
   image    = var.node_image
   restart  = "unless-stopped"
 
-  # What Docker-in-Docker needs on these machines (DESIGN.md): --privileged
+  # What Docker-in-Docker needs on these machines: --privileged
   # fails because the sandbox withholds CAP_SYS_RESOURCE, so every other
   # capability is granted and the confinement profiles are lifted.
   # (Docker reports capability names with their CAP_ prefix; written so, a

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Entry point of a testbed swarm node: a Docker Engine inside a container
-# (DESIGN.md lists the container settings this needs on the build machines).
+# (terraform/local/main.tf gives the node containers the settings this needs).
 #
 # The Engine's API listens on two Unix sockets only: the usual one inside the
 # node, and /testbed-api/docker.sock, a folder the host bind-mounts so that
