@@ -602,11 +602,12 @@ func (env *runEnv) deployAndWatch(ctx context.Context, lr *liveRun, agents []run
 	if err := run.Deploy(ctx, api, readers, env.registryAuth, readersTimeout); err != nil {
 		return err
 	}
+	running := time.Since(t)
 	if err := run.WaitGroups(ctx, env.admin, lr.groups, groupsTimeout); err != nil {
 		return err
 	}
-	fmt.Fprintf(env.out, " ✓ Started %d reader services; %d consumer groups stable with all members (%s)\n",
-		len(readers), len(lr.groups), time.Since(t).Round(100*time.Millisecond))
+	fmt.Fprintf(env.out, " ✓ Started %d reader services; %d consumer groups stable with all members (%s: tasks running in %s)\n",
+		len(readers), len(lr.groups), time.Since(t).Round(100*time.Millisecond), running.Round(100*time.Millisecond))
 	t0 := time.Now().Add(producerLead).Truncate(time.Second)
 	run.SetT0(&producer, t0)
 	if err := run.Deploy(ctx, api, []run.Agent{producer}, env.registryAuth, readersTimeout); err != nil {
