@@ -75,7 +75,7 @@ func app() *cli.App {
 					&cli.IntFlag{Name: "workers", Value: def.Workers, Usage: "swarm workers (0 to 100)"},
 					&cli.StringFlag{Name: "images", Value: orchestrator.ImagesOffline,
 						Usage: "where stack images come from: offline (built here from package registries, pushed to the testbed registry) or upstream (nodes pull apache/kafka:" + images.KafkaVersion + " and the prom/* images from Docker Hub)"},
-					&cli.StringFlag{Name: "retention", Value: "15d", Usage: "how long Prometheus keeps samples"},
+					&cli.StringFlag{Name: "retention", Value: orchestrator.DefaultRetention, Usage: "how long Prometheus keeps samples"},
 					&cli.StringFlag{Name: "grafana-image", EnvVars: []string{"TESTBED_GRAFANA_IMAGE"},
 						Usage: "Grafana image the nodes pull (e.g. grafana/grafana-oss:12.2.1 where Docker Hub is reachable); empty: no Grafana, which no package registry carries"},
 					&cli.StringFlag{Name: "docker-api",
@@ -197,7 +197,7 @@ func app() *cli.App {
 					"run was interrupted.",
 				Flags: []cli.Flag{
 					nameFlag(),
-					&cli.StringFlag{Name: "runs-dir", Value: "runs", EnvVars: []string{"TESTBED_RUNS"}, Usage: "where run archives go"},
+					&cli.StringFlag{Name: "runs-dir", Value: orchestrator.DefaultRunsDir, EnvVars: []string{"TESTBED_RUNS"}, Usage: "where run archives go"},
 					&cli.BoolFlag{Name: "keep", Usage: "leave the agents' services and the run's topics after the run (to look at them)"},
 					&cli.IntFlag{Name: "visits", Usage: "run this many visits instead of the files' (a short try of a long experiment)"},
 					&cli.BoolFlag{Name: "check", Usage: "only load and validate the files, print the runs, and exit"},

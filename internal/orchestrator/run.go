@@ -35,6 +35,10 @@ import (
 	"github.com/alert-testbed/testbed/internal/workspace"
 )
 
+// DefaultRunsDir is where run archives go unless --runs-dir says
+// otherwise (relative to the working folder).
+const DefaultRunsDir = "runs"
+
 // RunOptions are the settings of `testbed run`.
 type RunOptions struct {
 	Testbed     string
@@ -89,7 +93,7 @@ const brokersInSwarm = "kafka-1:19092,kafka-2:19092,kafka-3:19092"
 // (ErrRunFailed) or what stopped them.
 func Run(ctx context.Context, ws workspace.Workspace, o RunOptions) ([]RunResult, error) {
 	if o.RunsDir == "" {
-		o.RunsDir = "runs"
+		o.RunsDir = DefaultRunsDir
 	}
 	inv, err := LoadInventory(ws, o.Testbed)
 	if err != nil {
