@@ -29,10 +29,7 @@ type Compared struct {
 	// Settings are the experiment's fields, flattened to YAML paths
 	// ("topic.partitions", "consumers[0].members"), plus the derived
 	// "consumer_groups" (stream groups, DMTN-028's "consumers").
-	Settings map[string]string
-	// Label is the run's distinguishing settings: the fields that vary
-	// between the compared runs.
-	Label     string
+	Settings  map[string]string
 	Producing results.Stats
 	// Transit is the slowest stream group's transit time (by mean), as
 	// DMTN-028's consuming time is its slowest consumer's.
@@ -40,17 +37,14 @@ type Compared struct {
 	TransitGroup string
 	// Total is Producing.Mean + Transit.Mean, DMTN-028's total, in
 	// seconds; NaN when no visit was complete.
-	Total                                   float64
-	Lost, Duplicated, NotReceived, NotSent  int
-	Failed, FellBehind                      bool
-	MBPerVisit                              float64 // measured: producers' acknowledged bytes per visit, MB
-	PeakBrokerMemory                        float64 // bytes: the largest broker's working-set peak
-	PeakBrokerIn, PeakBrokerOut             float64 // bytes/s: peak of the sum over brokers (5 s samples of 30 s rates)
-	ProducerCPU, ConsumerCPU                float64 // cores, mean over the metrics window, summed over the services
-	Published                               *Published
-	ProducersN, ConsumerGroupsN, Partitions int
-	Stamps                                  bool
-	AlertsPerVisit                          int
+	Total                                  float64
+	Lost, Duplicated, NotReceived, NotSent int
+	Failed, FellBehind                     bool
+	MBPerVisit                             float64 // measured: producers' acknowledged bytes per visit, MB
+	PeakBrokerMemory                       float64 // bytes: the largest broker's working-set peak
+	PeakBrokerIn, PeakBrokerOut            float64 // bytes/s: peak of the sum over brokers (5 s samples of 30 s rates)
+	ProducerCPU, ConsumerCPU               float64 // cores, mean over the metrics window, summed over the services
+	Published                              *Published
 }
 
 // Metric is one figure a comparison plots against a setting.
@@ -83,6 +77,11 @@ func seconds(s results.Stats) float64 {
 // FieldMBPerVisit is the measured volume per visit, a comparison axis
 // beside the settings.
 const FieldMBPerVisit = "mb_per_visit"
+
+// volumeFields are the settings that change the stream's volume per
+// visit: where one varies, the runs are also plotted against the measured
+// mb_per_visit, and those plots do not split their lines by them.
+var volumeFields = []string{"alert.stamps", "alert.size", "alerts_per_visit"}
 
 // FieldConsumerGroups is the number of stream consumer groups.
 const FieldConsumerGroups = "consumer_groups"
@@ -123,8 +122,6 @@ func compared(r *archive.Run) (*Compared, error) {
 		return nil, err
 	}
 	c.Settings = settings
-	e := r.Experiment
-	c.ProducersN, c.ConsumerGroupsN, c.Partitions, c.Stamps, c.AlertsPerVisit = e.Producers, len(e.Groups()), e.Topic.Partitions, e.Alert.Stamps, e.AlertsPerVisit
 	for _, g := range r.Summary.Groups {
 		c.Lost += g.Lost
 		c.Duplicated += g.Duplicated
@@ -139,7 +136,8 @@ func compared(r *archive.Run) (*Compared, error) {
 	if c.Transit.N > 0 {
 		c.Total = (c.Producing.Mean + c.Transit.Mean).Seconds()
 	}
-	if p, ok := PublishedFor(c.ProducersN, c.ConsumerGroupsN, c.Partitions, c.Stamps); ok {
+	e := r.Experiment
+	if p, ok := PublishedFor(e.Producers, len(e.Groups()), e.Topic.Partitions, e.Alert.Stamps); ok {
 		c.Published = &p
 	}
 	c.resources()
@@ -325,7 +323,7 @@ func NewComparison(dirs []string, by string, title string) (*Comparison, error) 
 	}
 	volume := false
 	for _, f := range cmpn.Varying {
-		if f == "alert.stamps" || f == "alert.size" || f == "alerts_per_visit" {
+		if slices.Contains(volumeFields, f) {
 			volume = true
 		}
 		if _, ok := numeric(runs, f); ok {
@@ -379,17 +377,16 @@ type Series struct {
 // Lines splits the runs into the lines of a plot against axis.
 func (cm *Comparison) Lines(axis string) []Series {
 	xs, _ := numeric(cm.Runs, axis)
+	axisSig, _ := signature(cm.Runs, axis)
 	others := []string{}
 	for _, f := range cm.Varying {
-		if f == axis || (axis == FieldMBPerVisit && (f == "alert.stamps" || f == "alert.size" || f == "alerts_per_visit")) {
+		if f == axis || (axis == FieldMBPerVisit && slices.Contains(volumeFields, f)) {
 			continue
 		}
 		// A field that varies with the axis (consumer copies with
 		// consumer_groups) would split every line into points.
-		if a, _ := signature(cm.Runs, axis); axis != FieldMBPerVisit {
-			if b, _ := signature(cm.Runs, f); a == b {
-				continue
-			}
+		if sig, _ := signature(cm.Runs, f); axis != FieldMBPerVisit && sig == axisSig {
+			continue
 		}
 		others = append(others, f)
 	}
@@ -498,8 +495,9 @@ func WriteComparison(dir string, cm *Comparison) error {
 		return err
 	}
 	for _, axis := range cm.By {
+		lines := cm.Lines(axis)
 		for _, m := range Metrics {
-			if err := comparePlot(filepath.Join(dir, PlotFile(axis, m.Name, "png")), cm, axis, m); err != nil {
+			if err := comparePlot(filepath.Join(dir, PlotFile(axis, m.Name, "png")), axis, lines, m); err != nil {
 				return fmt.Errorf("plot of %s against %s: %w", m.Name, axis, err)
 			}
 		}
@@ -587,8 +585,8 @@ func (cm *Comparison) markdown(w io.Writer) {
 		pub := "–"
 		if p := c.Published; p != nil {
 			pub = fmt.Sprintf("%.2f ± %.2f / %.2f ± %.2f / %.2f", p.Producing, p.ProducingSD, p.Consuming, p.ConsumingSD, p.Total)
-			if c.AlertsPerVisit != DMTN028AlertsPerVisit {
-				pub += fmt.Sprintf(" (at %d alerts/visit; this run %d)", DMTN028AlertsPerVisit, c.AlertsPerVisit)
+			if n := c.Run.Experiment.AlertsPerVisit; n != DMTN028AlertsPerVisit {
+				pub += fmt.Sprintf(" (at %d alerts/visit; this run %d)", DMTN028AlertsPerVisit, n)
 			}
 		}
 		fmt.Fprintf(w, "| %d | %s | %s | %s | %s | %s | %d | %d | %.1f | %s | %s |\n", i+1, cm.label(c), c.Run.Meta.RunID,

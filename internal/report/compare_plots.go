@@ -12,9 +12,10 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 )
 
-// comparePlot draws metric against axis: each line's runs as points and
-// its least-squares line, named in the legend with its equation.
-func comparePlot(file string, cm *Comparison, axis string, m Metric) error {
+// comparePlot draws metric against axis (lines: Comparison.Lines(axis)):
+// each line's runs as points and its least-squares line, named in the
+// legend with its equation.
+func comparePlot(file, axis string, lines []Series, m Metric) error {
 	p := plot.New()
 	p.Title.Text = fmt.Sprintf("%s against %s", m.Name, axis)
 	p.X.Label.Text = axis
@@ -24,7 +25,7 @@ func comparePlot(file string, cm *Comparison, axis string, m Metric) error {
 	p.Y.Label.Text = m.Name + " (" + m.Unit + ")"
 	p.Legend.Top = true
 	p.Legend.Left = true
-	for i, s := range cm.Lines(axis) {
+	for i, s := range lines {
 		var pts plotter.XYs
 		for j, y := range s.Points[m.Name] {
 			if !math.IsNaN(y) {
