@@ -97,10 +97,8 @@ func defaultCompareDir(dirs []string) string {
 	parent := filepath.Dir(filepath.Clean(dirs[0]))
 	sweep := ""
 	for i, d := range dirs {
-		var m archive.Meta
-		if r, err := archive.Load(d); err == nil {
-			m = r.Meta
-		}
+		// run.json only: the comparison reads the archives whole after.
+		m, _ := archive.LoadMeta(d)
 		if i == 0 {
 			sweep = m.SweepID
 		} else if m.SweepID != sweep {

@@ -53,16 +53,11 @@ func (r *Run) MBPerVisit() float64 {
 // Load reads the archive in dir. An error names the file and what is
 // wrong with it; a folder that is not a run archive says so.
 func Load(dir string) (*Run, error) {
-	r := &Run{Dir: dir}
-	if err := readJSON(dir, FileRun, &r.Meta); err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("%s is not a run archive: it has no %s (archives are RUNS-DIR/<run-id>/, runs/ by default)", dir, FileRun)
-		}
+	meta, err := LoadMeta(dir)
+	if err != nil {
 		return nil, err
 	}
-	if r.Meta.FormatVersion > FormatVersion {
-		return nil, fmt.Errorf("%s: format_version %d is newer than this testbed reads (%d): use the testbed that wrote it, or a newer one", filepath.Join(dir, FileRun), r.Meta.FormatVersion, FormatVersion)
-	}
+	r := &Run{Dir: dir, Meta: meta}
 	data, err := os.ReadFile(filepath.Join(dir, FileExperiment))
 	if err != nil {
 		return nil, err
@@ -119,6 +114,22 @@ func Load(dir string) (*Run, error) {
 		return nil, err
 	}
 	return r, nil
+}
+
+// LoadMeta reads the archive's run.json alone, with Load's checks: a
+// folder without it is not a run archive, and a newer format is refused.
+func LoadMeta(dir string) (Meta, error) {
+	var m Meta
+	if err := readJSON(dir, FileRun, &m); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return Meta{}, fmt.Errorf("%s is not a run archive: it has no %s (archives are RUNS-DIR/<run-id>/, runs/ by default)", dir, FileRun)
+		}
+		return Meta{}, err
+	}
+	if m.FormatVersion > FormatVersion {
+		return Meta{}, fmt.Errorf("%s: format_version %d is newer than this testbed reads (%d): use the testbed that wrote it, or a newer one", filepath.Join(dir, FileRun), m.FormatVersion, FormatVersion)
+	}
+	return m, nil
 }
 
 // Has says whether the archive has the file or folder name.
