@@ -12,6 +12,8 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -110,6 +112,39 @@ func (s Series) WriteCSV(w io.Writer) error {
 		}
 	}
 	return nil
+}
+
+// BrokerService matches the swarm services of the Kafka brokers: the
+// "kafka" stack's kafka-1, kafka-2, kafka-3.
+var BrokerService = regexp.MustCompile(`^kafka_kafka-[0-9]+$`)
+
+// SumPeak sums metric over the services that match accepts at each sample
+// time and returns the largest sum, the earliest time it was reached, and
+// how many sample times there were. NaN and infinite samples are left out.
+func (s Series) SumPeak(match func(service string) bool, metric string) (peak float64, at time.Time, times int) {
+	sum := map[int64]float64{}
+	for svc, ms := range s {
+		if !match(svc) {
+			continue
+		}
+		for _, p := range ms[metric] {
+			if math.IsNaN(p.V) || math.IsInf(p.V, 0) {
+				continue
+			}
+			sum[p.T.Unix()] += p.V
+		}
+	}
+	ts := make([]int64, 0, len(sum))
+	for t := range sum {
+		ts = append(ts, t)
+	}
+	slices.Sort(ts)
+	for _, t := range ts {
+		if sum[t] > peak {
+			peak, at = sum[t], time.Unix(t, 0).UTC()
+		}
+	}
+	return peak, at, len(ts)
 }
 
 // Resource is one service's use of one resource over a window, as

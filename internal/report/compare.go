@@ -149,17 +149,12 @@ func compared(r *archive.Run) (*Compared, error) {
 func (c *Compared) resources() {
 	r := c.Run
 	secs := r.Meta.Window.To.Sub(r.Meta.Window.From).Seconds()
-	in, out := map[time.Time]float64{}, map[time.Time]float64{}
+	c.PeakBrokerIn, _, _ = r.Series.SumPeak(monitoring.BrokerService.MatchString, "network_receive_bytes_per_s")
+	c.PeakBrokerOut, _, _ = r.Series.SumPeak(monitoring.BrokerService.MatchString, "network_transmit_bytes_per_s")
 	for svc, m := range r.Series {
 		switch {
-		case strings.HasPrefix(svc, "kafka_"):
+		case monitoring.BrokerService.MatchString(svc):
 			c.PeakBrokerMemory = max(c.PeakBrokerMemory, monitoring.Stat(m["memory_bytes"]).Max)
-			for _, p := range m["network_receive_bytes_per_s"] {
-				in[p.T] += p.V
-			}
-			for _, p := range m["network_transmit_bytes_per_s"] {
-				out[p.T] += p.V
-			}
 		case strings.HasPrefix(svc, "run-"+r.Meta.RunID+"-"):
 			cpu := monitoring.Stat(m["cpu_cores"]).Mean
 			if t, ok := r.Totals[svc]; ok && secs > 0 {
@@ -172,12 +167,6 @@ func (c *Compared) resources() {
 				c.ConsumerCPU += cpu
 			}
 		}
-	}
-	for _, v := range in {
-		c.PeakBrokerIn = max(c.PeakBrokerIn, v)
-	}
-	for _, v := range out {
-		c.PeakBrokerOut = max(c.PeakBrokerOut, v)
 	}
 }
 

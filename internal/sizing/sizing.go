@@ -55,15 +55,14 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/alert-testbed/testbed/internal/archive"
 	"github.com/alert-testbed/testbed/internal/monitoring"
 )
 
@@ -672,14 +671,13 @@ func joinInts(xs []int) string {
 
 // Files and series of a run archive ReadRun reads.
 const (
-	ServicesFile   = "metrics/services.csv" // archive.FileServices
-	ExperimentFile = "experiment.yaml"      // archive.FileExperiment
+	ServicesFile   = archive.FileServices
+	ExperimentFile = archive.FileExperiment
 	ReceiveMetric  = "network_receive_bytes_per_s"
 )
 
-// BrokerService matches the swarm services of the Kafka brokers: the
-// "kafka" stack's kafka-1, kafka-2, kafka-3.
-var BrokerService = regexp.MustCompile(`^kafka_kafka-[0-9]+$`)
+// BrokerService matches the swarm services of the Kafka brokers.
+var BrokerService = monitoring.BrokerService
 
 // Measured is a run's peak write throughput, from its archive.
 //
@@ -745,38 +743,22 @@ func ReadRun(dir string) (Measured, error) {
 		return m, errorf("from", "%s: %v", path, err)
 	}
 
-	sum := map[int64]float64{}
 	for _, svc := range series.Services() {
-		if !BrokerService.MatchString(svc) {
-			continue
-		}
 		pts, ok := series[svc][ReceiveMetric]
-		if !ok {
+		if !BrokerService.MatchString(svc) || !ok {
 			continue
 		}
 		m.Brokers = append(m.Brokers, svc)
 		for _, pt := range pts {
-			if math.IsNaN(pt.V) || math.IsInf(pt.V, 0) {
-				continue
+			if !math.IsNaN(pt.V) && !math.IsInf(pt.V, 0) {
+				m.PeakBrokerIngest = max(m.PeakBrokerIngest, pt.V)
 			}
-			sum[pt.T.Unix()] += pt.V
-			m.PeakBrokerIngest = max(m.PeakBrokerIngest, pt.V)
 		}
 	}
 	if len(m.Brokers) == 0 {
 		return m, errorf("from", "%s has no %s series of a Kafka broker (services kafka_kafka-1, kafka_kafka-2, ...)", path, ReceiveMetric)
 	}
-	times := make([]int64, 0, len(sum))
-	for t := range sum {
-		times = append(times, t)
-	}
-	sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
-	m.Samples = len(times)
-	for _, t := range times {
-		if sum[t] > m.PeakIngest {
-			m.PeakIngest, m.PeakAt = sum[t], time.Unix(t, 0).UTC()
-		}
-	}
+	m.PeakIngest, m.PeakAt, m.Samples = series.SumPeak(BrokerService.MatchString, ReceiveMetric)
 	if m.PeakIngest <= 0 {
 		return m, errorf("from", "%s: the brokers' %s is never above 0: the run wrote nothing to Kafka", path, ReceiveMetric)
 	}
