@@ -20,6 +20,7 @@ import (
 	"github.com/alert-testbed/testbed/agents/alert"
 	"github.com/alert-testbed/testbed/agents/filter"
 	"github.com/alert-testbed/testbed/agents/kafkaconf"
+	"github.com/alert-testbed/testbed/agents/lifecycle"
 	"github.com/alert-testbed/testbed/agents/pacing"
 	"github.com/alert-testbed/testbed/agents/results"
 	"github.com/alert-testbed/testbed/internal/kafkatest"
@@ -341,5 +342,55 @@ func TestOneVisitTwoProducersTwoGroupsAndAFilterGroup(t *testing.T) {
 	}
 	if ends == 0 {
 		t.Errorf("consumer printed no status:end line")
+	}
+}
+
+// A producer's task that takes over from one stopped for a restart
+// (SIGHUP: exit lifecycle.RestartExitCode, a visit cut short left
+// unreported) resumes at the first visit the results topic has no record
+// of: every visit ends with exactly one record of the producer, all sent.
+func TestProducerNewTaskResumesAtTheFirstUnrecordedVisit(t *testing.T) {
+	addr := kafkatest.Start(t)
+	bin := buildAgents(t)
+	run := "resume-" + kafkatest.RandHex(3)
+	alerts, res := "alerts-"+run, "results-"+run
+	kafkatest.CreateTopics(t, addr, 1, alerts, res)
+	t0 := time.Now().Add(3 * time.Second).UTC().Format(time.RFC3339Nano)
+	args := []string{"--brokers", addr, "--run-id", run, "--results-topic", res, "--metrics-addr", "",
+		"--topic", alerts, "--producer", "0", "--producers", "1", "--alerts-per-visit", "50", "--visits", "4", "--first-visit", "1",
+		"--interval", "4s", "--t0", t0, "--seed", "3"}
+
+	first := start(t, bin+"/alert-producer", "producer (first task)", args...)
+	readRecords(t, addr, res, time.Minute, func(rs []results.Record) bool { return len(rs) >= 1 })
+	first.cmd.Process.Signal(syscall.SIGHUP)
+	select {
+	case <-first.done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the producer did not stop within 30 s of SIGHUP")
+	}
+	if code := first.cmd.ProcessState.ExitCode(); code != lifecycle.RestartExitCode {
+		t.Fatalf("after SIGHUP the producer exited %d, want %d (a restart)", code, lifecycle.RestartExitCode)
+	}
+
+	second := start(t, bin+"/alert-producer", "producer (next task)", args...)
+	second.wait(t, time.Minute)
+	if !strings.Contains(second.out.String(), "visit 1: skipped, an earlier task of producer 0 reported it") {
+		t.Errorf("the next task did not skip visit 1:\n%s", second.out.String())
+	}
+	recs := readRecords(t, addr, res, 30*time.Second, func(rs []results.Record) bool { return len(rs) >= 4 })
+	per := map[int]int{}
+	for _, r := range recs {
+		if r.Producer == nil {
+			continue
+		}
+		per[r.Producer.Visit]++
+		if r.Producer.Sent != r.Producer.Expected || r.Producer.Acked != r.Producer.Expected {
+			t.Errorf("visit %d: sent %d, acked %d of %d", r.Producer.Visit, r.Producer.Sent, r.Producer.Acked, r.Producer.Expected)
+		}
+	}
+	for v := 1; v <= 4; v++ {
+		if per[v] != 1 {
+			t.Errorf("visit %d has %d producer records, want 1 (records: %v)", v, per[v], per)
+		}
 	}
 }

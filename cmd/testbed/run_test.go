@@ -215,6 +215,25 @@ func TestRunOnTheLocalEnvironment(t *testing.T) {
 		if !strings.Contains(out, "! fault 2: partition broker 3 for 30s: healed at") {
 			t.Errorf("the live output does not say the partition healed")
 		}
+		// A restarted agent and the tasks of a drained worker go on in
+		// new tasks of their slots: the producer's new task resumes at the
+		// visits it has no record of, so nothing goes unsent.
+		if g.NotSent != 0 {
+			t.Errorf("counting after a producer restart and a drain: %d not sent, want 0", g.NotSent)
+		}
+		notes := strings.Join(s.Notes, "\n")
+		for _, re := range []string{
+			`agent vanished: run-\S+-producer\.1 on \S+ ended at [0-9:.]+: failed: .*stopped for a restart; swarm started a new task in its slot`,
+			`agent vanished: run-\S+-consumer-counting\.2 on \S+ ended at [0-9:.]+: failed: .*stopped for a restart; swarm started a new task in its slot`,
+			`agent vanished: run-\S+ on \S+-worker-1 ended at [0-9:.]+: shutdown; swarm started a new task in its slot`,
+		} {
+			if !regexp.MustCompile(re).MatchString(notes) {
+				t.Errorf("no note matches %s; notes:\n%s", re, notes)
+			}
+		}
+		if fs[4].Healed.Sub(fs[4].Fired) < 10*time.Second {
+			t.Errorf("the drain lasted %s, want 10s", fs[4].Healed.Sub(fs[4].Fired))
+		}
 	})
 
 	// The runs above compared (issue 11): the good run and the two fault
@@ -296,6 +315,16 @@ faults:
     target: {broker: 3}
     at: {visit: 3, after: 0s}
     duration: 30s
+  - action: restart
+    target: {producer: 1}
+    at: {visit: 2, after: 3s}
+  - action: restart
+    target: {consumer: counting, member: 2}
+    at: {visit: 2, after: 4s}
+  - action: drain
+    target: {worker: 1}
+    at: {visit: 4, after: 0s}
+    duration: 10s
 `
 
 // faultRun runs one fault experiment on the testbed: it must pass, write
@@ -321,8 +350,8 @@ func faultRun(t *testing.T, bin, name, dir, label, experiment string, check func
 		readJSON(t, filepath.Join(archives[0], "summary.json"), &s)
 		var fs []faults.Record
 		readJSON(t, filepath.Join(archives[0], "faults.json"), &fs)
-		if len(fs) != 2 {
-			t.Fatalf("faults.json has %d records, want 2", len(fs))
+		if want := strings.Count(experiment, "- action: "); len(fs) != want {
+			t.Fatalf("faults.json has %d records, want %d", len(fs), want)
 		}
 		for _, f := range fs {
 			if f.Fired.IsZero() || f.Error != "" || f.Resolved == "" {

@@ -11,9 +11,12 @@
 //
 // Actions, and how each is done:
 //   - kill: SIGKILL to the task's container, through its node's Docker API;
-//     swarm's restart policy applies as deployed (the brokers restart, the
-//     agents do not).
-//   - restart: docker restart of the container (SIGTERM, 30 s grace, start).
+//     swarm's restart policy applies as deployed (on-failure for the
+//     agents, any for the brokers: both come back).
+//   - restart: a broker's container is restarted (docker restart: SIGTERM,
+//     30 s grace, start); an agent gets SIGHUP, ends gracefully with the
+//     exit status that makes swarm start a new task in its slot
+//     (agents/lifecycle), and is killed if it has not within 30 s.
 //   - pause: docker pause (the cgroup freezer: every process of the
 //     container stops at once, as in a long GC pause), docker unpause at the
 //     end.
@@ -48,6 +51,7 @@ import (
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/swarm"
 	"github.com/docker/docker/client"
+	"github.com/docker/docker/errdefs"
 	"github.com/docker/docker/pkg/stdcopy"
 
 	"github.com/alert-testbed/testbed/internal/experiment"
@@ -329,9 +333,13 @@ func (in *Injector) fire(ctx context.Context, f experiment.Fault) (resolved, nod
 		err = t.node.API.ContainerKill(ctx, t.container, "SIGKILL")
 		return t.String(), t.node.Name, nil, err
 	case experiment.FaultRestart:
-		grace := 30
-		err = t.node.API.ContainerRestart(ctx, t.container, container.StopOptions{Timeout: &grace})
-		return t.String(), t.node.Name, nil, err
+		if f.Target.Broker > 0 {
+			grace := int(restartGrace.Seconds())
+			err = t.node.API.ContainerRestart(ctx, t.container, container.StopOptions{Timeout: &grace})
+			return t.String(), t.node.Name, nil, err
+		}
+		err = restartAgent(ctx, t)
+		return t.String() + ": stopped gracefully; swarm starts a new task in its slot", t.node.Name, nil, err
 	case experiment.FaultPause:
 		if err := t.node.API.ContainerPause(ctx, t.container); err != nil {
 			return t.String(), t.node.Name, nil, err
@@ -343,6 +351,41 @@ func (in *Injector) fire(ctx context.Context, f experiment.Fault) (resolved, nod
 		return t.String() + ": " + resolved, node, heal, err
 	}
 	return "", "", nil, fmt.Errorf("action %q is not one of %s", f.Action, strings.Join(experiment.FaultActions, ", "))
+}
+
+// restartGrace is how long a restarted task has to stop gracefully before
+// it is killed: docker stop's SIGTERM-then-SIGKILL, with the grace Kafka's
+// brokers need to hand over their partitions.
+const restartGrace = 30 * time.Second
+
+// restartAgent stops an agent's task gracefully for a restart: SIGHUP,
+// which the agents take as "end as for SIGTERM, then exit
+// lifecycle.RestartExitCode" (agents/lifecycle), and a wait for the
+// container to stop (SIGKILL after restartGrace). The exit status makes
+// swarm's on-failure restart policy start a new task in the slot; restarting
+// the container itself would run it outside swarm's view of the task.
+func restartAgent(ctx context.Context, t target) error {
+	if err := t.node.API.ContainerKill(ctx, t.container, "SIGHUP"); err != nil {
+		return err
+	}
+	wctx, cancel := context.WithTimeout(ctx, restartGrace)
+	defer cancel()
+	waitC, errC := t.node.API.ContainerWait(wctx, t.container, container.WaitConditionNotRunning)
+	select {
+	case <-waitC:
+		return nil
+	case err := <-errC:
+		if errdefs.IsNotFound(err) {
+			return nil // swarm removed it already: it stopped
+		}
+		if wctx.Err() == nil {
+			return fmt.Errorf("wait for %s to stop: %w", t, err)
+		}
+	}
+	if err := t.node.API.ContainerKill(ctx, t.container, "SIGKILL"); err != nil && !errdefs.IsNotFound(err) && !errdefs.IsConflict(err) {
+		return fmt.Errorf("%s did not stop within %s of SIGHUP, and SIGKILL failed: %w", t, restartGrace, err)
+	}
+	return nil
 }
 
 // fireOnNode carries out a fault that acts on a whole node.

@@ -512,12 +512,13 @@ func (lr *liveRun) streamGroups() []run.Group {
 }
 
 // drainStopped is the end of a run that stops early: the producers are
-// stopped (they publish the records of the visits they began), and the
+// stopped for good (SIGINT: they publish the records of the visits they
+// began, with what they did not send; agents/lifecycle), and the
 // groups get up to stopDrain to read what was already sent, so that an
 // alert in flight is counted as received, and only what is still unread
 // after that as not received.
 func (env *runEnv) drainStopped(ctx context.Context, lr *liveRun, nodes []*client.Client, records <-chan *sarama.ConsumerMessage, offset *int64) {
-	if err := run.Signal(ctx, nodes, lr.id, run.RoleProducer, "SIGTERM"); err != nil {
+	if err := run.Signal(ctx, nodes, lr.id, run.RoleProducer, "SIGINT"); err != nil {
 		lr.problems = append(lr.problems, "stopping the producers: "+err.Error())
 	}
 	deadline := time.Now().Add(stopDrain)

@@ -151,9 +151,22 @@ func Agents(e experiment.Experiment, p Params) ([]Agent, error) {
 	return out, nil
 }
 
-// spec builds one agent service: run once (no restarts: a crashed agent
-// shows as missing records, which the fold reports), on workers, on the
-// testbed network with the metrics alias.
+// agentRestartDelay is how long swarm waits before it starts a failed
+// agent's task again, and agentRestarts how many times it does, per slot
+// (swarm's defaults: 5 s, no limit).
+const (
+	agentRestartDelay = time.Second
+	agentRestarts     = 5
+)
+
+// spec builds one agent service: on workers, on the testbed network with
+// the metrics alias, restarted on failure. An agent exits 0 when it is
+// done or stopped (SIGTERM), and any other status when it fails, is
+// killed or is asked to restart (SIGHUP; agents/lifecycle); swarm
+// then starts a new task in its slot, as it does for the tasks of a
+// drained node. The new task carries on: a member rejoins its group from
+// the committed offsets, a producer resumes at the first visit it has no
+// record of. agentRestarts bounds a crash loop.
 func (p Params) spec(role, name, program string, replicas int, envs []map[string]string, args []string) swarm.ServiceSpec {
 	merged := map[string]string{}
 	for _, env := range envs {
@@ -170,7 +183,7 @@ func (p Params) spec(role, name, program string, replicas int, envs []map[string
 		constraint = "node.role==manager"
 	}
 	n := uint64(replicas)
-	none := swarm.RestartPolicyConditionNone
+	delay, attempts := agentRestartDelay, uint64(agentRestarts)
 	return swarm.ServiceSpec{
 		Annotations: swarm.Annotations{
 			Name:   ServiceName(p.RunID, name),
@@ -184,7 +197,7 @@ func (p Params) spec(role, name, program string, replicas int, envs []map[string
 				Env:     env,
 				Labels:  map[string]string{LabelRun: p.RunID, LabelRole: role},
 			},
-			RestartPolicy: &swarm.RestartPolicy{Condition: none},
+			RestartPolicy: &swarm.RestartPolicy{Condition: swarm.RestartPolicyConditionOnFailure, Delay: &delay, MaxAttempts: &attempts},
 			Placement:     &swarm.Placement{Constraints: []string{constraint}},
 			Networks:      []swarm.NetworkAttachmentConfig{{Target: p.Network, Aliases: []string{MetricsAlias}}},
 		},

@@ -63,7 +63,7 @@ func TestMinibrokerAgentsInDMTN081Order(t *testing.T) {
 	for _, a := range agents {
 		s := a.Spec
 		if !strings.HasPrefix(s.Name, "run-r1-") || s.Labels[LabelRun] != "r1" || s.TaskTemplate.Placement.Constraints[0] != "node.role==worker" ||
-			s.TaskTemplate.Networks[0].Aliases[0] != MetricsAlias || string(s.TaskTemplate.RestartPolicy.Condition) != "none" {
+			s.TaskTemplate.Networks[0].Aliases[0] != MetricsAlias || string(s.TaskTemplate.RestartPolicy.Condition) != "on-failure" {
 			t.Errorf("service %s: %+v", s.Name, s)
 		}
 	}

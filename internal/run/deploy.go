@@ -16,6 +16,8 @@ import (
 	"github.com/docker/docker/errdefs"
 	"github.com/docker/docker/pkg/stdcopy"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/alert-testbed/testbed/agents/lifecycle"
 )
 
 // Deploy creates the agents' services in DMTN-081's order (Agents returns
@@ -128,20 +130,6 @@ func waitServices(ctx context.Context, api *client.Client, want map[string]servi
 	}
 }
 
-// WaitProducers waits until every producer task of the run has finished,
-// and says which failed.
-func WaitProducers(ctx context.Context, api *client.Client, runID string, replicas uint64, timeout time.Duration) error {
-	svcs, err := api.ServiceList(ctx, swarm.ServiceListOptions{Filters: filters.NewArgs(
-		filters.Arg("label", LabelRun+"="+runID), filters.Arg("label", LabelRole+"="+RoleProducer))})
-	if err != nil {
-		return err
-	}
-	if len(svcs) != 1 {
-		return fmt.Errorf("run %s has %d producer services, want 1", runID, len(svcs))
-	}
-	return waitServices(ctx, api, map[string]serviceTasks{svcs[0].ID: {name: svcs[0].Spec.Name, n: replicas}}, swarm.TaskStateComplete, timeout)
-}
-
 // Remove removes every service of the run and returns how many.
 func Remove(ctx context.Context, api *client.Client, runID string) (int, error) {
 	svcs, err := api.ServiceList(ctx, swarm.ServiceListOptions{Filters: filters.NewArgs(filters.Arg("label", LabelRun+"="+runID))})
@@ -156,15 +144,20 @@ func Remove(ctx context.Context, api *client.Client, runID string) (int, error) 
 	return len(svcs), nil
 }
 
-// Stop ends every agent of the run: SIGTERM to each of their containers,
+// Stop ends every agent of the run for good: SIGINT to each of their
+// containers (SIGTERM would let a producer leave a visit it cut short to
+// a next task; agents/lifecycle),
 // on every node (nodes are the nodes' Docker APIs), then a wait until no
 // task of the run's services runs. The members publish the records of the
 // visits they still hold before they exit; the tasks end as complete, so
 // that swarm keeps them and their logs (scaling to 0 would delete both).
+// A task that swarm starts meanwhile (in the slot of one that failed just
+// before) gets SIGINT too.
 func Stop(ctx context.Context, api *client.Client, nodes []*client.Client, runID string, timeout time.Duration) error {
-	if err := Signal(ctx, nodes, runID, "", "SIGTERM"); err != nil {
+	if err := Signal(ctx, nodes, runID, "", "SIGINT"); err != nil {
 		return err
 	}
+	signaled := time.Now()
 	svcs, err := api.ServiceList(ctx, swarm.ServiceListOptions{Filters: filters.NewArgs(filters.Arg("label", LabelRun+"="+runID))})
 	if err != nil {
 		return err
@@ -187,7 +180,15 @@ func Stop(ctx context.Context, api *client.Client, nodes []*client.Client, runID
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("agents still running %s after SIGTERM: %s", timeout, strings.Join(live, ", "))
+			return fmt.Errorf("agents still running %s after SIGINT: %s", timeout, strings.Join(live, ", "))
+		}
+		if time.Since(signaled) > agentRestartDelay {
+			// Containers that already had it end within their grace;
+			// a second SIGINT changes nothing for them.
+			if err := Signal(ctx, nodes, runID, "", "SIGINT"); err != nil {
+				return err
+			}
+			signaled = time.Now()
 		}
 		select {
 		case <-ctx.Done():
@@ -218,8 +219,11 @@ func SetT0(a *Agent, t0 time.Time) {
 	}
 }
 
-// ProducersDone reports whether every producer task of the run has
-// completed; a failed producer task is an error naming it.
+// ProducersDone reports whether every producer slot of the run has
+// completed: its newest task (swarm starts a new task in the slot of one
+// that failed, was killed or restarted, or ran on a drained node). A slot
+// whose newest task failed and got no new task within restartWait (swarm's
+// restarts of the slot used up) is an error naming it.
 func ProducersDone(ctx context.Context, api *client.Client, runID string, replicas int) (bool, error) {
 	svcs, err := api.ServiceList(ctx, swarm.ServiceListOptions{Filters: filters.NewArgs(
 		filters.Arg("label", LabelRun+"="+runID), filters.Arg("label", LabelRole+"="+RoleProducer))})
@@ -233,16 +237,46 @@ func ProducersDone(ctx context.Context, api *client.Client, runID string, replic
 	if err != nil {
 		return false, err
 	}
-	done := 0
+	return slotsDone(tasks, replicas, time.Now())
+}
+
+// restartWait is how long a failed task's slot may stay without a newer
+// task before it counts as given up: swarm creates the new task at once
+// and starts it after agentRestartDelay.
+const restartWait = agentRestartDelay + 15*time.Second
+
+// slotsDone says whether the newest task of each of the replicas slots
+// has completed, as of now.
+func slotsDone(tasks []swarm.Task, replicas int, now time.Time) (bool, error) {
+	newest := map[int]swarm.Task{}
 	for _, t := range tasks {
+		if n, ok := newest[t.Slot]; !ok || t.Meta.CreatedAt.After(n.Meta.CreatedAt) {
+			newest[t.Slot] = t
+		}
+	}
+	done := 0
+	for _, slot := range sortedSlots(newest) {
+		t := newest[slot]
 		switch t.Status.State {
 		case swarm.TaskStateComplete:
 			done++
 		case swarm.TaskStateFailed, swarm.TaskStateRejected:
-			return false, fmt.Errorf("producer task %d %s: %s", t.Slot, t.Status.State, t.Status.Err)
+			if now.Sub(t.Status.Timestamp) > restartWait {
+				return false, fmt.Errorf("producer task %d %s: %s (no new task in its slot after %s: swarm's %d restarts of a slot used up)",
+					t.Slot, t.Status.State, t.Status.Err, restartWait, agentRestarts)
+			}
 		}
 	}
 	return done >= replicas, nil
+}
+
+func sortedSlots(m map[int]swarm.Task) []int {
+	out := make([]int, 0, len(m))
+	for s := range m {
+		out = append(out, s)
+	}
+	sort.Ints(out)
+	return out
 }
 
 // logsTimeout bounds the reading of one service's logs through the swarm:
@@ -344,6 +378,12 @@ func Vanished(ctx context.Context, api *client.Client, runID string) ([]string, 
 			return nil, err
 		}
 		sort.Slice(tasks, func(i, j int) bool { return tasks[i].Status.Timestamp.Before(tasks[j].Status.Timestamp) })
+		newest := map[int]time.Time{} // per slot, when its newest task was made
+		for _, t := range tasks {
+			if t.Meta.CreatedAt.After(newest[t.Slot]) {
+				newest[t.Slot] = t.Meta.CreatedAt
+			}
+		}
 		for _, t := range tasks {
 			st := t.Status.State
 			if !stopped(st) || (st == swarm.TaskStateComplete && s.Spec.Labels[LabelRole] == RoleProducer) {
@@ -363,6 +403,12 @@ func Vanished(ctx context.Context, api *client.Client, runID string) ([]string, 
 			if cs := t.Status.ContainerStatus; cs != nil && cs.ExitCode != 0 && !strings.Contains(how, "exit") {
 				how += fmt.Sprintf(" (exit code %d)", cs.ExitCode)
 			}
+			if cs := t.Status.ContainerStatus; cs != nil && cs.ExitCode == lifecycle.RestartExitCode {
+				how += ": stopped for a restart"
+			}
+			if newest[t.Slot].After(t.Meta.CreatedAt) {
+				how += "; swarm started a new task in its slot"
+			}
 			out = append(out, fmt.Sprintf("%s.%d on %s ended at %s: %s", s.Spec.Name, t.Slot, node, t.Status.Timestamp.Local().Format("15:04:05.0"), how))
 		}
 	}
@@ -371,7 +417,7 @@ func Vanished(ctx context.Context, api *client.Client, runID string) ([]string, 
 }
 
 // Signal sends sig to every running container of the run's agents of the
-// given role ("": every role), on every node (nodes are the nodes' Docker APIs): SIGTERM to
+// given role ("": every role), on every node (nodes are the nodes' Docker APIs): SIGINT to
 // the producers stops them sending, and they publish the records of the
 // visits they started.
 func Signal(ctx context.Context, nodes []*client.Client, runID, role, sig string) error {

@@ -189,7 +189,7 @@ func duplicates(d, redelivered, producer int) string {
 		why = append(why, fmt.Sprintf("%d re-delivered (read again after a rebalance: at-least-once)", redelivered))
 	}
 	if producer > 0 {
-		why = append(why, fmt.Sprintf("%d written twice by a producer (retries without idempotence)", producer))
+		why = append(why, fmt.Sprintf("%d written twice by a producer (retries without idempotence, or a visit cut short sent again by its producer's next task)", producer))
 	}
 	return fmt.Sprintf("%d duplicated: %s", d, strings.Join(why, ", "))
 }

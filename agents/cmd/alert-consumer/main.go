@@ -8,9 +8,7 @@ import (
 	"fmt"
 	"log"
 	"os"
-	"os/signal"
 	"sync/atomic"
-	"syscall"
 
 	"github.com/IBM/sarama"
 	"github.com/urfave/cli/v2"
@@ -19,17 +17,22 @@ import (
 	"github.com/alert-testbed/testbed/agents/consume"
 	"github.com/alert-testbed/testbed/agents/headers"
 	"github.com/alert-testbed/testbed/agents/kafkaconf"
+	"github.com/alert-testbed/testbed/agents/lifecycle"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, sigs, stop := lifecycle.Notify()
 	defer stop()
+	signals = sigs
 	log.SetFlags(log.LstdFlags | log.Lmicroseconds)
-	if err := app().RunContext(ctx, os.Args); err != nil {
-		fmt.Fprintf(os.Stderr, "alert-consumer: %v\n", err)
-		os.Exit(1)
-	}
+	err := app().RunContext(ctx, os.Args)
+	stop()
+	sigs.Exit("alert-consumer", err)
 }
+
+// signals is what ended the program: SIGTERM (exit 0), SIGHUP (a restart:
+// exit lifecycle.RestartExitCode), none.
+var signals = &lifecycle.Signals{}
 
 func app() *cli.App {
 	flags := consume.Flags("topics to read, comma-separated (a filter's topic for an end user: Filter001)",

@@ -11,12 +11,10 @@ import (
 	"io"
 	"log"
 	"os"
-	"os/signal"
 	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 
 	"github.com/IBM/sarama"
 	"github.com/urfave/cli/v2"
@@ -26,18 +24,23 @@ import (
 	"github.com/alert-testbed/testbed/agents/filter"
 	"github.com/alert-testbed/testbed/agents/headers"
 	"github.com/alert-testbed/testbed/agents/kafkaconf"
+	"github.com/alert-testbed/testbed/agents/lifecycle"
 	"github.com/alert-testbed/testbed/agents/metrics"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, sigs, stop := lifecycle.Notify()
 	defer stop()
+	signals = sigs
 	log.SetFlags(log.LstdFlags | log.Lmicroseconds)
-	if err := app().RunContext(ctx, os.Args); err != nil {
-		fmt.Fprintf(os.Stderr, "alert-filter: %v\n", err)
-		os.Exit(1)
-	}
+	err := app().RunContext(ctx, os.Args)
+	stop()
+	sigs.Exit("alert-filter", err)
 }
+
+// signals is what ended the program: SIGTERM (exit 0), SIGHUP (a restart:
+// exit lifecycle.RestartExitCode), none.
+var signals = &lifecycle.Signals{}
 
 func app() *cli.App {
 	flags := consume.Flags("the full alert stream",

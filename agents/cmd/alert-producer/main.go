@@ -11,11 +11,9 @@ import (
 	"io"
 	"log"
 	"os"
-	"os/signal"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/IBM/sarama"
@@ -24,20 +22,25 @@ import (
 	"github.com/alert-testbed/testbed/agents/alert"
 	"github.com/alert-testbed/testbed/agents/headers"
 	"github.com/alert-testbed/testbed/agents/kafkaconf"
+	"github.com/alert-testbed/testbed/agents/lifecycle"
 	"github.com/alert-testbed/testbed/agents/metrics"
 	"github.com/alert-testbed/testbed/agents/pacing"
 	"github.com/alert-testbed/testbed/agents/results"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, sigs, stop := lifecycle.Notify()
 	defer stop()
+	signals = sigs
 	log.SetFlags(log.LstdFlags | log.Lmicroseconds)
-	if err := app().RunContext(ctx, os.Args); err != nil {
-		fmt.Fprintf(os.Stderr, "alert-producer: %v\n", err)
-		os.Exit(1)
-	}
+	err := app().RunContext(ctx, os.Args)
+	stop()
+	sigs.Exit("alert-producer", err)
 }
+
+// signals is what ended the program: SIGTERM (exit 0), SIGHUP (a restart:
+// exit lifecycle.RestartExitCode), none.
+var signals = &lifecycle.Signals{}
 
 func app() *cli.App {
 	flags := []cli.Flag{
@@ -452,6 +455,15 @@ func run(c *cli.Context) error {
 	p.start(async)
 
 	run := c.String("run-id")
+	// A task that replaces an earlier one of this slot (a restart, a
+	// crash, a drained node) resumes: the visits that have a record were
+	// begun, and reported, by an earlier task.
+	recorded := map[int]bool{}
+	if p.topic != "" {
+		if recorded, err = recordedVisits(client, p.topic, run, idx); err != nil {
+			return err
+		}
+	}
 	topic := c.String("topic")
 	log.Printf("producer %d of %d: run %s, %d visits of %d alerts from %s every %s, pacing %s, topic %s",
 		idx, pc.Producers, run, c.Int("visits"), pc.AlertsPerVisit, t0.UTC().Format(time.RFC3339Nano), pc.Interval, model, topic)
@@ -459,6 +471,10 @@ func run(c *cli.Context) error {
 	sendErr := func() error {
 		for k := 0; k < c.Int("visits"); k++ {
 			visit := c.Int("first-visit") + k
+			if recorded[visit] {
+				log.Printf("visit %d: skipped, an earlier task of producer %d reported it", visit, idx)
+				continue
+			}
 			start := pacing.VisitStart(t0, pc.Interval, k)
 			plan, err := pacing.Plan(pc, visit, idx)
 			if err != nil {
@@ -518,7 +534,7 @@ func run(c *cli.Context) error {
 	if failed > 0 {
 		return fmt.Errorf("%d alerts could not be produced (see the ERROR lines above)", failed)
 	}
-	if sendErr != nil {
+	if sendErr != nil && !signals.HandingOver() {
 		return fmt.Errorf("interrupted: the visits reported above are partial")
 	}
 	return nil
@@ -547,6 +563,15 @@ func (p *producer) report(visit int) {
 	delete(p.visits, visit)
 	rec := st.rec
 	p.mu.Unlock()
+	if signals.HandingOver() && rec.Sent < rec.Expected {
+		// A visit cut short by SIGTERM or SIGHUP (a drained node, a
+		// restart) gets no record: the next task of this slot finds no
+		// record of it and sends it again from its first alert (what this
+		// task sent of it shows as producer duplicates), so that each
+		// (visit, producer) has one record. agents/lifecycle.
+		log.Printf("visit %d cut short after %d of %d alerts by a stop that hands over: not reported; the next task of producer %d sends it again", rec.Visit, rec.Sent, rec.Expected, rec.Producer)
+		return
+	}
 	producing := rec.LastAck.Sub(rec.IntendedStart)
 	if rec.Acked == 0 {
 		producing = 0
@@ -633,4 +658,58 @@ func sleepUntil(ctx context.Context, t time.Time) error {
 	case <-timer.C:
 		return nil
 	}
+}
+
+// recordedVisits reads the results topic from its start to its end and
+// returns the visits of which producer idx of the run published a record.
+func recordedVisits(client sarama.Client, topic, run string, idx int) (map[int]bool, error) {
+	out := map[int]bool{}
+	parts, err := client.Partitions(topic)
+	if err != nil {
+		return nil, fmt.Errorf("read %s for this producer's earlier records: %w", topic, err)
+	}
+	consumer, err := sarama.NewConsumerFromClient(client)
+	if err != nil {
+		return nil, err
+	}
+	defer consumer.Close()
+	for _, part := range parts {
+		oldest, err := client.GetOffset(topic, part, sarama.OffsetOldest)
+		if err != nil {
+			return nil, fmt.Errorf("read %s for this producer's earlier records: %w", topic, err)
+		}
+		end, err := client.GetOffset(topic, part, sarama.OffsetNewest)
+		if err != nil {
+			return nil, fmt.Errorf("read %s for this producer's earlier records: %w", topic, err)
+		}
+		if end <= oldest {
+			continue
+		}
+		pc, err := consumer.ConsumePartition(topic, part, oldest)
+		if err != nil {
+			return nil, fmt.Errorf("read %s for this producer's earlier records: %w", topic, err)
+		}
+		timeout := time.After(time.Minute)
+		for next := oldest; next < end; {
+			select {
+			case msg := <-pc.Messages():
+				next = msg.Offset + 1
+				rec, err := results.DecodeRecord(msg.Value)
+				if err != nil || rec.Producer == nil {
+					continue // not a producer record, or not one of this run's
+				}
+				if rec.Producer.Run == run && rec.Producer.Producer == idx {
+					out[rec.Producer.Visit] = true
+				}
+			case cerr := <-pc.Errors():
+				pc.Close()
+				return nil, fmt.Errorf("read %s for this producer's earlier records: %w", topic, cerr)
+			case <-timeout:
+				pc.Close()
+				return nil, fmt.Errorf("read %s for this producer's earlier records: offset %d of %d after 1m", topic, next, end)
+			}
+		}
+		pc.Close()
+	}
+	return out, nil
 }
