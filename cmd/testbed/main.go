@@ -59,8 +59,8 @@ func app() *cli.App {
 			{
 				Name:  "up",
 				Usage: "create or repair a testbed and wait until Kafka works",
-				Description: "Runs named steps, one status line each: check the host, build Terraform and its\n" +
-					"docker provider (once), build images (once), terraform apply the environment,\n" +
+				Description: "Runs named steps, one status line each: check the host, find Terraform and its\n" +
+					"docker provider (a supported Terraform on PATH; built once otherwise), build images (once), terraform apply the environment,\n" +
 					"push images to the testbed registry, form the swarm, deploy the monitoring stack\n" +
 					"(Prometheus, node-exporter, cAdvisor, alertmanager; Grafana where its image can be\n" +
 					"had) and the Kafka stack, wait for the KRaft quorum, a replicated produce/consume\n" +
@@ -253,11 +253,13 @@ func app() *cli.App {
 			sizingCommand(),
 			{
 				Name:  "toolchain",
-				Usage: "build Terraform and its providers (skipped when already built)",
+				Usage: "find or build Terraform and its providers (skipped when already there)",
 				Subcommands: []*cli.Command{{
 					Name:  "build",
-					Usage: "build Terraform 1.5.7 and the kreuzwerker/docker provider, and with --aws the hashicorp/aws provider",
-					Description: "Builds from the Go module proxy into .testbed/cache (once; `up` does this itself).\n" +
+					Usage: "find or build Terraform and the kreuzwerker/docker provider, and with --aws the hashicorp/aws provider",
+					Description: "Uses a Terraform 1.5 or later 1.x on PATH, else builds Terraform 1.5.7; takes the\n" +
+						"providers from the Terraform registry where it answers, else builds them; builds go\n" +
+						"from the Go module proxy into .testbed/cache (once; `up` does this itself).\n" +
 						"The hashicorp/aws provider is big: about 25 minutes, 12 GB of memory and 9 GB of Go\n" +
 						"build cache on 2 cores; only the aws environment and its tests need it.",
 					Flags: []cli.Flag{&cli.BoolFlag{Name: "aws", Usage: "also build the hashicorp/aws provider"}},
@@ -275,7 +277,7 @@ func app() *cli.App {
 						if err != nil {
 							return err
 						}
-						fmt.Fprintf(c.App.Writer, "Terraform %s and providers in %s (%s)\n", toolchain.TerraformVersion, tc.MirrorDir, time.Since(start).Round(time.Second))
+						fmt.Fprintf(c.App.Writer, "%s; providers in %s (%s)\n", tc.Describe(), tc.MirrorDir, time.Since(start).Round(time.Second))
 						return nil
 					},
 				}},

@@ -164,7 +164,7 @@ func (m Meta) Counts() (managers, workers int) {
 func Versions(agentsRef string) map[string]string {
 	v := map[string]string{
 		"kafka":                     images.KafkaVersion,
-		"terraform":                 toolchain.TerraformVersion,
+		"terraform":                 toolchain.Paths("").TerraformVersion,
 		"terraform-provider-docker": toolchain.DockerProviderVersion,
 		"go":                        runtime.Version(),
 		"image:agents":              agentsRef,

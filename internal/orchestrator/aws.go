@@ -208,7 +208,7 @@ func upAWS(ctx context.Context, ws workspace.Workspace, top topology.Topology, o
 
 	p := &steps.Printer{W: o.Out}
 	var tc toolchain.Toolchain
-	if err := p.Run("Building Terraform and the hashicorp/aws provider", func(s *steps.Step) error {
+	if err := p.Run("Finding Terraform and the hashicorp/aws provider", func(s *steps.Step) error {
 		paths := toolchain.Paths(ws.CacheDir())
 		missing := paths.Missing()
 		if !paths.AWSProviderBuilt() {
@@ -217,11 +217,11 @@ func upAWS(ctx context.Context, ws workspace.Workspace, top topology.Topology, o
 		if len(missing) == 0 {
 			s.Unchanged()
 		} else {
-			fmt.Fprintf(o.Out, "   building %s from the Go module proxy (once; the aws provider takes 25 to 40 minutes and 12 GB of memory)\n", strings.Join(missing, " and "))
+			fmt.Fprintf(o.Out, "   %s: from the Terraform registry where it answers, else built from the Go module proxy (once; the aws provider takes 25 to 40 minutes and 12 GB of memory)\n", strings.Join(missing, " and "))
 		}
 		var err error
 		tc, err = toolchain.EnsureAWS(ctx, ws.CacheDir())
-		s.Detail("terraform %s, hashicorp/aws %s", toolchain.TerraformVersion, toolchain.AWSProviderVersion)
+		s.Detail("%s, hashicorp/aws %s", tc.Describe(), toolchain.AWSProviderVersion)
 		return err
 	}); err != nil {
 		return inv, err

@@ -179,16 +179,16 @@ func Up(ctx context.Context, ws workspace.Workspace, o UpOptions) (inventory.Inv
 	}
 
 	var tc toolchain.Toolchain
-	if err := p.Run("Building Terraform and its docker provider", func(s *steps.Step) error {
+	if err := p.Run("Finding Terraform and its docker provider", func(s *steps.Step) error {
 		missing := toolchain.Paths(ws.CacheDir()).Missing()
 		if len(missing) == 0 {
 			s.Unchanged()
 		} else {
-			fmt.Fprintf(o.Out, "   building %s from the Go module proxy (once; about 6 minutes)\n", strings.Join(missing, " and "))
+			fmt.Fprintf(o.Out, "   %s: from the Terraform registry where it answers, else built from the Go module proxy (once; about 6 minutes)\n", strings.Join(missing, " and "))
 		}
 		var err error
 		tc, err = toolchain.Ensure(ctx, ws.CacheDir())
-		s.Detail("terraform %s, kreuzwerker/docker %s", toolchain.TerraformVersion, toolchain.DockerProviderVersion)
+		s.Detail("%s", tc.Describe())
 		return err
 	}); err != nil {
 		return inv, err

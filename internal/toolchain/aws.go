@@ -28,40 +28,37 @@ func (t Toolchain) awsProviderPath() string {
 // AWSProviderBuilt says whether EnsureAWS has nothing to build.
 func (t Toolchain) AWSProviderBuilt() bool { return isExecutable(t.awsProviderPath()) }
 
-// EnsureAWS builds Terraform, the docker provider (Ensure) and the
-// hashicorp/aws provider, once. The aws provider is big: about 25 minutes,
-// 12 GB of memory and 9 GB of Go build cache on 2 cores, a 1.3 GB binary;
-// only the aws environment and its tests need it.
+// EnsureAWS finds or builds Terraform, the docker provider and the
+// hashicorp/aws provider (Ensure), once. The aws provider, where the
+// registry does not answer, is built: about 25 minutes, 12 GB of memory
+// and 9 GB of Go build cache on 2 cores, a 1.3 GB binary; only the aws
+// environment and its tests need it.
 func EnsureAWS(ctx context.Context, cacheDir string) (Toolchain, error) {
-	t, err := Ensure(ctx, cacheDir)
-	if err != nil {
-		return t, err
-	}
+	return ensure(ctx, cacheDir, true)
+}
+
+func buildAWSProvider(ctx context.Context, cacheDir, dest string) error {
 	unlock, err := workspace.Lock(filepath.Join(cacheDir, "locks", "toolchain-aws"))
 	if err != nil {
-		return t, err
+		return err
 	}
 	defer unlock()
-	if t.AWSProviderBuilt() {
-		return t, nil
+	if isExecutable(dest) {
+		return nil
 	}
-	dest := t.awsProviderPath()
 	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
-		return t, err
+		return err
 	}
 	tmp, err := os.MkdirTemp(filepath.Dir(dest), "build-")
 	if err != nil {
-		return t, err
+		return err
 	}
 	defer os.RemoveAll(tmp)
 	cmd := exec.CommandContext(ctx, "go", "install", "-trimpath", awsProviderModule+"@"+awsProviderModuleVersion)
 	cmd.Dir = tmp
 	cmd.Env = append(os.Environ(), "GOBIN="+tmp, "CGO_ENABLED=0", "GOFLAGS=-buildvcs=false", "GOWORK=off")
 	if err := runLogged(cmd, filepath.Join(cacheDir, "logs", "provider-aws-build.log")); err != nil {
-		return t, fmt.Errorf("build the hashicorp/aws provider %s (%s@%s): %w", AWSProviderVersion, awsProviderModule, awsProviderModuleVersion, err)
+		return fmt.Errorf("build the hashicorp/aws provider %s (%s@%s): %w", AWSProviderVersion, awsProviderModule, awsProviderModuleVersion, err)
 	}
-	if err := os.Rename(filepath.Join(tmp, "terraform-provider-aws"), dest); err != nil {
-		return t, err
-	}
-	return t, nil
+	return os.Rename(filepath.Join(tmp, "terraform-provider-aws"), dest)
 }
