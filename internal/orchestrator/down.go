@@ -16,10 +16,8 @@ import (
 	"github.com/docker/docker/api/types/volume"
 	"github.com/docker/docker/client"
 
-	"github.com/alert-testbed/testbed/internal/images"
 	"github.com/alert-testbed/testbed/internal/tf"
 	"github.com/alert-testbed/testbed/internal/toolchain"
-	"github.com/alert-testbed/testbed/internal/topology"
 	"github.com/alert-testbed/testbed/internal/workspace"
 )
 
@@ -36,85 +34,76 @@ type Removed struct {
 	StateDir           string
 }
 
+// downState is what down's actions share.
+type downState struct {
+	ws       workspace.Workspace
+	name     string
+	dir      string // the testbed's folder
+	settings workspace.Settings
+	found    bool // settings were saved
+	env      Environment
+	out      io.Writer
+	r        Removed
+	host     *client.Client // this host's Docker API (local), once reached
+}
+
+// downActions are down's actions, in order, for every environment.
+func downActions() []func(context.Context, *downState) error {
+	return []func(context.Context, *downState) error{
+		func(ctx context.Context, d *downState) error { return d.env.Reachable(ctx, d) },
+		func(ctx context.Context, d *downState) error { return d.env.Destroy(ctx, d) },
+		func(ctx context.Context, d *downState) error { return d.env.Leftovers(ctx, d) },
+		removeFolder,
+	}
+}
+
 // Down removes a testbed: terraform destroy when there is a state, then
-// every container, network and volume still labelled with its name (an
-// interrupted apply can leave some that the state does not know), the
-// cgroups its nodes' containers left, and its folder. It works whatever
+// what the environment finds left (locally, every container, network and
+// volume still labelled with its name, which an interrupted apply can
+// leave, and the cgroups of its nodes' containers; on aws, anything still
+// tagged with its name is an error), and its folder. It works whatever
 // state an earlier `up` left behind.
 func Down(ctx context.Context, ws workspace.Workspace, name string, out io.Writer) (Removed, error) {
-	var r Removed
 	// Checked before anything is contacted: the testbed's folder is removed
 	// at the end, and a name such as "" or ".." would make it all testbeds'
 	// folder or the whole workspace (TestbedPath refuses those).
 	dir, err := ws.TestbedPath(name)
 	if err != nil {
-		return r, err
+		return Removed{}, err
 	}
-	settings, ok, err := ws.LoadSettings(name)
+	settings, found, err := ws.LoadSettings(name)
 	if err != nil {
-		return r, err
+		return Removed{}, err
 	}
-	if ok && settings.Env == topology.EnvAWS && settings.AWS != nil {
-		return downAWS(ctx, ws, name, settings, out)
-	}
-	hostAPI, err := hostDocker()
+	env, err := savedEnvironment(settings, found)
 	if err != nil {
-		return r, err
+		return Removed{}, err
 	}
-	defer hostAPI.Close()
-	if _, err := hostAPI.Ping(ctx); err != nil {
-		return r, fmt.Errorf("the Docker Engine is not reachable (%v): start it, then run `testbed down --name %s` again", err, name)
+	d := &downState{ws: ws, name: name, dir: dir, settings: settings, found: found, env: env, out: out}
+	defer func() {
+		if d.host != nil {
+			d.host.Close()
+		}
+	}()
+	for _, act := range downActions() {
+		if err := act(ctx, d); err != nil {
+			return d.r, err
+		}
 	}
+	return d.r, nil
+}
 
-	state := filepath.Join(dir, "terraform.tfstate")
-	tc := toolchain.Paths(ws.CacheDir())
-	if _, err := os.Stat(state); err == nil && len(tc.Missing()) == 0 {
-		tc, err = toolchain.Ensure(ctx, ws.CacheDir())
-		if err != nil {
-			return r, err
-		}
-		m, addrs, err := stateOf(ctx, ws, tc, name, topology.EnvLocal)
-		if err != nil {
-			return r, err
-		}
-		if len(addrs) > 0 {
-			fmt.Fprintf(out, " • terraform destroy (%d resources) ...\n", len(addrs))
-			planned := images.Planned()
-			port := settings.RegistryHostPort
-			if port == 0 {
-				port = 5000 // any valid value: destroy does not use it
-			}
-			// Destroy needs every variable set, but uses none of them to
-			// find what to remove: the state says that. Without saved
-			// settings, any valid value does.
-			managers := settings.Managers
-			if managers < 1 {
-				managers = 1
-			}
-			vars := tf.Vars{
-				"name": name, "managers": managers, "workers": settings.Workers,
-				"node_image": planned.Node.Ref, "registry_image": planned.Registry.Ref,
-				"registry_host_port": port, "api_socket_dir": filepath.Join(dir, "nodes"),
-			}
-			if err := m.Destroy(ctx, vars); err != nil {
-				fmt.Fprintf(out, "   terraform destroy failed (%v); removing by label instead\n", err)
-			} else {
-				r.TerraformResources = addrs
-			}
-		}
+// removeFolder removes the testbed's folder: its settings, state, keys and
+// sockets.
+func removeFolder(_ context.Context, d *downState) error {
+	if _, err := os.Stat(d.dir); err != nil {
+		return nil
 	}
-
-	if err := sweep(ctx, hostAPI, name, &r); err != nil {
-		return r, err
+	if err := os.RemoveAll(d.dir); err != nil {
+		return fmt.Errorf("remove %s: %w", d.dir, err)
 	}
-	r.CgroupDirs = removeCgroups(name)
-	if _, err := os.Stat(dir); err == nil {
-		if err := os.RemoveAll(dir); err != nil {
-			return r, fmt.Errorf("remove %s: %w", dir, err)
-		}
-		r.StateDir = dir
-	}
-	return r, nil
+	d.r.StateDir = d.dir
+	return nil
 }
 
 // stateOf prepares the testbed's module and lists what its state holds.

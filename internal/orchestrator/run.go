@@ -111,7 +111,11 @@ func Run(ctx context.Context, ws workspace.Workspace, o RunOptions) ([]RunResult
 	if err := checkKafka(ctx, cluster, inv); err != nil {
 		return nil, fmt.Errorf("testbed %q: Kafka is not healthy: %w (`testbed status --name %s` shows more)", o.Testbed, err, o.Testbed)
 	}
-	settings, _, err := ws.LoadSettings(o.Testbed)
+	settings, found, err := ws.LoadSettings(o.Testbed)
+	if err != nil {
+		return nil, err
+	}
+	tbEnv, err := savedEnvironment(settings, found)
 	if err != nil {
 		return nil, err
 	}
@@ -129,17 +133,12 @@ func Run(ctx context.Context, ws workspace.Workspace, o RunOptions) ([]RunResult
 		if agentsImage, err = b.EnsureAgents(ctx, root); err != nil {
 			return err
 		}
-		if settings.AWS != nil {
-			// ECR wants a login, to push and for the nodes to pull.
-			registryAuth, err = pushToECR(ctx, agentsImage.Image, inv, *settings.AWS)
-			s.Detail("%s to %s", agentsImage.Image.Ref, inv.Registry.HostAddress)
-			return err
-		}
-		pushed, err := images.Push(ctx, agentsImage.Image, inv.Registry.HostAddress)
+		var pushed bool
+		registryAuth, pushed, err = tbEnv.PushAgents(ctx, agentsImage.Image, inv, settings)
 		if !agentsImage.Built && !pushed {
 			s.Unchanged()
 		}
-		s.Detail("%s", agentsImage.Image.Ref)
+		s.Detail("%s to %s", agentsImage.Image.Ref, inv.Registry.HostAddress)
 		return err
 	}); err != nil {
 		return nil, err
@@ -161,7 +160,7 @@ func Run(ctx context.Context, ws workspace.Workspace, o RunOptions) ([]RunResult
 		settings: settings, out: o.Out, keep: o.Keep,
 	}
 	env.grafana = findGrafana(ctx, inv, settings)
-	if inv.Env == "local" {
+	if tbEnv.NodesOnThisHost() {
 		// The Engine the node containers run on: faults that act inside
 		// a node (partition, slow-network) go through it.
 		if h, err := hostDocker(); err == nil {
@@ -333,7 +332,6 @@ func (env *runEnv) runOne(ctx context.Context, e experiment.Experiment, runsDir 
 	id := NewRunID(time.Now())
 	res := RunResult{ID: id, Dir: filepath.Join(runsDir, id)}
 	resultsTopic := "testbed-results-" + id
-	topics := run.Topics(e, resultsTopic)
 	workers := len(env.inv.Workers())
 	// Whatever the testbed must have for the faults, checked before
 	// anything is made.
@@ -343,12 +341,13 @@ func (env *runEnv) runOne(ctx context.Context, e experiment.Experiment, runsDir 
 	if err := faults.Preflight(ctx, faults.Env{Cluster: env.cluster, Inv: env.inv, Host: env.host}, e); err != nil {
 		return RunResult{}, err
 	}
-	agents, err := run.Agents(e, run.Params{RunID: id, Image: env.agentsRef, Brokers: brokersInSwarm,
-		ResultsTopic: resultsTopic, Network: swarm.NetworkName, Workers: workers, T0: time.Now()})
+	plan, err := run.NewPlan(e, run.Params{RunID: id, Image: env.agentsRef, Brokers: brokersInSwarm,
+		ResultsTopic: resultsTopic, Network: swarm.NetworkName, Workers: workers})
 	if err != nil {
 		return RunResult{}, err
 	}
-	lr := &liveRun{e: e, id: id, groups: run.Groups(e, id), maxLag: map[string]int64{},
+	topics := plan.Topics
+	lr := &liveRun{e: e, id: id, groups: plan.Groups, maxLag: map[string]int64{},
 		lagPerVisit: map[string][]int64{}, behind: map[string]bool{},
 		coll: run.Collector{RunID: id, StreamTopic: e.Topic.Name}}
 	fmt.Fprintf(env.out, "Run %s on testbed %q: %s", id, env.inv.Name, e.String())
@@ -380,7 +379,7 @@ func (env *runEnv) runOne(ctx context.Context, e experiment.Experiment, runsDir 
 	var offset int64 = -1 // last offset read
 	records := pc.Messages()
 
-	runErr := env.deployAndWatch(ctx, lr, agents, records, &offset)
+	runErr := env.deployAndWatch(ctx, lr, plan, records, &offset)
 	if ctx.Err() != nil {
 		runErr = fmt.Errorf("interrupted at %s", time.Now().Format("15:04:05"))
 	}
@@ -599,10 +598,10 @@ func faultNotes(recs []faults.Record, groups []run.Group) []string {
 // deployAndWatch deploys the agents, gives the producers their start time
 // once every reader has joined its group, and follows the run until every
 // visit is accounted, a limit is passed or ctx ends.
-func (env *runEnv) deployAndWatch(ctx context.Context, lr *liveRun, agents []run.Agent, records <-chan *sarama.ConsumerMessage, offset *int64) error {
+func (env *runEnv) deployAndWatch(ctx context.Context, lr *liveRun, plan run.Plan, records <-chan *sarama.ConsumerMessage, offset *int64) error {
 	api := env.cluster.Leader().API
 	e := lr.e
-	readers, producer := agents[:len(agents)-1], agents[len(agents)-1]
+	readers := plan.Readers
 	t := time.Now()
 	if err := run.Deploy(ctx, api, readers, env.registryAuth, readersTimeout); err != nil {
 		return err
@@ -614,8 +613,7 @@ func (env *runEnv) deployAndWatch(ctx context.Context, lr *liveRun, agents []run
 	fmt.Fprintf(env.out, " ✓ Started %d reader services; %d consumer groups stable with all members (%s: tasks running in %s)\n",
 		len(readers), len(lr.groups), time.Since(t).Round(100*time.Millisecond), running.Round(100*time.Millisecond))
 	t0 := time.Now().Add(producerLead).Truncate(time.Second)
-	run.SetT0(&producer, t0)
-	if err := run.Deploy(ctx, api, []run.Agent{producer}, env.registryAuth, readersTimeout); err != nil {
+	if err := run.Deploy(ctx, api, []run.Agent{plan.Producers(t0)}, env.registryAuth, readersTimeout); err != nil {
 		return err
 	}
 	lr.t0 = t0

@@ -29,19 +29,21 @@ func Status(ctx context.Context, ws workspace.Workspace, name string, out io.Wri
 	if err != nil {
 		return err
 	}
-	if settings, ok, err := ws.LoadSettings(name); err == nil && ok {
-		if line := lifetime(settings, time.Now()); line != "" {
-			// First: it matters most when the testbed is unreachable.
-			fmt.Fprintln(out, line)
-		}
+	settings, found, err := ws.LoadSettings(name)
+	if err != nil {
+		return err
+	}
+	if line := lifetime(settings, time.Now()); found && line != "" {
+		// First: it matters most when the testbed is unreachable.
+		fmt.Fprintln(out, line)
+	}
+	env, err := savedEnvironment(settings, found)
+	if err != nil {
+		return err
 	}
 	cluster, err := swarm.Connect(ctx, inv, sshKeys(ws, name), 10*time.Second)
 	if err != nil {
-		hint := "is the host's Docker Engine running?"
-		if inv.Env == topology.EnvAWS {
-			hint = "are the instances running, and reachable from this host (its address in the operator CIDR)?"
-		}
-		return fmt.Errorf("testbed %q: %w (%s `testbed up --name %s` repairs a testbed)", name, err, hint, name)
+		return fmt.Errorf("testbed %q: %w (%s `testbed up --name %s` repairs a testbed)", name, err, env.UnreachableHint(), name)
 	}
 	defer cluster.Close()
 	var problems []string

@@ -92,37 +92,129 @@ const (
 	targetTimeout   = 4 * time.Minute
 )
 
+// upState is what up's actions share: the options, the testbed's
+// topology and settings, its environment, and what each action makes.
+type upState struct {
+	ws       workspace.Workspace
+	o        UpOptions
+	top      topology.Topology
+	env      Environment
+	settings workspace.Settings // saved before the nodes are made
+	exists   bool               // the testbed was up before
+	now      time.Time
+
+	tc         toolchain.Toolchain
+	set        images.Set // the images built here (local)
+	inv        inventory.Inventory
+	refs       stackImages // the images the stacks run
+	cluster    *swarm.Cluster
+	grafanaURL string
+}
+
+// upAction is one named step of up. A title of "" leaves the action out
+// (the environment has nothing to do there).
+type upAction struct {
+	title func(u *upState) string
+	run   func(ctx context.Context, u *upState, s *steps.Step) error
+}
+
+func title(t string) func(*upState) string { return func(*upState) string { return t } }
+
+// upActions are up's steps, in order, for every environment; what differs
+// between environments is asked of u.env.
+func upActions() []upAction {
+	return []upAction{
+		{func(u *upState) string { return u.env.HostTitle() }, func(ctx context.Context, u *upState, s *steps.Step) error {
+			s.Check()
+			return u.env.CheckHost(ctx)
+		}},
+		{func(u *upState) string { return u.env.ToolchainTitle() }, findToolchain},
+		{func(u *upState) string { return u.env.ImagesTitle() }, func(ctx context.Context, u *upState, s *steps.Step) error {
+			return u.env.BuildImages(ctx, u, s)
+		}},
+		{func(u *upState) string { return u.env.NodesTitle(u.top) }, createNodes},
+		{func(u *upState) string { return u.env.StackImagesTitle() }, func(ctx context.Context, u *upState, s *steps.Step) error {
+			return u.env.StackImages(ctx, u, s)
+		}},
+		{title("Forming the swarm"), formSwarm},
+		{title("Deploying the monitoring stack (Prometheus, node-exporter, cAdvisor, alertmanager)"), deployMonitoring},
+		{title("Deploying the Kafka stack (3 KRaft brokers)"), deployKafka},
+		{title("Waiting for Kafka (KRaft quorum, replicated round trip)"), waitKafka},
+		{title("Waiting for every scrape target (node-exporter and cAdvisor on each node, 3 brokers)"), waitTargets},
+		{func(u *upState) string {
+			if u.o.GrafanaImage == "" {
+				return ""
+			}
+			return "Deploying Grafana (" + u.o.GrafanaImage + ")"
+		}, deployGrafana},
+	}
+}
+
 // Up stands up (or confirms) the testbed and returns its inventory.
 func Up(ctx context.Context, ws workspace.Workspace, o UpOptions) (inventory.Inventory, error) {
-	var inv inventory.Inventory
+	u, err := planUp(ws, o)
+	if err != nil {
+		return inventory.Inventory{}, err
+	}
+	if err := u.env.Announce(u); err != nil {
+		return u.inv, err
+	}
+	p := &steps.Printer{W: o.Out}
+	defer func() {
+		if u.cluster != nil {
+			u.cluster.Close()
+		}
+	}()
+	for _, a := range upActions() {
+		t := a.title(u)
+		if t == "" {
+			continue
+		}
+		if err := p.Run(t, func(s *steps.Step) error { return a.run(ctx, u, s) }); err != nil {
+			if u.inv.Name != "" {
+				err = u.env.AfterNodes(u.top.Name, err)
+			}
+			return u.inv, err
+		}
+	}
+	if u.o.GrafanaImage == "" {
+		fmt.Fprintf(o.Out, " - Grafana: no image can be had here (no container registry is reachable and no package registry carries Grafana); left out, everything else works without it\n")
+	}
+	printUp(u, p.Changed)
+	return u.inv, nil
+}
+
+// planUp checks up's options and the testbed's saved settings, and chooses
+// the environment, before anything is contacted or created.
+func planUp(ws workspace.Workspace, o UpOptions) (*upState, error) {
 	top := o.Topology
 	// The flags that need no saved settings are checked before anything is
 	// read, contacted or created; the topology once the saved counts are in.
 	if err := topology.ValidateName(top.Name); err != nil {
-		return inv, err
+		return nil, err
 	}
-	if o.Images == "" {
-		o.Images = ImagesOffline
-	}
-	if o.Images != ImagesOffline && o.Images != ImagesUpstream {
-		return inv, fmt.Errorf("unknown --images %q: use %q (build here, the default) or %q (nodes pull apache/kafka from Docker Hub)", o.Images, ImagesOffline, ImagesUpstream)
+	if o.Images != "" && o.Images != ImagesOffline && o.Images != ImagesUpstream {
+		return nil, fmt.Errorf("unknown --images %q: use %q (build here, the default) or %q (nodes pull apache/kafka from Docker Hub)", o.Images, ImagesOffline, ImagesUpstream)
 	}
 	if o.Retention == "" {
 		o.Retention = DefaultRetention
 	}
 	if err := ValidateRetention(o.Retention); err != nil {
-		return inv, err
+		return nil, err
+	}
+	if o.DockerAPI != "" && o.DockerAPI != DockerAPIUnix && o.DockerAPI != DockerAPISSH {
+		return nil, fmt.Errorf("unknown --docker-api %q: use %q (a socket per node, local only) or %q (over SSH, as on aws)", o.DockerAPI, DockerAPIUnix, DockerAPISSH)
 	}
 	saved, exists, err := ws.LoadSettings(top.Name)
 	if err != nil {
-		return inv, err
+		return nil, err
 	}
 	if exists {
 		if !o.ExplicitEnv && saved.Env != "" {
 			top.Env = saved.Env
 		}
 		if saved.Env != "" && top.Env != saved.Env {
-			return inv, fmt.Errorf("testbed %q already exists in env %s; run `testbed down --name %s` first, or leave --env out", top.Name, saved.Env, top.Name)
+			return nil, fmt.Errorf("testbed %q already exists in env %s; run `testbed down --name %s` first, or leave --env out", top.Name, saved.Env, top.Name)
 		}
 		if !o.ExplicitManagers {
 			top.Managers = saved.Managers
@@ -131,284 +223,156 @@ func Up(ctx context.Context, ws workspace.Workspace, o UpOptions) (inventory.Inv
 			top.Workers = saved.Workers
 		}
 		if top.Managers != saved.Managers || top.Workers != saved.Workers {
-			return inv, fmt.Errorf("testbed %q already exists with %d managers and %d workers; resizing is not supported: run `testbed down --name %s` first, or leave --managers and --workers out", top.Name, saved.Managers, saved.Workers, top.Name)
+			return nil, fmt.Errorf("testbed %q already exists with %d managers and %d workers; resizing is not supported: run `testbed down --name %s` first, or leave --managers and --workers out", top.Name, saved.Managers, saved.Workers, top.Name)
+		}
+		if o.DockerAPI == "" {
+			o.DockerAPI = saved.DockerAPI
 		}
 	}
 	if err := top.Validate(); err != nil {
-		return inv, err
+		return nil, err
 	}
-	switch {
-	case o.DockerAPI == "" && exists && saved.DockerAPI != "":
-		o.DockerAPI = saved.DockerAPI
-	case o.DockerAPI == "" && top.Env == topology.EnvAWS:
-		o.DockerAPI = DockerAPISSH
-	case o.DockerAPI == "":
-		o.DockerAPI = DockerAPIUnix
-	case o.DockerAPI != DockerAPIUnix && o.DockerAPI != DockerAPISSH:
-		return inv, fmt.Errorf("unknown --docker-api %q: use %q (a socket per node, local only) or %q (over SSH, as on aws)", o.DockerAPI, DockerAPIUnix, DockerAPISSH)
+	env, err := environmentOf(top.Env)
+	if err != nil {
+		return nil, err
 	}
-	if top.Env == topology.EnvAWS {
-		if o.DockerAPI != DockerAPISSH {
-			return inv, fmt.Errorf("--docker-api %s is for the local environment only: aws nodes are reached over ssh", o.DockerAPI)
-		}
-		return upAWS(ctx, ws, top, o, saved, exists)
+	u := &upState{ws: ws, o: o, top: top, env: env, settings: saved, exists: exists, now: time.Now()}
+	if err := env.Plan(u); err != nil {
+		return nil, err
 	}
-	socketDir := filepath.Join(ws.TestbedDir(top.Name), "nodes")
-	if n := len(socketDir) + len("/"+top.Name+"-manager-7/docker.sock"); n > 107 {
-		return inv, fmt.Errorf("the workspace folder %s is too deep: node API socket paths would be %d bytes, over the 107 that Unix sockets allow; set TESTBED_HOME to a shorter path", ws.Root, n)
-	}
-	if !exists {
-		port, err := freePort()
-		if err != nil {
-			return inv, err
-		}
-		saved = workspace.Settings{Env: top.Env, Managers: top.Managers, Workers: top.Workers,
-			RegistryHostPort: port, KafkaClusterID: kafka.NewClusterID(), GrafanaPassword: kafka.NewClusterID()[:16],
-			CreatedAt: time.Now().UTC().Truncate(time.Second).Format(time.RFC3339)}
-	}
-	saved.DockerAPI = o.DockerAPI
-
-	p := &steps.Printer{W: o.Out}
-	fmt.Fprintf(o.Out, "Standing up testbed %q: %d managers, %d workers, env %s, images %s, Docker API over %s\n", top.Name, top.Managers, top.Workers, top.Env, o.Images, o.DockerAPI)
-
-	if err := p.Run("Checking the host", func(s *steps.Step) error {
-		s.Check()
-		return checkHost(ctx)
-	}); err != nil {
-		return inv, err
-	}
-
-	var tc toolchain.Toolchain
-	if err := p.Run("Finding Terraform and its docker provider", func(s *steps.Step) error {
-		missing := toolchain.Paths(ws.CacheDir()).Missing()
-		if len(missing) == 0 {
-			s.Unchanged()
-		} else {
-			fmt.Fprintf(o.Out, "   %s: from the Terraform registry where it answers, else built from the Go module proxy (once; about 6 minutes)\n", strings.Join(missing, " and "))
-		}
-		var err error
-		tc, err = toolchain.Ensure(ctx, ws.CacheDir())
-		s.Detail("%s", tc.Describe())
-		return err
-	}); err != nil {
-		return inv, err
-	}
-
-	var set images.Set
-	if err := p.Run("Building images", func(s *steps.Step) error {
-		b, closer, err := images.NewBuilder(ws.CacheDir())
-		if err != nil {
-			return err
-		}
-		defer closer.Close()
-		var results []images.Result
-		set, results, err = b.Ensure(ctx, func(name string) {
-			fmt.Fprintf(o.Out, "   building image %s (offline, from package registries)\n", name)
-		})
-		if err != nil {
-			return err
-		}
-		built := false
-		var parts []string
-		for _, r := range results {
-			state := "cached"
-			if r.Built {
-				state, built = "built", true
-			}
-			parts = append(parts, fmt.Sprintf("%s %s %s %d MB", r.Image.Ref, state, r.Duration.Round(time.Second), r.Size>>20))
-		}
-		if !built {
-			s.Unchanged()
-		}
-		s.Detail("%s", strings.Join(parts, ", "))
-		return nil
-	}); err != nil {
-		return inv, err
-	}
-
-	if err := ws.SaveSettings(top.Name, saved); err != nil {
-		return inv, err
-	}
-	// Every node gets an sshd with a host key made here (kept across ups),
-	// whichever transport the orchestrator uses.
-	keys := sshKeys(ws, top.Name)
-	if err := keys.Ensure(top.NodeNames()); err != nil {
-		return inv, fmt.Errorf("the testbed's SSH keys in %s: %w", keys.Dir, err)
-	}
-	vars := tf.Vars{
-		"name":               top.Name,
-		"managers":           top.Managers,
-		"workers":            top.Workers,
-		"node_image":         set.Node.Ref,
-		"registry_image":     set.Registry.Ref,
-		"registry_host_port": saved.RegistryHostPort,
-		"api_socket_dir":     socketDir,
-		"docker_api":         o.DockerAPI,
-		"ssh_dir":            keys.Dir,
-	}
-	if err := p.Run(fmt.Sprintf("Creating nodes (terraform apply, %d node containers and a registry)", top.NodeCount()), func(s *steps.Step) error {
-		var err error
-		inv, err = applyNodes(ctx, s, ws, tc, top, vars)
-		return err
-	}); err != nil {
-		return inv, err
-	}
-
-	refs := upstreamImages()
-	if err := p.Run("Pushing images to the testbed registry", func(s *steps.Step) error {
-		if o.Images == ImagesUpstream {
-			s.Unchanged()
-			s.Detail("skipped: the nodes pull %s from Docker Hub", refs.Kafka)
-			return nil
-		}
-		pushed := 0
-		for _, img := range set.Stack() {
-			did, err := images.Push(ctx, img, inv.Registry.HostAddress)
-			if err != nil {
-				return err
-			}
-			if did {
-				pushed++
-			}
-		}
-		refs = stackImages{
-			Kafka: images.NodeRef(set.Kafka, inv.Registry.NodeAddress),
-			Monitoring: monitoring.Images{
-				Prometheus:   images.NodeRef(set.Prometheus, inv.Registry.NodeAddress),
-				NodeExporter: images.NodeRef(set.NodeExporter, inv.Registry.NodeAddress),
-				CAdvisor:     images.NodeRef(set.CAdvisor, inv.Registry.NodeAddress),
-				Alertmanager: images.NodeRef(set.Alertmanager, inv.Registry.NodeAddress),
-			},
-		}
-		if pushed == 0 {
-			s.Unchanged()
-		}
-		s.Detail("%d images, %d pushed", len(set.Stack()), pushed)
-		return nil
-	}); err != nil {
-		return inv, err
-	}
-	return inv, formAndDeploy(ctx, p, ws, top, inv, refs, saved, o, nodeAPITimeout)
+	return u, nil
 }
 
-// formAndDeploy is the environment-blind rest of `up`: form the swarm
-// through the nodes' Docker APIs, deploy the monitoring and Kafka stacks
-// (and Grafana), wait until Kafka and every scrape target are healthy, and
-// print where things are.
-func formAndDeploy(ctx context.Context, p *steps.Printer, ws workspace.Workspace, top topology.Topology, inv inventory.Inventory,
-	refs stackImages, saved workspace.Settings, o UpOptions, nodeTimeout time.Duration) error {
-	keys := sshKeys(ws, top.Name)
-	kafkaImage := refs.Kafka
+// newSettings are the settings of a testbed made now: the parts every
+// environment has (the environment's own are added by its Plan).
+func newSettings(top topology.Topology, now time.Time) workspace.Settings {
+	return workspace.Settings{Env: top.Env, Managers: top.Managers, Workers: top.Workers,
+		KafkaClusterID: kafka.NewClusterID(), GrafanaPassword: kafka.NewClusterID()[:16],
+		CreatedAt: now.UTC().Truncate(time.Second).Format(time.RFC3339)}
+}
 
-	var cluster *swarm.Cluster
-	if err := p.Run("Forming the swarm", func(s *steps.Step) error {
-		var err error
-		cluster, err = swarm.Connect(ctx, inv, keys, nodeTimeout)
-		if err != nil {
-			return err
-		}
-		changed, err := cluster.Form(ctx, swarmTimeout)
-		if !changed {
-			s.Unchanged()
-		}
-		s.Detail("%d nodes ready, leader %s", len(cluster.Nodes), cluster.Leader().Name)
-		return err
-	}); err != nil {
+// findToolchain finds or builds Terraform and the environment's providers.
+func findToolchain(ctx context.Context, u *upState, s *steps.Step) error {
+	if missing := u.env.Missing(u.ws.CacheDir()); len(missing) == 0 {
+		s.Unchanged()
+	} else {
+		fmt.Fprintf(u.o.Out, "   %s: from the Terraform registry where it answers, else built from the Go module proxy (once; %s)\n", strings.Join(missing, " and "), u.env.ToolchainBuildTime())
+	}
+	var err error
+	u.tc, err = u.env.Toolchain(ctx, u.ws.CacheDir())
+	s.Detail("%s", u.env.DescribeToolchain(u.tc))
+	return err
+}
+
+// createNodes saves the settings, makes the nodes' SSH keys (every node
+// gets an sshd with a host key made here, kept across ups, whichever
+// transport the orchestrator uses) and applies the environment's module.
+func createNodes(ctx context.Context, u *upState, s *steps.Step) error {
+	if err := u.ws.SaveSettings(u.top.Name, u.settings); err != nil {
 		return err
 	}
-	defer cluster.Close()
-
-	leader := cluster.Leader()
-	stackDir := filepath.Join(ws.TestbedDir(top.Name), "stacks")
-	promURL := promURL(inv)
-	if err := p.Run("Deploying the monitoring stack (Prometheus, node-exporter, cAdvisor, alertmanager)", func(s *steps.Step) error {
-		nodes, err := cluster.NodeStates(ctx)
-		if err != nil {
-			return err
-		}
-		retention := o.Retention
-		if retention == "" {
-			retention = DefaultRetention
-		}
-		st, err := monitoring.Stack(top.Name, nodes, refs.Monitoring, retention)
-		if err != nil {
-			return err
-		}
-		return deployStack(ctx, s, leader, stackDir, st)
-	}); err != nil {
+	keys := sshKeys(u.ws, u.top.Name)
+	if err := keys.Ensure(u.top.NodeNames()); err != nil {
+		return fmt.Errorf("the testbed's SSH keys in %s: %w", keys.Dir, err)
+	}
+	vars, err := u.env.Vars(u)
+	if err != nil {
 		return err
 	}
+	u.inv, err = applyNodes(ctx, s, u.ws, u.tc, u.top, vars)
+	return err
+}
 
-	kafkaStack := stacks.Stack{Name: "kafka", File: "swarm/kafka.yml", Vars: map[string]string{
-		"KAFKA_IMAGE":      kafkaImage,
-		"KAFKA_CLUSTER_ID": saved.KafkaClusterID,
+func formSwarm(ctx context.Context, u *upState, s *steps.Step) error {
+	var err error
+	u.cluster, err = swarm.Connect(ctx, u.inv, sshKeys(u.ws, u.top.Name), u.env.NodeTimeout(u))
+	if err != nil {
+		return err
+	}
+	changed, err := u.cluster.Form(ctx, swarmTimeout)
+	if !changed {
+		s.Unchanged()
+	}
+	s.Detail("%d nodes ready, leader %s", len(u.cluster.Nodes), u.cluster.Leader().Name)
+	return err
+}
+
+func stackDir(u *upState) string { return filepath.Join(u.ws.TestbedDir(u.top.Name), "stacks") }
+
+func deployMonitoring(ctx context.Context, u *upState, s *steps.Step) error {
+	nodes, err := u.cluster.NodeStates(ctx)
+	if err != nil {
+		return err
+	}
+	st, err := monitoring.Stack(u.top.Name, nodes, u.refs.Monitoring, u.o.Retention)
+	if err != nil {
+		return err
+	}
+	return deployStack(ctx, s, u.cluster.Leader(), stackDir(u), st)
+}
+
+func deployKafka(ctx context.Context, u *upState, s *steps.Step) error {
+	st := stacks.Stack{Name: "kafka", File: "swarm/kafka.yml", Vars: map[string]string{
+		"KAFKA_IMAGE":      u.refs.Kafka,
+		"KAFKA_CLUSTER_ID": u.settings.KafkaClusterID,
 		"KAFKA_HEAP_OPTS":  "-Xms1g -Xmx1g",
 	}}
-	for i, m := range inv.Managers()[:topology.BrokerCount] {
-		kafkaStack.Vars[fmt.Sprintf("KAFKA_%d_HOST", i+1)] = m.Address
+	for i, m := range u.inv.Managers()[:topology.BrokerCount] {
+		st.Vars[fmt.Sprintf("KAFKA_%d_HOST", i+1)] = m.Address
 	}
-	if err := p.Run("Deploying the Kafka stack (3 KRaft brokers)", func(s *steps.Step) error {
-		return deployStack(ctx, s, leader, stackDir, kafkaStack)
-	}); err != nil {
+	return deployStack(ctx, s, u.cluster.Leader(), stackDir(u), st)
+}
+
+func waitKafka(ctx context.Context, u *upState, s *steps.Step) error {
+	s.Check()
+	h, err := WaitKafka(ctx, u.cluster, u.inv, kafkaTimeout)
+	if err != nil {
 		return err
 	}
+	s.Detail("3 voters, %d brokers, probe %s/%d@%d in %s", h.Brokers, kafka.HealthTopic, h.Partition, h.Offset, h.RoundTrip.Round(time.Millisecond))
+	return nil
+}
 
-	if err := p.Run("Waiting for Kafka (KRaft quorum, replicated round trip)", func(s *steps.Step) error {
-		s.Check()
-		h, err := WaitKafka(ctx, cluster, inv, kafkaTimeout)
-		if err != nil {
-			return err
-		}
-		s.Detail("3 voters, %d brokers, probe %s/%d@%d in %s", h.Brokers, kafka.HealthTopic, h.Partition, h.Offset, h.RoundTrip.Round(time.Millisecond))
-		return nil
-	}); err != nil {
+func waitTargets(ctx context.Context, u *upState, s *steps.Step) error {
+	s.Check()
+	targets, err := monitoring.WaitTargets(ctx, promURL(u.inv), WantTargets(len(u.inv.Nodes)), targetTimeout)
+	if err != nil {
 		return err
 	}
+	s.Detail("%d targets up", len(targets))
+	return nil
+}
 
-	if err := p.Run("Waiting for every scrape target (node-exporter and cAdvisor on each node, 3 brokers)", func(s *steps.Step) error {
-		s.Check()
-		targets, err := monitoring.WaitTargets(ctx, promURL, WantTargets(len(inv.Nodes)), targetTimeout)
-		if err != nil {
-			return err
-		}
-		s.Detail("%d targets up", len(targets))
-		return nil
-	}); err != nil {
+func deployGrafana(ctx context.Context, u *upState, s *steps.Step) error {
+	st, err := grafanaStack(u.o.GrafanaImage, u.settings.GrafanaPassword)
+	if err != nil {
 		return err
 	}
+	u.grafanaURL = "http://" + net.JoinHostPort(u.inv.Managers()[0].Address, "3000")
+	return deployStack(ctx, s, u.cluster.Leader(), stackDir(u), st)
+}
 
-	grafanaURL := ""
-	if o.GrafanaImage == "" {
-		fmt.Fprintf(o.Out, " - Grafana: no image can be had here (no container registry is reachable and no package registry carries Grafana); left out, everything else works without it\n")
-	} else if err := p.Run("Deploying Grafana ("+o.GrafanaImage+")", func(s *steps.Step) error {
-		st, err := grafanaStack(o.GrafanaImage, saved.GrafanaPassword)
-		if err != nil {
-			return err
-		}
-		grafanaURL = "http://" + net.JoinHostPort(inv.Managers()[0].Address, "3000")
-		return deployStack(ctx, s, leader, stackDir, st)
-	}); err != nil {
-		return err
-	}
-
-	if p.Changed {
-		fmt.Fprintf(o.Out, "Testbed %q is up.\n", top.Name)
+// printUp says whether anything changed, and where things are.
+func printUp(u *upState, changed bool) {
+	out, inv := u.o.Out, u.inv
+	if changed {
+		fmt.Fprintf(out, "Testbed %q is up.\n", u.top.Name)
 	} else {
-		fmt.Fprintf(o.Out, "Testbed %q is up: it was already, nothing changed.\n", top.Name)
+		fmt.Fprintf(out, "Testbed %q is up: it was already, nothing changed.\n", u.top.Name)
 	}
-	fmt.Fprintf(o.Out, "Kafka bootstrap (from this host): %s\n", strings.Join(Bootstrap(inv), ","))
-	fmt.Fprintf(o.Out, "Kafka bootstrap (inside the swarm, network %q): kafka-1:19092,kafka-2:19092,kafka-3:19092\n", swarm.NetworkName)
-	fmt.Fprintf(o.Out, "Prometheus: %s (HTTP API; targets at %s/api/v1/targets)\n", promURL, promURL)
-	fmt.Fprintf(o.Out, "Alertmanager: http://%s\n", net.JoinHostPort(inv.Managers()[0].Address, "9093"))
-	if grafanaURL != "" {
-		fmt.Fprintf(o.Out, "Grafana: %s (admin / %s)\n", grafanaURL, saved.GrafanaPassword)
+	prom := promURL(inv)
+	fmt.Fprintf(out, "Kafka bootstrap (from this host): %s\n", strings.Join(Bootstrap(inv), ","))
+	fmt.Fprintf(out, "Kafka bootstrap (inside the swarm, network %q): kafka-1:19092,kafka-2:19092,kafka-3:19092\n", swarm.NetworkName)
+	fmt.Fprintf(out, "Prometheus: %s (HTTP API; targets at %s/api/v1/targets)\n", prom, prom)
+	fmt.Fprintf(out, "Alertmanager: http://%s\n", net.JoinHostPort(inv.Managers()[0].Address, "9093"))
+	if u.grafanaURL != "" {
+		fmt.Fprintf(out, "Grafana: %s (admin / %s)\n", u.grafanaURL, u.settings.GrafanaPassword)
 	}
 	if strings.HasPrefix(inv.Nodes[0].DockerHost, "ssh://") {
-		fmt.Fprintf(o.Out, "Swarm manager shell: ssh -F %s %s docker node ls\n", keys.Config(), inv.Nodes[0].Name)
+		fmt.Fprintf(out, "Swarm manager shell: ssh -F %s %s docker node ls\n", sshKeys(u.ws, u.top.Name).Config(), inv.Nodes[0].Name)
 	} else {
-		fmt.Fprintf(o.Out, "Swarm manager API: DOCKER_HOST=%s docker node ls\n", inv.Nodes[0].DockerHost)
+		fmt.Fprintf(out, "Swarm manager API: DOCKER_HOST=%s docker node ls\n", inv.Nodes[0].DockerHost)
 	}
-	return nil
 }
 
 // applyNodes applies the environment's Terraform module with vars (when

@@ -17,7 +17,6 @@ import (
 	"github.com/alert-testbed/testbed/internal/awsapi"
 	"github.com/alert-testbed/testbed/internal/images"
 	"github.com/alert-testbed/testbed/internal/inventory"
-	"github.com/alert-testbed/testbed/internal/kafka"
 	"github.com/alert-testbed/testbed/internal/pricing"
 	"github.com/alert-testbed/testbed/internal/steps"
 	"github.com/alert-testbed/testbed/internal/tf"
@@ -162,95 +161,169 @@ func confirm(in io.Reader, out io.Writer, question string) error {
 	return errors.New("not confirmed: nothing was created")
 }
 
-// upAWS stands up (or confirms) a testbed on AWS: price and confirm,
-// build the hashicorp/aws provider (once), make the SSH keys, apply
-// terraform/aws, then the same swarm and stacks as local, over SSH, with
-// the upstream images that the nodes pull themselves.
-func upAWS(ctx context.Context, ws workspace.Workspace, top topology.Topology, o UpOptions, saved workspace.Settings, exists bool) (inventory.Inventory, error) {
-	var inv inventory.Inventory
-	now := time.Now()
-	as, err := awsSettings(top, o.AWS, saved, exists, now)
+// awsEnv is the aws environment: EC2 instances and their network
+// (terraform/aws), reached over SSH, pulling the upstream images
+// themselves; the agents image goes to the account's ECR.
+type awsEnv struct{}
+
+func (awsEnv) Name() string { return topology.EnvAWS }
+
+// Plan checks the aws inputs and fills in their defaults (a testbed that
+// exists keeps the settings it was made with).
+func (awsEnv) Plan(u *upState) error {
+	if u.o.DockerAPI == "" {
+		u.o.DockerAPI = DockerAPISSH
+	}
+	if u.o.DockerAPI != DockerAPISSH {
+		return fmt.Errorf("--docker-api %s is for the local environment only: aws nodes are reached over ssh", u.o.DockerAPI)
+	}
+	as, err := awsSettings(u.top, u.o.AWS, u.settings, u.exists, u.now)
 	if err != nil {
-		return inv, err
+		return err
 	}
-	est, err := estimate(top, as)
+	if u.o.Images == "" || (u.o.Images == ImagesOffline && !u.o.ExplicitImages) {
+		u.o.Images = ImagesUpstream
+	}
+	if u.o.Images != ImagesUpstream {
+		return fmt.Errorf("--images %s is for the local environment: aws nodes pull the upstream images themselves (use --images upstream)", u.o.Images)
+	}
+	if !u.exists {
+		u.settings = newSettings(u.top, u.now)
+	}
+	u.settings.DockerAPI = DockerAPISSH
+	u.settings.AWS = &as
+	u.refs = upstreamImages()
+	return nil
+}
+
+// Announce prints the testbed, its price, and asks before a new testbed's
+// instances are created (unless --yes).
+func (awsEnv) Announce(u *upState) error {
+	as := *u.settings.AWS
+	est, err := estimate(u.top, as)
 	if err != nil {
-		return inv, err
+		return err
 	}
-	if o.Images == ImagesOffline && !o.ExplicitImages {
-		o.Images = ImagesUpstream
-	}
-	if o.Images != ImagesUpstream {
-		return inv, fmt.Errorf("--images %s is for the local environment: aws nodes pull the upstream images themselves (use --images upstream)", o.Images)
-	}
-	fmt.Fprintf(o.Out, "Standing up testbed %q: %d managers (%s), %d workers (%s), env aws, region %s, owner %s, expires %s\n",
-		top.Name, top.Managers, as.ManagerType, top.Workers, as.WorkerType, as.Region, as.Owner, as.ExpiresAt)
+	fmt.Fprintf(u.o.Out, "Standing up testbed %q: %d managers (%s), %d workers (%s), env aws, region %s, owner %s, expires %s\n",
+		u.top.Name, u.top.Managers, as.ManagerType, u.top.Workers, as.WorkerType, as.Region, as.Owner, as.ExpiresAt)
 	if as.Endpoint != "" {
-		fmt.Fprintf(o.Out, "AWS API: %s (an emulator, not AWS)\n", as.Endpoint)
+		fmt.Fprintf(u.o.Out, "AWS API: %s (an emulator, not AWS)\n", as.Endpoint)
 	}
-	printCost(o.Out, top, as, est, now)
-	if !exists && !o.AWS.Yes {
-		if err := confirm(o.In, o.Out, fmt.Sprintf("Create %d EC2 instances and their network in %s?", top.NodeCount(), as.Region)); err != nil {
-			return inv, err
-		}
+	printCost(u.o.Out, u.top, as, est, u.now)
+	if !u.exists && !u.o.AWS.Yes {
+		return confirm(u.o.In, u.o.Out, fmt.Sprintf("Create %d EC2 instances and their network in %s?", u.top.NodeCount(), as.Region))
 	}
+	return nil
+}
 
-	if !exists {
-		saved = workspace.Settings{Env: top.Env, Managers: top.Managers, Workers: top.Workers,
-			KafkaClusterID: kafka.NewClusterID(), GrafanaPassword: kafka.NewClusterID()[:16],
-			CreatedAt: now.UTC().Truncate(time.Second).Format(time.RFC3339)}
-	}
-	saved.DockerAPI = DockerAPISSH
-	saved.AWS = &as
-	if err := ws.SaveSettings(top.Name, saved); err != nil {
-		return inv, err
-	}
+func (awsEnv) HostTitle() string               { return "" }
+func (awsEnv) CheckHost(context.Context) error { return nil }
 
-	p := &steps.Printer{W: o.Out}
-	var tc toolchain.Toolchain
-	if err := p.Run("Finding Terraform and the hashicorp/aws provider", func(s *steps.Step) error {
-		paths := toolchain.Paths(ws.CacheDir())
-		missing := paths.Missing()
-		if !paths.AWSProviderBuilt() {
-			missing = append(missing, "hashicorp/aws "+toolchain.AWSProviderVersion)
-		}
-		if len(missing) == 0 {
-			s.Unchanged()
-		} else {
-			fmt.Fprintf(o.Out, "   %s: from the Terraform registry where it answers, else built from the Go module proxy (once; the aws provider takes 25 to 40 minutes and 12 GB of memory)\n", strings.Join(missing, " and "))
-		}
-		var err error
-		tc, err = toolchain.EnsureAWS(ctx, ws.CacheDir())
-		s.Detail("%s, hashicorp/aws %s", tc.Describe(), toolchain.AWSProviderVersion)
-		return err
-	}); err != nil {
-		return inv, err
+func (awsEnv) ToolchainTitle() string { return "Finding Terraform and the hashicorp/aws provider" }
+func (awsEnv) Toolchain(ctx context.Context, cacheDir string) (toolchain.Toolchain, error) {
+	return toolchain.EnsureAWS(ctx, cacheDir)
+}
+func (awsEnv) Missing(cacheDir string) []string {
+	paths := toolchain.Paths(cacheDir)
+	missing := paths.Missing()
+	if !paths.AWSProviderBuilt() {
+		missing = append(missing, "hashicorp/aws "+toolchain.AWSProviderVersion)
 	}
+	return missing
+}
+func (awsEnv) ToolchainBuildTime() string {
+	return "the aws provider takes 25 to 40 minutes and 12 GB of memory"
+}
+func (awsEnv) DescribeToolchain(tc toolchain.Toolchain) string {
+	return tc.Describe() + ", hashicorp/aws " + toolchain.AWSProviderVersion
+}
 
-	keys := sshKeys(ws, top.Name)
-	if err := keys.Ensure(top.NodeNames()); err != nil {
-		return inv, fmt.Errorf("the testbed's SSH keys in %s: %w", keys.Dir, err)
+func (awsEnv) ImagesTitle() string                                      { return "" }
+func (awsEnv) BuildImages(context.Context, *upState, *steps.Step) error { return nil }
+
+func (awsEnv) NodesTitle(top topology.Topology) string {
+	return fmt.Sprintf("Creating the nodes (terraform apply: VPC, security group, %d EC2 instances)", top.NodeCount())
+}
+func (awsEnv) Vars(u *upState) (tf.Vars, error) { return awsVars(u.ws, u.top, *u.settings.AWS) }
+
+func (awsEnv) StackImagesTitle() string                                 { return "" }
+func (awsEnv) StackImages(context.Context, *upState, *steps.Step) error { return nil }
+
+func (awsEnv) NodeTimeout(u *upState) time.Duration {
+	if u.o.AWS.NodeTimeout > 0 {
+		return u.o.AWS.NodeTimeout
 	}
-	vars, err := awsVars(ws, top, as)
+	return awsNodeTimeout
+}
+
+func (awsEnv) AfterNodes(name string, err error) error {
+	return fmt.Errorf("%w\n(the instances are running and billed: `testbed up --name %s` tries again, `testbed down --name %s` removes them)", err, name, name)
+}
+
+func (awsEnv) Reachable(context.Context, *downState) error { return nil }
+
+// Destroy destroys an aws testbed with the variables it was made with; a
+// failure is an error (the state says what is left).
+func (awsEnv) Destroy(ctx context.Context, d *downState) error {
+	as := *d.settings.AWS
+	top := topology.Topology{Name: d.name, Env: topology.EnvAWS, Managers: d.settings.Managers, Workers: d.settings.Workers}
+	tc, err := toolchain.EnsureAWS(ctx, d.ws.CacheDir())
 	if err != nil {
-		return inv, err
-	}
-	if err := p.Run(fmt.Sprintf("Creating the nodes (terraform apply: VPC, security group, %d EC2 instances)", top.NodeCount()), func(s *steps.Step) error {
-		var err error
-		inv, err = applyNodes(ctx, s, ws, tc, top, vars)
 		return err
-	}); err != nil {
-		return inv, err
 	}
+	m, addrs, err := stateOf(ctx, d.ws, tc, d.name, topology.EnvAWS)
+	if err != nil {
+		return err
+	}
+	if len(addrs) == 0 {
+		return nil
+	}
+	keys := sshKeys(d.ws, d.name)
+	if err := keys.Ensure(top.NodeNames()); err != nil {
+		return err
+	}
+	vars, err := awsVars(d.ws, top, as)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(d.out, " • terraform destroy (%d resources) ...\n", len(addrs))
+	if err := m.Destroy(ctx, vars); err != nil {
+		return fmt.Errorf("terraform destroy: %w\n(run `testbed down --name %s` again; the state in %s says what is left)", err, d.name, d.dir)
+	}
+	d.r.TerraformResources = addrs
+	return nil
+}
 
-	timeout := o.AWS.NodeTimeout
-	if timeout == 0 {
-		timeout = awsNodeTimeout
+// Leftovers asks AWS for anything still tagged with the testbed's name;
+// one left is an error that lists it (and the folder is kept).
+func (awsEnv) Leftovers(ctx context.Context, d *downState) error {
+	as := *d.settings.AWS
+	api, err := awsapi.New(ctx, as.Region, as.Endpoint)
+	if err != nil {
+		return err
 	}
-	if err := formAndDeploy(ctx, p, ws, top, inv, upstreamImages(), saved, o, timeout); err != nil {
-		return inv, fmt.Errorf("%w\n(the instances are running and billed: `testbed up --name %s` tries again, `testbed down --name %s` removes them)", err, top.Name, top.Name)
+	left, err := api.Tagged(ctx, d.name)
+	if err != nil {
+		return fmt.Errorf("%w (could not check that nothing tagged %s=%s is left; the testbed's folder is kept)", err, awsapi.TagName, d.name)
 	}
-	return inv, nil
+	if len(left) > 0 {
+		return fmt.Errorf("%d resources are still tagged %s=%s after terraform destroy (remove them by hand; the testbed's folder %s is kept):\n  %s",
+			len(left), awsapi.TagName, d.name, d.dir, strings.Join(left, "\n  "))
+	}
+	fmt.Fprintf(d.out, " • nothing is left tagged %s=%s in %s\n", awsapi.TagName, d.name, as.Region)
+	return nil
+}
+
+// PushAgents logs in to the account's ECR registry (to push, and for the
+// nodes to pull) and pushes the agents image.
+func (awsEnv) PushAgents(ctx context.Context, img images.Image, inv inventory.Inventory, settings workspace.Settings) (string, bool, error) {
+	auth, err := pushToECR(ctx, img, inv, *settings.AWS)
+	return auth, true, err
+}
+
+func (awsEnv) NodesOnThisHost() bool { return false }
+func (awsEnv) UnreachableHint() string {
+	return "are the instances running, and reachable from this host (its address in the operator CIDR)?"
 }
 
 // awsVars are terraform/aws's variables for the testbed.
@@ -279,57 +352,6 @@ func awsVars(ws workspace.Workspace, top topology.Topology, as workspace.AWSSett
 		vars["ami_id"] = as.AMI
 	}
 	return vars, nil
-}
-
-// downAWS destroys an aws testbed with the variables it was made with,
-// then asks AWS for anything still tagged with its name; one left is an
-// error that lists it.
-func downAWS(ctx context.Context, ws workspace.Workspace, name string, settings workspace.Settings, out io.Writer) (Removed, error) {
-	var r Removed
-	as := *settings.AWS
-	top := topology.Topology{Name: name, Env: topology.EnvAWS, Managers: settings.Managers, Workers: settings.Workers}
-	tc, err := toolchain.EnsureAWS(ctx, ws.CacheDir())
-	if err != nil {
-		return r, err
-	}
-	m, addrs, err := stateOf(ctx, ws, tc, name, topology.EnvAWS)
-	if err != nil {
-		return r, err
-	}
-	if len(addrs) > 0 {
-		keys := sshKeys(ws, name)
-		if err := keys.Ensure(top.NodeNames()); err != nil {
-			return r, err
-		}
-		vars, err := awsVars(ws, top, as)
-		if err != nil {
-			return r, err
-		}
-		fmt.Fprintf(out, " • terraform destroy (%d resources) ...\n", len(addrs))
-		if err := m.Destroy(ctx, vars); err != nil {
-			return r, fmt.Errorf("terraform destroy: %w\n(run `testbed down --name %s` again; the state in %s says what is left)", err, name, ws.TestbedDir(name))
-		}
-		r.TerraformResources = addrs
-	}
-	api, err := awsapi.New(ctx, as.Region, as.Endpoint)
-	if err != nil {
-		return r, err
-	}
-	left, err := api.Tagged(ctx, name)
-	if err != nil {
-		return r, fmt.Errorf("%w (could not check that nothing tagged %s=%s is left; the testbed's folder is kept)", err, awsapi.TagName, name)
-	}
-	if len(left) > 0 {
-		return r, fmt.Errorf("%d resources are still tagged %s=%s after terraform destroy (remove them by hand; the testbed's folder %s is kept):\n  %s",
-			len(left), awsapi.TagName, name, ws.TestbedDir(name), strings.Join(left, "\n  "))
-	}
-	fmt.Fprintf(out, " • nothing is left tagged %s=%s in %s\n", awsapi.TagName, name, as.Region)
-	dir := ws.TestbedDir(name)
-	if err := os.RemoveAll(dir); err != nil {
-		return r, fmt.Errorf("remove %s: %w", dir, err)
-	}
-	r.StateDir = dir
-	return r, nil
 }
 
 // pushToECR logs in to the account's ECR registry, pushes img to the
