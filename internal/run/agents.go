@@ -24,13 +24,12 @@ const (
 
 // Params are the run's settings that do not come from the experiment.
 type Params struct {
-	RunID        string    // short id, [a-z0-9-]
-	Image        string    // the agents image as the nodes pull it
-	Brokers      string    // bootstrap inside the swarm, kafka-1:19092,...
-	ResultsTopic string    // where the agents publish their records
-	Network      string    // the testbed's overlay network
-	Workers      int       // worker nodes; with none, agents run on managers
-	T0           time.Time // start of visit 0 for every producer
+	RunID        string // short id, [a-z0-9-]
+	Image        string // the agents image as the nodes pull it
+	Brokers      string // bootstrap inside the swarm, kafka-1:19092,...
+	ResultsTopic string // where the agents publish their records
+	Network      string // the testbed's overlay network
+	Workers      int    // worker nodes; with none, agents run on managers
 }
 
 // Agent is one swarm service of a run.
@@ -57,22 +56,18 @@ var runIDRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,23}$`)
 // characters) with a run id of experiment.RunIDLen characters.
 func ServiceName(runID, label string) string { return experiment.ServiceName(runID, label) }
 
-// Agents returns the services of e, in start order.
-func Agents(e experiment.Experiment, p Params) ([]Agent, error) {
-	if !runIDRE.MatchString(p.RunID) {
-		return nil, fmt.Errorf("run id %q: use 1 to 24 lower-case letters, digits and '-'", p.RunID)
-	}
-	if e.Alert.Replay != "" {
-		return nil, fmt.Errorf("%s: alert.replay: replaying a file is not supported on the swarm yet; the agents read no files there", e.File)
-	}
-	common := map[string]string{
+// agentEnv are the environment variables the agents of e share: common
+// to all, producing (producers and filter groups, which write), reading
+// (every group member).
+func agentEnv(e experiment.Experiment, p Params) (common, producing, reading map[string]string) {
+	common = map[string]string{
 		"KAFKA_BROKERS": p.Brokers,
 		"RUN_ID":        p.RunID,
 		"RESULTS_TOPIC": p.ResultsTopic,
 		"METRICS_ADDR":  ":9100",
 		"SCHEMA_ID":     strconv.Itoa(e.Alert.SchemaID),
 	}
-	producing := map[string]string{
+	producing = map[string]string{
 		"KAFKA_ACKS":              e.Kafka.Acks,
 		"KAFKA_COMPRESSION":       e.Kafka.Compression,
 		"KAFKA_BATCH_BYTES":       strconv.Itoa(e.Kafka.BatchBytes),
@@ -87,9 +82,17 @@ func Agents(e experiment.Experiment, p Params) ([]Agent, error) {
 	}
 	// Members read from the start of the run's topics: they join before
 	// the producers start, and nothing is missed if one joins late.
-	reading := map[string]string{"KAFKA_INITIAL_OFFSET": "oldest", "MEMBER": "{{.Task.Name}}"}
+	reading = map[string]string{"KAFKA_INITIAL_OFFSET": "oldest", "MEMBER": "{{.Task.Name}}"}
+	return common, producing, reading
+}
 
+// readers returns the services that read (end users, filter groups,
+// consumer groups, in DMTN-081's start order) and the consumer group of
+// each, named once here.
+func readers(e experiment.Experiment, p Params) ([]Agent, []Group) {
+	common, producing, reading := agentEnv(e, p)
 	var out []Agent
+	var groups []Group
 	add := func(role, name, program string, replicas int, env []map[string]string, args ...string) {
 		out = append(out, Agent{Role: role, Spec: p.spec(role, name, program, replicas, env, args)})
 	}
@@ -100,17 +103,23 @@ func Agents(e experiment.Experiment, p Params) ([]Agent, error) {
 			first, last := e.FilterRange(g)
 			for _, f := range defs[first-1 : last] {
 				// Each end user reads the whole filtered stream: a group
-				// of its own per task.
+				// of its own per task, named after the task's slot.
 				add(RoleEndUser, experiment.EndUserLabel(f.Name), "/bin/alert-consumer", e.Filters.EndUsers, []map[string]string{common, reading, {
-					"TOPIC": f.Name, "GROUP": p.RunID + "-enduser-" + f.Name + "-{{.Task.Slot}}", "MODE": "count",
+					"TOPIC": f.Name, "GROUP": groupID(p.RunID, "enduser-"+f.Name+"-{{.Task.Slot}}"), "MODE": "count",
 				}})
+				for slot := 1; slot <= e.Filters.EndUsers; slot++ {
+					label := fmt.Sprintf("enduser-%s-%d", f.Name, slot)
+					groups = append(groups, Group{Name: groupID(p.RunID, label), Label: label, Topic: f.Name, Members: 1})
+				}
 			}
 		}
 	}
+	var filterGroups []Group
 	for g := 0; g < e.Filters.Groups; g++ {
 		first, last := e.FilterRange(g)
+		label := experiment.FiltersLabel(g + 1)
 		env := map[string]string{
-			"TOPIC": e.Topic.Name, "GROUP": fmt.Sprintf("%s-filters-%d", p.RunID, g+1),
+			"TOPIC": e.Topic.Name, "GROUP": groupID(p.RunID, label),
 			"FIRST_FILTER": strconv.Itoa(first), "LAST_FILTER": strconv.Itoa(last),
 			"FILTER_CAP": strconv.Itoa(e.Filters.Cap), "BUILTIN_FILTERS": strconv.Itoa(len(defs)),
 		}
@@ -120,36 +129,43 @@ func Agents(e experiment.Experiment, p Params) ([]Agent, error) {
 				args = append(args, "--filter", f.Name+"="+f.Expr)
 			}
 		}
-		add(RoleFilter, experiment.FiltersLabel(g+1), "/bin/alert-filter", 1, []map[string]string{common, producing, reading, env}, args...)
+		add(RoleFilter, label, "/bin/alert-filter", 1, []map[string]string{common, producing, reading, env}, args...)
+		filterGroups = append(filterGroups, Group{Name: groupID(p.RunID, label), Label: label, Topic: e.Topic.Name, Members: 1, Stream: true})
 	}
+	var consumerGroups []Group
 	for _, cg := range e.Groups() {
 		add(RoleConsumer, experiment.ConsumerLabel(cg.Name), "/bin/alert-consumer", cg.Members, []map[string]string{common, reading, {
-			"TOPIC": e.Topic.Name, "GROUP": p.RunID + "-" + cg.Name, "MODE": cg.Mode, "PRINT_EVERY": strconv.Itoa(cg.PrintEvery),
+			"TOPIC": e.Topic.Name, "GROUP": groupID(p.RunID, cg.Name), "MODE": cg.Mode, "PRINT_EVERY": strconv.Itoa(cg.PrintEvery),
 		}})
+		consumerGroups = append(consumerGroups, Group{Name: groupID(p.RunID, cg.Name), Label: cg.Name, Topic: e.Topic.Name, Members: cg.Members, Stream: true})
 	}
+	// The stream's groups first (consumer groups, then filter groups),
+	// then the end users': the order of the summary's rows.
+	return out, append(append(consumerGroups, filterGroups...), groups...)
+}
+
+// producers returns the producers' service, with their common start
+// time t0 (visit 1 starts at t0).
+func producers(e experiment.Experiment, p Params, t0 time.Time) Agent {
+	common, producing, _ := agentEnv(e, p)
 	pc := e.PacingConfig()
-	add(RoleProducer, experiment.ProducerLabel, "/bin/alert-producer", e.Producers, []map[string]string{common, producing, {
+	return Agent{Role: RoleProducer, Spec: p.spec(RoleProducer, experiment.ProducerLabel, "/bin/alert-producer", e.Producers, []map[string]string{common, producing, {
 		"TOPIC": e.Topic.Name, "PRODUCER_SLOT": "{{.Task.Slot}}", "PRODUCERS": strconv.Itoa(e.Producers),
 		"ALERTS_PER_VISIT": strconv.Itoa(e.AlertsPerVisit), "VISITS": strconv.Itoa(e.Visits),
 		// Visits are numbered from 1 everywhere: in the alerts' headers,
 		// the records, the agents' lines and the report.
 		"FIRST_VISIT":    "1",
-		"VISIT_INTERVAL": e.VisitInterval.String(), "T0": p.T0.UTC().Format(time.RFC3339Nano),
+		"VISIT_INTERVAL": e.VisitInterval.String(), "T0": t0.UTC().Format(time.RFC3339Nano),
 		"PACING": string(pc.Model), "BURSTS": strconv.Itoa(pc.Bursts), "BURST_MIN": strconv.Itoa(pc.BurstMin),
 		"BURST_MAX": strconv.Itoa(pc.BurstMax), "BURST_MEAN": strconv.Itoa(pc.BurstMean),
 		"BURST_SPREAD": pc.BurstSpread.String(), "RATE": strconv.FormatFloat(pc.Rate, 'g', -1, 64),
 		"SEED": strconv.FormatInt(pc.Seed, 10), "STAMPS": strconv.FormatBool(e.Alert.Stamps),
 		"ALERT_SIZE": strconv.Itoa(e.Alert.Size),
-	}})
-	// The experiment checked the names with a run id of
-	// experiment.RunIDLen characters; a longer one could still overflow.
-	for _, a := range out {
-		if n := a.Spec.Name; len(n) > experiment.MaxServiceNameLen {
-			return nil, fmt.Errorf("swarm service name %q is %d characters long: at most %d (run id %q)", n, len(n), experiment.MaxServiceNameLen, p.RunID)
-		}
-	}
-	return out, nil
+	}}, nil)}
 }
+
+// groupID is the Kafka group id of a run's group labelled label.
+func groupID(runID, label string) string { return runID + "-" + label }
 
 // agentRestartDelay is how long swarm waits before it starts a failed
 // agent's task again, and agentRestarts how many times it does, per slot

@@ -1,6 +1,7 @@
 package run
 
 import (
+	"fmt"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -20,7 +21,19 @@ func load(t *testing.T, file string) experiment.Experiment {
 }
 
 var params = Params{RunID: "r1", Image: "tb-registry:5000/testbed/agents:abc", Brokers: "kafka-1:19092",
-	ResultsTopic: "testbed-results", Network: "testbed", Workers: 10, T0: time.Date(2026, 11, 22, 10, 0, 39, 0, time.UTC)}
+	ResultsTopic: "testbed-results", Network: "testbed", Workers: 10}
+
+var producersT0 = time.Date(2026, 11, 22, 10, 0, 39, 0, time.UTC)
+
+// Agents plans a run and returns its services in start order, the
+// producers' with T0 producersT0.
+func Agents(e experiment.Experiment, p Params) ([]Agent, error) {
+	pl, err := NewPlan(e, p)
+	if err != nil {
+		return nil, err
+	}
+	return append(pl.Readers, pl.Producers(producersT0)), nil
+}
 
 func env(a Agent) map[string]string {
 	out := map[string]string{}
@@ -131,5 +144,43 @@ func TestAgentsErrors(t *testing.T) {
 	agents, err := Agents(e, p)
 	if err != nil || agents[0].Spec.TaskTemplate.Placement.Constraints[0] != "node.role==manager" {
 		t.Fatalf("with no workers the agents must go to managers: %v", err)
+	}
+}
+
+// The plan names each consumer group once: the groups it lists are those
+// its readers' services join (an end user's group per task slot).
+func TestPlanGroupsAreTheReadersGroups(t *testing.T) {
+	for _, file := range []string{"minibroker.yaml", "ztf-scale.yaml", "reference.yaml"} {
+		e := load(t, file)
+		pl, err := NewPlan(e, params)
+		if err != nil {
+			t.Fatal(err)
+		}
+		joined := map[string]int{}
+		for _, a := range pl.Readers {
+			g := env(a)["GROUP"]
+			n := int(*a.Spec.Mode.Replicated.Replicas)
+			if strings.Contains(g, "{{.Task.Slot}}") {
+				for slot := 1; slot <= n; slot++ {
+					joined[strings.ReplaceAll(g, "{{.Task.Slot}}", fmt.Sprint(slot))]++
+				}
+				continue
+			}
+			joined[g] += n
+		}
+		if len(joined) != len(pl.Groups) {
+			t.Errorf("%s: the readers join %d groups, the plan lists %d", file, len(joined), len(pl.Groups))
+		}
+		for _, g := range pl.Groups {
+			if joined[g.Name] != g.Members {
+				t.Errorf("%s: group %s: %d members join it, the plan says %d", file, g.Name, joined[g.Name], g.Members)
+			}
+		}
+		if got := Groups(e, params.RunID); len(got) != len(pl.Groups) {
+			t.Errorf("%s: Groups lists %d, the plan %d", file, len(got), len(pl.Groups))
+		}
+		if tp := pl.Topics; len(tp) < 2 || tp[0].Name != e.Topic.Name {
+			t.Errorf("%s: topics %+v", file, tp)
+		}
 	}
 }

@@ -211,7 +211,7 @@ func TestGroupsNameWhatAgentsDeploys(t *testing.T) {
 		t.Fatalf("%d stream groups, %d end users, first %+v", stream, endUsers, gs[0])
 	}
 	// The agents' GROUP variables are exactly these names.
-	agents, err := Agents(e, Params{RunID: "r9", Image: "i", Brokers: "b", ResultsTopic: "res", Network: "n", Workers: 1, T0: t0})
+	agents, err := Agents(e, Params{RunID: "r9", Image: "i", Brokers: "b", ResultsTopic: "res", Network: "n", Workers: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

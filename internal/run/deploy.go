@@ -207,18 +207,6 @@ func stopped(s swarm.TaskState) bool {
 	return false
 }
 
-// SetT0 sets the common start time of the producers in their service
-// spec (Agents writes the T0 of its Params; the runner gives the real one
-// once the readers have joined their groups).
-func SetT0(a *Agent, t0 time.Time) {
-	env := a.Spec.TaskTemplate.ContainerSpec.Env
-	for i, kv := range env {
-		if strings.HasPrefix(kv, "T0=") {
-			env[i] = "T0=" + t0.UTC().Format(time.RFC3339Nano)
-		}
-	}
-}
-
 // ProducersDone reports whether every producer slot of the run has
 // completed: its newest task (swarm starts a new task in the slot of one
 // that failed, was killed or restarted, or ran on a drained node). A slot

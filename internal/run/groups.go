@@ -21,31 +21,12 @@ type Group struct {
 	Stream  bool // reads the alert stream (accounted against the producers)
 }
 
-// Groups lists the consumer groups of a run, as Agents names them: the
+// Groups lists the consumer groups of a run, as its plan names them: the
 // stream's consumer groups and filter groups, and one group per end-user
 // task.
 func Groups(e experiment.Experiment, runID string) []Group {
-	var out []Group
-	for _, cg := range e.Groups() {
-		out = append(out, Group{Name: runID + "-" + cg.Name, Label: cg.Name, Topic: e.Topic.Name, Members: cg.Members, Stream: true})
-	}
-	defs := e.FilterDefs()
-	for g := 0; g < e.Filters.Groups; g++ {
-		label := fmt.Sprintf("filters-%d", g+1)
-		out = append(out, Group{Name: runID + "-" + label, Label: label, Topic: e.Topic.Name, Members: 1, Stream: true})
-	}
-	if e.Filters.EndUsers > 0 {
-		for g := 0; g < e.Filters.Groups; g++ {
-			first, last := e.FilterRange(g)
-			for _, f := range defs[first-1 : last] {
-				for slot := 1; slot <= e.Filters.EndUsers; slot++ {
-					label := fmt.Sprintf("enduser-%s-%d", f.Name, slot)
-					out = append(out, Group{Name: runID + "-" + label, Label: label, Topic: f.Name, Members: 1})
-				}
-			}
-		}
-	}
-	return out
+	_, groups := readers(e, Params{RunID: runID})
+	return groups
 }
 
 // WaitGroups waits until every group is Stable with all its members, so

@@ -1,0 +1,45 @@
+package run
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/alert-testbed/testbed/internal/experiment"
+)
+
+// Plan is a run of a validated experiment on the swarm, made once by
+// NewPlan and followed as it is: the run's topics, its consumer groups,
+// the reading agents' services in the order DMTN-081 starts them (end
+// users, filter groups, consumer groups), and the producers' service for
+// the start time that is chosen once the readers have joined.
+type Plan struct {
+	Experiment experiment.Experiment
+	Params     Params
+	Topics     []Topic
+	Groups     []Group
+	Readers    []Agent
+}
+
+// NewPlan plans the run of e with p: an error when p's run id is not one,
+// e asks what the swarm cannot do, or a derived name does not fit.
+func NewPlan(e experiment.Experiment, p Params) (Plan, error) {
+	if !runIDRE.MatchString(p.RunID) {
+		return Plan{}, fmt.Errorf("run id %q: use 1 to 24 lower-case letters, digits and '-'", p.RunID)
+	}
+	if e.Alert.Replay != "" {
+		return Plan{}, fmt.Errorf("%s: alert.replay: replaying a file is not supported on the swarm yet; the agents read no files there", e.File)
+	}
+	readers, groups := readers(e, p)
+	pl := Plan{Experiment: e, Params: p, Topics: Topics(e, p.ResultsTopic), Groups: groups, Readers: readers}
+	// The experiment checked the names with a run id of
+	// experiment.RunIDLen characters; a longer one could still overflow.
+	for _, a := range append(readers, producers(e, p, time.Time{})) {
+		if n := a.Spec.Name; len(n) > experiment.MaxServiceNameLen {
+			return Plan{}, fmt.Errorf("swarm service name %q is %d characters long: at most %d (run id %q)", n, len(n), experiment.MaxServiceNameLen, p.RunID)
+		}
+	}
+	return pl, nil
+}
+
+// Producers is the producers' service, visit 1 starting at t0 for all.
+func (pl Plan) Producers(t0 time.Time) Agent { return producers(pl.Experiment, pl.Params, t0) }
