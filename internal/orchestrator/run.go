@@ -878,7 +878,10 @@ func findGrafana(ctx context.Context, inv inventory.Inventory, s workspace.Setti
 	return c
 }
 
-// writeArchive writes everything a design review needs into res.Dir.
+// writeArchive gathers what the archive holds besides the run's own
+// records (the services' metrics over the run's window, the TSDB
+// snapshot, Grafana's annotations and snapshot) and has internal/archive
+// write it into res.Dir, then internal/report make the report from it.
 func (env *runEnv) writeArchive(ctx context.Context, res RunResult, e experiment.Experiment, lr *liveRun, rows []results.VisitGroup, logs map[string][]byte, start, end time.Time) error {
 	a, err := archive.Create(res.Dir)
 	if err != nil {
@@ -906,18 +909,15 @@ func (env *runEnv) writeArchive(ctx context.Context, res RunResult, e experiment
 	// The testbed's stacks and this run's agents; not the stale series of
 	// earlier runs' agents, which Prometheus still returns for 5 minutes.
 	services := fmt.Sprintf("(%s|%s|grafana)_.*|run-%s-.*", monitoring.StackName, "kafka", res.ID)
-	series, err := monitoring.ServiceSeries(ctx, promURL, services, from, to, 5*time.Second)
-	if err != nil {
-		meta.MetricsError = err.Error()
-	} else if err := a.WriteWith(archive.FileServices, series.WriteCSV); err != nil {
-		return err
+	c := archive.Contents{Experiment: e, Records: lr.coll.Raw, Rows: rows, Groups: lr.groups, Summary: res.Summary, Faults: lr.faults, Logs: logs}
+	if c.Series, err = monitoring.ServiceSeries(ctx, promURL, services, from, to, 5*time.Second); err != nil {
+		c.Series, meta.MetricsError = nil, err.Error()
 	}
-	if totals, err := monitoring.ServiceTotals(ctx, promURL, services, from, to); err != nil {
+	if c.Totals, err = monitoring.ServiceTotals(ctx, promURL, services, from, to); err != nil {
+		c.Totals = nil
 		if meta.MetricsError == "" {
 			meta.MetricsError = err.Error()
 		}
-	} else if err := a.WriteJSON(archive.FileTotals, totals); err != nil {
-		return err
 	}
 	name, err := monitoring.Snapshot(ctx, promURL)
 	if err == nil {
@@ -956,33 +956,9 @@ func (env *runEnv) writeArchive(ctx context.Context, res RunResult, e experiment
 		meta.Grafana = links
 	}
 
-	if err := a.WriteYAML(archive.FileExperiment, e); err != nil {
+	c.Meta = meta
+	if err := a.Write(c); err != nil {
 		return err
-	}
-	if err := a.WriteJSON(archive.FileRun, meta); err != nil {
-		return err
-	}
-	if err := a.WriteLines(archive.FileRecords, lr.coll.Raw); err != nil {
-		return err
-	}
-	if err := a.WriteJSON(archive.FileVisitsJSON, rows); err != nil {
-		return err
-	}
-	if err := a.WriteWith(archive.FileVisitsCSV, func(w io.Writer) error { return archive.VisitsCSV(w, rows, lr.groups) }); err != nil {
-		return err
-	}
-	if err := a.WriteJSON(archive.FileSummary, res.Summary); err != nil {
-		return err
-	}
-	if len(e.Faults) > 0 {
-		if err := a.WriteJSON(archive.FileFaults, lr.faults); err != nil {
-			return err
-		}
-	}
-	for svc, log := range logs {
-		if err := a.WriteLines(archive.DirAgentLogs+"/"+strings.TrimPrefix(svc, "run-"+res.ID+"-")+".log", [][]byte{log}); err != nil {
-			return err
-		}
 	}
 	// The report is made from the archive's files alone, as `testbed
 	// report` makes it again.
