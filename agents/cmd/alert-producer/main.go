@@ -68,6 +68,8 @@ func app() *cli.App {
 		&cli.IntFlag{Name: "alert-size", EnvVars: []string{"ALERT_SIZE"}, Usage: "target size of an alert in bytes (0: about 136 KB with stamps, a few KB without)"},
 		&cli.StringFlag{Name: "replay", EnvVars: []string{"REPLAY"}, Usage: "send the alerts of this Avro object container file, cycling, instead of generated ones"},
 		&cli.UintFlag{Name: "schema-id", EnvVars: []string{"SCHEMA_ID"}, Value: 1, Usage: "schema id in the Confluent wire-format header"},
+		&cli.StringFlag{Name: "schema", EnvVars: []string{"ALERT_SCHEMA"}, Value: "testbed", Usage: "the Avro schema of the generated alerts: testbed (the project's own), the path of a self-contained .avsc file, or the schema's JSON text (any record schema: fields are filled by name and type)"},
+		&cli.Float64Flag{Name: "null-rate", EnvVars: []string{"NULL_RATE"}, Value: alert.DefaultOptions().NullRate, Usage: "with another --schema than testbed: the share of alerts in which a nullable field without a rule of its own is null, 0 to 1"},
 		&cli.StringFlag{Name: "metrics-addr", EnvVars: []string{"METRICS_ADDR"}, Value: ":9100", Usage: "address of the Prometheus /metrics endpoint (empty: none)"},
 	}
 	flags = append(flags, kafkaconf.ClientFlags()...)
@@ -377,6 +379,9 @@ func run(c *cli.Context) error {
 	if c.Int("first-visit") < 0 {
 		return fmt.Errorf("invalid --first-visit %d: use 0 or more", c.Int("first-visit"))
 	}
+	if r := c.Float64("null-rate"); r < 0 || r > 1 || r != r {
+		return fmt.Errorf("invalid --null-rate %g: use a share from 0 to 1", r)
+	}
 	if c.Int("alert-size") < 0 {
 		return fmt.Errorf("invalid --alert-size %d: use 0 (the default size) or more bytes", c.Int("alert-size"))
 	}
@@ -394,7 +399,11 @@ func run(c *cli.Context) error {
 		return err
 	}
 
-	codec, err := alert.NewCodec(uint32(c.Uint("schema-id")))
+	schema, isTestbed, err := alert.LoadSchema(c.String("schema"))
+	if err != nil {
+		return err
+	}
+	codec, err := alert.NewCodecForSchema(uint32(c.Uint("schema-id")), schema)
 	if err != nil {
 		return err
 	}
@@ -411,13 +420,22 @@ func run(c *cli.Context) error {
 			opts = alert.SizeOptions(c.Int("alert-size"), c.Bool("stamps"))
 		}
 		opts.Stamps = c.Bool("stamps")
+		opts.NullRate = c.Float64("null-rate")
 		// Producers must not send identical values: the seed is per producer.
 		opts.Seed = c.Int64("seed")*1000003 + int64(idx)
-		gen, err := alert.NewGenerator(opts)
-		if err != nil {
-			return err
+		if isTestbed {
+			gen, err := alert.NewGenerator(opts)
+			if err != nil {
+				return err
+			}
+			next = func(id alert.ID) (map[string]any, error) { return gen.Alert(id), nil }
+		} else {
+			gen, err := alert.NewSchemaGenerator(schema, opts)
+			if err != nil {
+				return fmt.Errorf("invalid --schema: %w", err)
+			}
+			next = func(id alert.ID) (map[string]any, error) { return gen.Alert(id), nil }
 		}
-		next = func(id alert.ID) (map[string]any, error) { return gen.Alert(id), nil }
 	}
 
 	cfg := kafkaconf.Base(c, "producer")
@@ -563,13 +581,16 @@ func (p *producer) report(visit int) {
 	delete(p.visits, visit)
 	rec := st.rec
 	p.mu.Unlock()
-	if signals.HandingOver() && rec.Sent < rec.Expected {
+	if signals.HandingOver() && rec.Acked < rec.Expected {
 		// A visit cut short by SIGTERM or SIGHUP (a drained node, a
 		// restart) gets no record: the next task of this slot finds no
 		// record of it and sends it again from its first alert (what this
-		// task sent of it shows as producer duplicates), so that each
-		// (visit, producer) has one record. agents/lifecycle.
-		log.Printf("visit %d cut short after %d of %d alerts by a stop that hands over: not reported; the next task of producer %d sends it again", rec.Visit, rec.Sent, rec.Expected, rec.Producer)
+		// task got acknowledged shows as producer duplicates), so that
+		// each (visit, producer) has one record. Cut short means not every
+		// alert acknowledged: those the client still retried when it
+		// closed (a broker partitioned, say) fail with the close.
+		// agents/lifecycle.
+		log.Printf("visit %d cut short after %d of %d alerts acknowledged by a stop that hands over: not reported; the next task of producer %d sends it again", rec.Visit, rec.Acked, rec.Expected, rec.Producer)
 		return
 	}
 	producing := rec.LastAck.Sub(rec.IntendedStart)
