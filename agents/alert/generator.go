@@ -88,6 +88,10 @@ type Options struct {
 	// StampPool is the number of distinct cutout triples a Generator makes
 	// up front and reuses, 1..MaxStampPool (checked only with Stamps).
 	StampPool int
+	// NullRate is the share of a SchemaGenerator's alerts in which a
+	// nullable field without a rule of its own is null, 0..1 (Generator,
+	// whose schema it knows, sets its nullable fields itself).
+	NullRate float64
 }
 
 // DefaultOptions returns the DMTN-028-sized alert (KB = 1000 bytes): with
@@ -106,6 +110,7 @@ func DefaultOptions() Options {
 		PrvDiaSources:       20,
 		PrvDiaForcedSources: 40,
 		StampPool:           16,
+		NullRate:            0.05,
 	}
 }
 
@@ -116,6 +121,9 @@ func (o Options) Validate() error {
 	}
 	if o.PrvDiaForcedSources < 0 || o.PrvDiaForcedSources > MaxPrvDiaForcedSources {
 		return fmt.Errorf("alert: Options.PrvDiaForcedSources is %d, want 0..%d", o.PrvDiaForcedSources, MaxPrvDiaForcedSources)
+	}
+	if o.NullRate < 0 || o.NullRate > 1 || math.IsNaN(o.NullRate) {
+		return fmt.Errorf("alert: Options.NullRate is %g, want 0..1", o.NullRate)
 	}
 	if !o.Stamps {
 		return nil

@@ -26,6 +26,7 @@ func Flags(topicUsage, groupUsage string) []cli.Flag {
 		&cli.DurationFlag{Name: "visit-idle", EnvVars: []string{"VISIT_IDLE"}, Value: 5 * time.Second, Usage: "publish a visit's record after this long without an alert of it"},
 		&cli.DurationFlag{Name: "duration", EnvVars: []string{"DURATION"}, Usage: "stop after this long (0: run until interrupted)"},
 		&cli.UintFlag{Name: "schema-id", EnvVars: []string{"SCHEMA_ID"}, Value: 1, Usage: "expected schema id in the wire-format header"},
+		&cli.StringFlag{Name: "schema", EnvVars: []string{"ALERT_SCHEMA"}, Value: "testbed", Usage: "the alerts' Avro schema: testbed (the project's own), the path of a self-contained .avsc file, or the schema's JSON text"},
 		&cli.StringFlag{Name: "metrics-addr", EnvVars: []string{"METRICS_ADDR"}, Value: ":9100", Usage: "address of the Prometheus /metrics endpoint (empty: none)"},
 	}
 }

@@ -25,7 +25,7 @@ var badFiles = []struct {
 	{"unknown field, nothing close", "name: x\nbrokers: 3\n",
 		"brokers: unknown field (allowed: " + topFields + ")"},
 	{"misspelt nested field", "name: x\nalert:\n  stmaps: false\n",
-		"alert.stmaps: unknown field; did you mean stamps? (allowed: stamps, size, replay, schema_id)"},
+		"alert.stmaps: unknown field; did you mean stamps? (allowed: stamps, size, replay, schema, schema_id, null_rate)"},
 	{"misspelt field in a list entry", "name: x\nconsumers:\n  - {name: c, moed: drop}\n",
 		"consumers[0].moed: unknown field; did you mean mode? (allowed: name, members, mode, print_every, copies)"},
 	{"unknown field brought in by a merge", "name: x\nconsumers:\n  - &c {name: a, mode: drop}\n  - {<<: *c, name: b, membres: 2}\n",
@@ -41,7 +41,7 @@ var badFiles = []struct {
 	{"wrong type: mapping for integer", "name: x\nvisits: {n: 1}\n",
 		"visits: want an integer, got a mapping"},
 	{"wrong type: value for mapping", "name: x\nalert: true\n",
-		"alert: want a mapping of stamps, size, replay, schema_id, got true"},
+		"alert: want a mapping of stamps, size, replay, schema, schema_id, null_rate, got true"},
 	{"wrong type: value for list", "name: x\nconsumers: c1\n",
 		`consumers: want a list of mappings of name, members, mode, print_every, copies, got "c1"`},
 	{"wrong type: end users", "name: x\nfilters: {groups: 1, end_users: many}\n",
@@ -53,7 +53,7 @@ var badFiles = []struct {
 
 	// Sweeps.
 	{"sweep on a mapping", "name: x\nalert: [{stamps: true}, {stamps: false}]\n",
-		"alert: a list here would be a sweep, but only single-value fields can be swept and alert is a mapping (of stamps, size, replay, schema_id): put the list on one of its fields"},
+		"alert: a list here would be a sweep, but only single-value fields can be swept and alert is a mapping (of stamps, size, replay, schema, schema_id, null_rate): put the list on one of its fields"},
 	{"sweep of a list field's entries", "name: x\nconsumers: [[{name: a}], [{name: b}]]\n",
 		"consumers[0]: a list here would be a sweep, but only single-value fields can be swept and consumers[0] is a mapping (of name, members, mode, print_every, copies): put the list on one of its fields"},
 	{"sweep on a name", "name: x\ntopic: {name: [a, b]}\n",
@@ -102,6 +102,10 @@ var badFiles = []struct {
 	// Alert.
 	{"negative alert size", "name: x\nalert: {size: -1}\n", "alert.size: must be 0 (the default size) or a number of bytes, got -1"},
 	{"schema id out of range", "name: x\nalert: {schema_id: 4294967296}\n", "alert.schema_id: must be between 0 and 4294967295, got 4294967296"},
+	{"unknown schema", "name: x\nalert: {schema: ztf}\n", `alert.schema: "ztf" is not an alert schema: use testbed (the project's own), rubin (Rubin's newest), rubin-MAJOR.MINOR (e.g. rubin-7.4; lsst-alert-packet 30.2026.2700 carries 3.0 to 11.1) or the path of an .avsc file`},
+	{"rubin version misspelt", "name: x\nalert: {schema: rubin-v11}\n", `alert.schema: "rubin-v11" is not an alert schema: use testbed (the project's own), rubin (Rubin's newest), rubin-MAJOR.MINOR (e.g. rubin-7.4; lsst-alert-packet 30.2026.2700 carries 3.0 to 11.1) or the path of an .avsc file`},
+	{"null rate above 1", "name: x\nalert: {schema: rubin, null_rate: 1.5}\n", "alert.null_rate: must be a share from 0 to 1, got 1.5"},
+	{"null rate negative", "name: x\nalert: {null_rate: -0.1}\n", "alert.null_rate: must be a share from 0 to 1, got -0.1"},
 	{"alert larger than a Kafka message", "name: x\nalert: {size: 1000001}\n",
 		"alert.size: 1000001 bytes (a generated alert up to 1001001 bytes) plus 155 bytes of headers and 96 bytes of record overhead (as the Kafka client counts them) is 1001252 bytes, more than kafka.max_message_bytes 1000000: use alert.size at most 998749 or raise kafka.max_message_bytes"},
 
@@ -385,6 +389,64 @@ func TestReplay(t *testing.T) {
 	want = exp + ": alert.size: has no effect with alert.replay (replayed alerts keep their size): leave it out"
 	if err == nil || err.Error() != want {
 		t.Errorf("size with replay: error\n got: %v\nwant: %s", err, want)
+	}
+}
+
+// alert.schema: a file's schema is taken from the experiment's folder and
+// must be one the generator can fill; Rubin's take their schema ids from
+// their version; a schema has no effect on replayed alerts.
+func TestAlertSchema(t *testing.T) {
+	dir := t.TempDir()
+	exp := filepath.Join(dir, "exp.yaml")
+	writeFile(t, exp, []byte("name: x\nalert: {schema: s/a.avsc}\n"))
+	_, err := Load(exp)
+	want := exp + ": alert.schema: open " + filepath.Join(dir, "s", "a.avsc") + ": no such file or directory (a relative path is taken from the experiment file's folder)"
+	if err == nil || err.Error() != want {
+		t.Errorf("missing schema file: error\n got: %v\nwant: %s", err, want)
+	}
+	avsc := filepath.Join(dir, "s", "a.avsc")
+	if err := os.Mkdir(filepath.Dir(avsc), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, avsc, []byte(`{"type": "record", "name": "a", "fields": [{"name": "src", "type": "ns.Source"}]}`))
+	_, err = Load(exp)
+	want = exp + ": alert.schema: " + avsc + `: field src: type "ns.Source" is used but not defined (a self-contained Avro record schema is needed: every named type defined where it is first used)`
+	if err == nil || err.Error() != want {
+		t.Errorf("schema not self-contained: error\n got: %v\nwant: %s", err, want)
+	}
+	writeFile(t, avsc, []byte(`{"type": "record", "name": "a", "namespace": "ns", "fields": [{"name": "alertId", "type": "long"}, {"name": "ra", "type": "double"}]}`))
+	runs, err := Load(exp)
+	if err != nil || runs[0].Alert.Schema != avsc || runs[0].Alert.SchemaID != DefaultSchemaID {
+		t.Errorf("a good schema file: %v, %+v", err, runs)
+	}
+	for name, id := range map[string]int{"rubin": 1101, "rubin-7.4": 704, "testbed": 1} {
+		writeFile(t, exp, []byte("name: x\nalert: {schema: "+name+"}\n"))
+		if runs, err := Load(exp); err != nil || runs[0].Alert.SchemaID != id {
+			t.Errorf("alert.schema %s: %v, schema id %d, want %d", name, err, runs[0].Alert.SchemaID, id)
+		}
+	}
+	writeFile(t, exp, []byte("name: x\nalert: {schema: rubin-7.4, schema_id: 3}\n"))
+	if runs, err := Load(exp); err != nil || runs[0].Alert.SchemaID != 3 {
+		t.Errorf("alert.schema_id given: %v, %+v", err, runs)
+	}
+	avro := filepath.Join(dir, "alerts.avro")
+	g, err := alert.NewGenerator(alert.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Create(avro)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := alert.WriteOCF(f, []map[string]any{g.Alert(alert.ID{})}); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	writeFile(t, exp, []byte("name: x\nalert: {replay: alerts.avro, schema: rubin}\n"))
+	_, err = Load(exp)
+	want = exp + ": alert.schema: has no effect with alert.replay (replayed alerts keep their file's schema): leave it out"
+	if err == nil || err.Error() != want {
+		t.Errorf("schema with replay: error\n got: %v\nwant: %s", err, want)
 	}
 }
 

@@ -103,6 +103,9 @@ const (
 	DefaultProducers      = 1
 	DefaultStamps         = true
 	DefaultSchemaID       = 1
+	// DefaultNullRate is the share of alerts in which a nullable field of
+	// another schema than testbed is null (agents/alert.DefaultOptions).
+	DefaultNullRate = 0.05
 
 	DefaultTopic             = "alerts"
 	DefaultPartitions        = 1 // DMTN-028: "All tests above use a single partition"
@@ -233,8 +236,20 @@ type Alert struct {
 	// Replay is an Avro object container file whose alerts are sent
 	// instead of generated ones (producer --replay), made absolute; a
 	// relative path in the file is relative to the experiment file.
-	Replay   string `yaml:"replay,omitempty"`
-	SchemaID int    `yaml:"schema_id"` // --schema-id of every agent
+	Replay string `yaml:"replay,omitempty"`
+	// Schema is the Avro schema of the generated alerts
+	// (internal/alertschema): testbed (the project's own), rubin (Rubin's
+	// newest published schema), rubin-MAJOR.MINOR, or an .avsc file (made
+	// absolute; a relative path is taken from the experiment file's folder).
+	Schema string `yaml:"schema"`
+	// SchemaID is the Confluent schema id of every agent (--schema-id);
+	// by default the schema's convention: Rubin's MAJOR*100+MINOR, 1 for
+	// the others.
+	SchemaID int `yaml:"schema_id"`
+	// NullRate is, with another schema than testbed, the share of alerts in
+	// which a nullable field without a rule of its own is null (producer
+	// --null-rate).
+	NullRate float64 `yaml:"null_rate"`
 }
 
 // Pacing is when the producers send a visit's alerts: agents/pacing's
@@ -453,7 +468,7 @@ func (e Experiment) String() string {
 		if e.Alert.Size > 0 {
 			size = fmt.Sprintf("about %d bytes", e.Alert.Size)
 		}
-		fmt.Fprintf(&b, "  alerts:    generated, stamps %s, %s, schema id %d\n", onOff(e.Alert.Stamps), size, e.Alert.SchemaID)
+		fmt.Fprintf(&b, "  alerts:    generated, schema %s, stamps %s, %s, schema id %d\n", e.Alert.Schema, onOff(e.Alert.Stamps), size, e.Alert.SchemaID)
 	}
 	fmt.Fprintf(&b, "  topic:     %s: %s, replication factor %d, min.insync.replicas %d, retention %s\n",
 		e.Topic.Name, plural(e.Topic.Partitions, "partition"), e.Topic.ReplicationFactor, e.Topic.MinInsyncReplicas, e.Topic.Retention)

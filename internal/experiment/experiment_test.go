@@ -558,7 +558,7 @@ visits: 3
 visit_interval: 40s
 alerts_per_visit: 5000
 producers: 2
-alert: {stamps: false, size: 20000, schema_id: 7}
+alert: {stamps: false, size: 20000, schema: rubin-7.4, schema_id: 7, null_rate: 0.2}
 pacing: {model: ccd-bursts, bursts: 100, burst_min: 20, burst_max: 150, burst_mean: 40, burst_spread: 2s, rate: 400, seed: 9}
 topic: {name: t, partitions: 4, replication_factor: 2, min_insync_replicas: 1, retention: 2h}
 consumers: [{name: g, members: 2, mode: print-every, print_every: 10, copies: 2}]

@@ -8,6 +8,7 @@ import (
 
 	"github.com/alert-testbed/testbed/agents/filter"
 	"github.com/alert-testbed/testbed/agents/pacing"
+	"github.com/alert-testbed/testbed/internal/alertschema"
 )
 
 // The file types are the experiment file as written: a nil pointer is a
@@ -68,10 +69,12 @@ type fileExpect struct {
 }
 
 type fileAlert struct {
-	Stamps   *bool   `yaml:"stamps"`
-	Size     *int    `yaml:"size"`
-	Replay   *string `yaml:"replay"`
-	SchemaID *int    `yaml:"schema_id"`
+	Stamps   *bool    `yaml:"stamps"`
+	Size     *int     `yaml:"size"`
+	Replay   *string  `yaml:"replay"`
+	Schema   *string  `yaml:"schema"`
+	SchemaID *int     `yaml:"schema_id"`
+	NullRate *float64 `yaml:"null_rate"`
 }
 
 type filePacing struct {
@@ -217,7 +220,9 @@ func applyDefaults(f fileExperiment) Experiment {
 			Stamps:   boolean(f.Alert.Stamps, DefaultStamps),
 			Size:     num(f.Alert.Size, 0),
 			Replay:   str(f.Alert.Replay, ""),
-			SchemaID: num(f.Alert.SchemaID, DefaultSchemaID),
+			Schema:   str(f.Alert.Schema, alertschema.Testbed),
+			SchemaID: num(f.Alert.SchemaID, alertschema.ConventionID(str(f.Alert.Schema, alertschema.Testbed), DefaultSchemaID)),
+			NullRate: num(f.Alert.NullRate, DefaultNullRate),
 		},
 		Pacing: Pacing{
 			Model:       model,

@@ -214,6 +214,11 @@ func (f *File) Expand() ([]Experiment, error) {
 				e.Alert.Replay = abs
 			}
 		}
+		if strings.HasSuffix(e.Alert.Schema, ".avsc") && !filepath.IsAbs(e.Alert.Schema) {
+			if abs, err := filepath.Abs(filepath.Join(filepath.Dir(f.Path), e.Alert.Schema)); err == nil {
+				e.Alert.Schema = abs
+			}
+		}
 		if names[e.Name] {
 			return nil, &Error{File: f.Path, Field: f.Sweeps[0].Field, Msg: fmt.Sprintf("two runs of the sweeps would be named %s: give distinct values", e.Name)}
 		}

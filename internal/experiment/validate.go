@@ -12,6 +12,7 @@ import (
 
 	"github.com/alert-testbed/testbed/agents/alert"
 	"github.com/alert-testbed/testbed/agents/filter"
+	"github.com/alert-testbed/testbed/internal/alertschema"
 )
 
 var (
@@ -119,8 +120,33 @@ func (e Experiment) validateAlert() *Error {
 	if a.SchemaID < 0 || a.SchemaID > math.MaxUint32 {
 		return errorf("alert.schema_id", "must be between 0 and %d, got %d", uint32(math.MaxUint32), a.SchemaID)
 	}
+	if err := alertschema.Check(a.Schema); err != nil {
+		return errorf("alert.schema", "%v", err)
+	}
+	if a.NullRate < 0 || a.NullRate > 1 || math.IsNaN(a.NullRate) {
+		return errorf("alert.null_rate", "must be a share from 0 to 1, got %g", a.NullRate)
+	}
+	if strings.HasSuffix(a.Schema, ".avsc") {
+		data, err := os.ReadFile(a.Schema)
+		if err != nil {
+			return errorf("alert.schema", "%v (a relative path is taken from the experiment file's folder)", err)
+		}
+		js, err := alertschema.Compact(string(data), nil)
+		if err == nil {
+			_, err = alert.NewSchemaGenerator(js, alert.DefaultOptions())
+		}
+		if err == nil {
+			_, err = alert.NewCodecForSchema(0, js)
+		}
+		if err != nil {
+			return errorf("alert.schema", "%s: %v (a self-contained Avro record schema is needed: every named type defined where it is first used)", a.Schema, err)
+		}
+	}
 	if a.Replay == "" {
 		return nil
+	}
+	if a.Schema != alertschema.Testbed {
+		return errorf("alert.schema", "has no effect with alert.replay (replayed alerts keep their file's schema): leave it out")
 	}
 	if a.Size != 0 {
 		return errorf("alert.size", "has no effect with alert.replay (replayed alerts keep their size): leave it out")

@@ -20,6 +20,7 @@ import (
 	"github.com/docker/docker/client"
 
 	"github.com/alert-testbed/testbed/agents/results"
+	"github.com/alert-testbed/testbed/internal/alertschema"
 	"github.com/alert-testbed/testbed/internal/archive"
 	"github.com/alert-testbed/testbed/internal/experiment"
 	"github.com/alert-testbed/testbed/internal/faults"
@@ -155,7 +156,7 @@ func Run(ctx context.Context, ws workspace.Workspace, o RunOptions) ([]RunResult
 	}
 
 	env := &runEnv{
-		inv: inv, cluster: cluster, client: client, admin: admin, root: root,
+		inv: inv, cluster: cluster, client: client, admin: admin, root: root, cacheDir: ws.CacheDir(),
 		agentsRef: images.NodeRef(agentsImage.Image, inv.Registry.NodeAddress), registryAuth: registryAuth,
 		settings: settings, out: o.Out, keep: o.Keep,
 	}
@@ -255,6 +256,7 @@ type runEnv struct {
 	client    sarama.Client
 	admin     sarama.ClusterAdmin
 	root      string
+	cacheDir  string // the workspace's cache (Rubin's alert schemas)
 	agentsRef string
 	// registryAuth is the encoded login the nodes pull the agents image
 	// with: ECR's on aws, none for the local registry.
@@ -341,8 +343,12 @@ func (env *runEnv) runOne(ctx context.Context, e experiment.Experiment, runsDir 
 	if err := faults.Preflight(ctx, faults.Env{Cluster: env.cluster, Inv: env.inv, Host: env.host}, e); err != nil {
 		return RunResult{}, err
 	}
+	schema, err := alertschema.Resolve(ctx, e.Alert.Schema, filepath.Dir(e.File), env.cacheDir)
+	if err != nil {
+		return RunResult{}, fmt.Errorf("%s: alert.schema: %w", e.File, err)
+	}
 	plan, err := run.NewPlan(e, run.Params{RunID: id, Image: env.agentsRef, Brokers: brokersInSwarm,
-		ResultsTopic: resultsTopic, Network: swarm.NetworkName, Workers: workers})
+		ResultsTopic: resultsTopic, Network: swarm.NetworkName, Workers: workers, Schema: schema})
 	if err != nil {
 		return RunResult{}, err
 	}

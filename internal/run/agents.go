@@ -11,6 +11,7 @@ import (
 
 	"github.com/docker/docker/api/types/swarm"
 
+	"github.com/alert-testbed/testbed/internal/alertschema"
 	"github.com/alert-testbed/testbed/internal/experiment"
 )
 
@@ -30,6 +31,9 @@ type Params struct {
 	ResultsTopic string // where the agents publish their records
 	Network      string // the testbed's overlay network
 	Workers      int    // worker nodes; with none, agents run on managers
+	// Schema is the alerts' schema, resolved (the testbed's own when its
+	// JSON is empty): the agents get it in ALERT_SCHEMA.
+	Schema alertschema.Schema
 }
 
 // Agent is one swarm service of a run.
@@ -66,6 +70,9 @@ func agentEnv(e experiment.Experiment, p Params) (common, producing, reading map
 		"RESULTS_TOPIC": p.ResultsTopic,
 		"METRICS_ADDR":  ":9100",
 		"SCHEMA_ID":     strconv.Itoa(e.Alert.SchemaID),
+	}
+	if p.Schema.JSON != "" && p.Schema.Name != alertschema.Testbed {
+		common["ALERT_SCHEMA"] = p.Schema.JSON
 	}
 	producing = map[string]string{
 		"KAFKA_ACKS":              e.Kafka.Acks,
@@ -160,7 +167,7 @@ func producers(e experiment.Experiment, p Params, t0 time.Time) Agent {
 		"BURST_MAX": strconv.Itoa(pc.BurstMax), "BURST_MEAN": strconv.Itoa(pc.BurstMean),
 		"BURST_SPREAD": pc.BurstSpread.String(), "RATE": strconv.FormatFloat(pc.Rate, 'g', -1, 64),
 		"SEED": strconv.FormatInt(pc.Seed, 10), "STAMPS": strconv.FormatBool(e.Alert.Stamps),
-		"ALERT_SIZE": strconv.Itoa(e.Alert.Size),
+		"ALERT_SIZE": strconv.Itoa(e.Alert.Size), "NULL_RATE": strconv.FormatFloat(e.Alert.NullRate, 'g', -1, 64),
 	}}, nil)}
 }
 

@@ -110,7 +110,11 @@ func run(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	codec, err := alert.NewCodec(uint32(c.Uint("schema-id")))
+	schema, _, err := alert.LoadSchema(c.String("schema"))
+	if err != nil {
+		return err
+	}
+	codec, err := alert.NewCodecForSchema(uint32(c.Uint("schema-id")), schema)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,422 @@
+package alert
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"time"
+)
+
+// SchemaGenerator makes alerts for any Avro record schema, such as Rubin's
+// published ones (lsst.vMAJOR_MINOR.alert): every field gets a plausible,
+// seeded value chosen by its name and type, and the three cutouts are valid
+// FITS images. The rules, by field name (case ignored):
+//   - alertId and diaSourceId of the alert: ID.AlertID(); other ids (a
+//     name ending in "id"): drawn from 10^18 up, a diaObjectId the same
+//     within one alert; visit: the alert's visit; detector: ID.CCD (0-188);
+//   - ra and dec: a position in the survey footprint (RA 0-360, Dec -70 to
+//     +5), the same for every source of one alert; their errors small;
+//   - band: one of ugrizy per visit; a name with "mjd": the visit's MJD
+//     (earlier ones in the histories); a timestamp logical type: now;
+//   - fluxes: log-normal in nJy, negative for 15% (difference images);
+//     flux errors about 120 nJy by band; snr the ratio; x and y: a pixel;
+//   - counts (a name starting with "n" and an int): 1 to 50; reliability
+//     and other bounded scores in [0, 1]; flags (booleans): true for 2%;
+//   - prvDiaSources and prvDiaForcedSources: Options.PrvDiaSources and
+//     PrvDiaForcedSources entries (null when 0); any other array: empty;
+//   - a nullable diaObject is set for 97% of the alerts; the solar-system
+//     records (ssSource, ssObject, mpc_orbits and the like) for the other
+//     3%; other nullable fields are null at Options.NullRate.
+//
+// Alert returns goavro's native form. It is safe for concurrent use.
+type SchemaGenerator struct {
+	o     Options
+	root  *avroType
+	pool  []stampTriple
+	seedA uint64
+}
+
+// avroType is a parsed schema node.
+type avroType struct {
+	kind     string // record, array, map, union, enum, fixed, or a primitive
+	name     string // full name of a named type
+	logical  string
+	fields   []avroField
+	items    *avroType // array items, map values
+	branches []*avroType
+	symbols  []string
+	size     int
+}
+
+type avroField struct {
+	name string
+	t    *avroType
+}
+
+// branchName is the type's name as goavro keys a union branch.
+func (t *avroType) branchName() string {
+	switch t.kind {
+	case "record", "enum", "fixed":
+		return t.name
+	}
+	if t.logical != "" {
+		return t.kind + "." + t.logical
+	}
+	return t.kind
+}
+
+// NewSchemaGenerator parses schema (a self-contained Avro record schema)
+// and makes the stamp pool.
+func NewSchemaGenerator(schema string, o Options) (*SchemaGenerator, error) {
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	var v any
+	if err := json.Unmarshal([]byte(schema), &v); err != nil {
+		return nil, fmt.Errorf("alert: schema is not JSON: %w", err)
+	}
+	named := map[string]*avroType{}
+	root, err := parseType(v, "", named)
+	if err != nil {
+		return nil, fmt.Errorf("alert: schema: %w", err)
+	}
+	if root.kind != "record" {
+		return nil, fmt.Errorf("alert: schema is a %s, not a record", root.kind)
+	}
+	g := &SchemaGenerator{o: o, root: root, seedA: splitmix(uint64(o.Seed) ^ 0x5c4e_3a6e)}
+	if o.Stamps {
+		g.pool = make([]stampTriple, o.StampPool)
+		for k := range g.pool {
+			rng := rand.New(rand.NewPCG(g.seedA, splitmix(uint64(k)^0x57a3_9000)))
+			g.pool[k] = makeStampTriple(o.StampSide, rng)
+		}
+	}
+	return g, nil
+}
+
+func parseType(v any, ns string, named map[string]*avroType) (*avroType, error) {
+	switch x := v.(type) {
+	case string:
+		switch x {
+		case "null", "boolean", "int", "long", "float", "double", "bytes", "string":
+			return &avroType{kind: x}, nil
+		}
+		name := x
+		if !strings.Contains(name, ".") && ns != "" {
+			name = ns + "." + name
+		}
+		if t, ok := named[name]; ok {
+			return t, nil
+		}
+		if t, ok := named[x]; ok {
+			return t, nil
+		}
+		return nil, fmt.Errorf("type %q is used before it is defined", x)
+	case []any:
+		u := &avroType{kind: "union"}
+		for _, b := range x {
+			bt, err := parseType(b, ns, named)
+			if err != nil {
+				return nil, err
+			}
+			u.branches = append(u.branches, bt)
+		}
+		return u, nil
+	case map[string]any:
+		kind, _ := x["type"].(string)
+		if kind == "" {
+			return parseType(x["type"], ns, named)
+		}
+		t := &avroType{kind: kind}
+		t.logical, _ = x["logicalType"].(string)
+		switch kind {
+		case "record", "error", "enum", "fixed":
+			name, _ := x["name"].(string)
+			if !strings.Contains(name, ".") {
+				if n, ok := x["namespace"].(string); ok && n != "" {
+					ns = n
+				}
+				if ns != "" {
+					name = ns + "." + name
+				}
+			}
+			t.name = name
+			if kind == "error" {
+				t.kind = "record"
+			}
+			named[name] = t
+			if i := strings.LastIndex(name, "."); i >= 0 {
+				ns = name[:i]
+			}
+			switch kind {
+			case "enum":
+				for _, s := range x["symbols"].([]any) {
+					t.symbols = append(t.symbols, s.(string))
+				}
+			case "fixed":
+				size, _ := x["size"].(float64)
+				t.size = int(size)
+			default:
+				fields, _ := x["fields"].([]any)
+				for _, f := range fields {
+					fm := f.(map[string]any)
+					ft, err := parseType(fm["type"], ns, named)
+					if err != nil {
+						return nil, fmt.Errorf("%s.%v: %w", name, fm["name"], err)
+					}
+					t.fields = append(t.fields, avroField{name: fm["name"].(string), t: ft})
+				}
+			}
+		case "array":
+			items, err := parseType(x["items"], ns, named)
+			if err != nil {
+				return nil, err
+			}
+			t.items = items
+		case "map":
+			values, err := parseType(x["values"], ns, named)
+			if err != nil {
+				return nil, err
+			}
+			t.items = values
+		}
+		return t, nil
+	}
+	return nil, fmt.Errorf("unexpected %T", v)
+}
+
+// genState is what the values of one alert share.
+type genState struct {
+	id                 ID
+	rng                *rand.Rand
+	band               int
+	ra, dec            float64
+	mjd                float64
+	objectID           int64
+	isSS               bool
+	history            bool // inside prvDiaSources or prvDiaForcedSources
+	stamps             *stampTriple
+	nullRate           float64
+	prvSources, prvFcd int
+}
+
+// Alert returns the alert for id in goavro's native form; deterministic for
+// (Seed, id). It panics if id is not valid (see ID.Validate).
+func (g *SchemaGenerator) Alert(id ID) map[string]any {
+	if err := id.Validate(); err != nil {
+		panic(err)
+	}
+	vr := rand.New(rand.NewPCG(g.seedA, splitmix(uint64(id.Visit)^0x7151_7000)))
+	st := &genState{id: id, band: vr.IntN(6), nullRate: g.o.NullRate,
+		mjd:        surveyStartMjd + (float64(id.Visit)*visitSeconds+exposureSecs/2)/86400,
+		prvSources: g.o.PrvDiaSources, prvFcd: g.o.PrvDiaForcedSources}
+	st.ra, st.dec = footprintPosition(vr)
+	st.rng = rand.New(rand.NewPCG(g.seedA^splitmix(uint64(id.AlertID())), splitmix(uint64(id.CCD)^0xcc_d000)))
+	st.ra = math.Mod(st.ra+(st.rng.Float64()-0.5)*3.5+360, 360)
+	st.dec = clamp(st.dec+(st.rng.Float64()-0.5)*3.5, -89.9, 89.9)
+	st.isSS = st.rng.Float64() < 0.03
+	st.objectID = historyID(st.rng)
+	if g.o.Stamps {
+		st.stamps = &g.pool[id.Seq%len(g.pool)]
+	}
+	return g.record(g.root, st, 0).(map[string]any)
+}
+
+func (g *SchemaGenerator) record(t *avroType, st *genState, depth int) any {
+	out := make(map[string]any, len(t.fields))
+	for _, f := range t.fields {
+		out[f.name] = g.value(f.name, f.t, st, depth+1)
+	}
+	return out
+}
+
+// solarSystem says whether a field holds solar-system data.
+func solarSystem(name string) bool {
+	n := strings.ToLower(name)
+	return strings.HasPrefix(n, "ss") || strings.Contains(n, "mpc") || strings.Contains(n, "orbit")
+}
+
+func (g *SchemaGenerator) value(name string, t *avroType, st *genState, depth int) any {
+	n := strings.ToLower(name)
+	switch t.kind {
+	case "union":
+		var null, other *avroType
+		for _, b := range t.branches {
+			if b.kind == "null" {
+				null = b
+			} else if other == nil {
+				other = b
+			}
+		}
+		if other == nil {
+			return nil
+		}
+		if null != nil && g.isNull(n, other, st, depth) {
+			return nil
+		}
+		v := g.value(name, other, st, depth)
+		if null == nil && len(t.branches) == 1 {
+			return v
+		}
+		return map[string]any{other.branchName(): v}
+	case "record":
+		return g.record(t, st, depth)
+	case "array":
+		count := 0
+		switch n {
+		case "prvdiasources":
+			count = st.prvSources
+		case "prvdiaforcedsources":
+			count = st.prvFcd
+		}
+		items := make([]any, count)
+		was := st.history
+		st.history = true
+		for i := range items {
+			items[i] = g.value(name, t.items, st, depth)
+		}
+		st.history = was
+		return items
+	case "map":
+		return map[string]any{}
+	case "enum":
+		return t.symbols[st.rng.IntN(len(t.symbols))]
+	case "fixed":
+		b := make([]byte, t.size)
+		for i := range b {
+			b[i] = byte(st.rng.IntN(256))
+		}
+		return b
+	case "null":
+		return nil
+	case "boolean":
+		return st.rng.Float64() < 0.02
+	case "bytes":
+		if st.stamps != nil {
+			switch {
+			case strings.Contains(n, "difference"):
+				return st.stamps.difference
+			case strings.Contains(n, "science"):
+				return st.stamps.science
+			case strings.Contains(n, "template"):
+				return st.stamps.template
+			}
+		}
+		return []byte{}
+	case "string":
+		switch {
+		case n == "band" || n == "filtername":
+			return bands[st.band]
+		default:
+			return fmt.Sprintf("%s-%d", name, st.rng.IntN(10))
+		}
+	}
+	if t.logical == "timestamp-millis" || t.logical == "timestamp-micros" {
+		return time.Now().UTC().Truncate(time.Millisecond)
+	}
+	return g.number(n, t.kind, st, depth)
+}
+
+// isNull decides a nullable field: the cutouts by Options.Stamps, the
+// histories by their lengths, diaObject and the solar-system records by
+// the kind of alert, anything else at Options.NullRate.
+func (g *SchemaGenerator) isNull(n string, t *avroType, st *genState, depth int) bool {
+	switch {
+	case strings.HasPrefix(n, "cutout"):
+		return st.stamps == nil
+	case n == "prvdiasources":
+		return st.prvSources == 0
+	case n == "prvdiaforcedsources":
+		return st.prvFcd == 0 || st.isSS
+	case n == "diaobject":
+		return st.isSS
+	case t.kind == "record" && solarSystem(n):
+		return !st.isSS
+	case n == "ssobjectid" || n == "ssobjectreassoctime":
+		return !st.isSS
+	case n == "diaobjectid":
+		return st.isSS
+	case depth <= 1 && t.kind == "record":
+		return false
+	}
+	return st.rng.Float64() < st.nullRate
+}
+
+// number is a numeric field's value by its name (n, lowercased).
+func (g *SchemaGenerator) number(n, kind string, st *genState, depth int) any {
+	rng := st.rng
+	var v float64
+	var integer int64
+	isInt := kind == "int" || kind == "long"
+	switch {
+	case (n == "alertid" || n == "diasourceid") && depth <= 1:
+		integer = st.id.AlertID()
+	case n == "diasourceid" && !st.history:
+		integer = st.id.AlertID()
+	case n == "diaobjectid":
+		integer = st.objectID
+	case n == "visit":
+		integer = int64(st.id.Visit)
+		if st.history {
+			integer = historyVisit + int64(rng.IntN(historyVisit))
+		}
+	case n == "detector":
+		integer = int64(st.id.CCD)
+	case strings.HasSuffix(n, "id"):
+		integer = historyID(rng)
+	case n == "ra":
+		v = st.ra
+	case n == "dec":
+		v = st.dec
+	case strings.HasPrefix(n, "ra") && strings.HasSuffix(n, "err"), strings.HasPrefix(n, "dec") && strings.HasSuffix(n, "err"):
+		v = 1e-5 + rng.Float64()*1e-4
+	case strings.Contains(n, "mjd"):
+		v = st.mjd
+		if st.history {
+			v -= 1 + rng.Float64()*365
+		}
+	case strings.Contains(n, "flux") && strings.Contains(n, "err"):
+		v = diffNoiseNJy * bandNoise[st.band] * (0.8 + 0.4*rng.Float64())
+	case strings.Contains(n, "flux"):
+		v = signedLogNormal(rng)
+	case n == "snr":
+		v = math.Abs(signedLogNormal(rng)) / (diffNoiseNJy * bandNoise[st.band])
+	case n == "x" || n == "y":
+		v = rng.Float64() * ccdPixels
+	case strings.HasSuffix(n, "err"):
+		v = rng.Float64() * 0.1
+	case strings.HasPrefix(n, "n") && isInt:
+		integer = 1 + rng.Int64N(50)
+	case n == "reliability" || strings.Contains(n, "score") || strings.Contains(n, "prob") || strings.Contains(n, "fraction"):
+		v = rng.Float64()
+	default:
+		if isInt {
+			integer = rng.Int64N(1000)
+		} else {
+			v = rng.NormFloat64()
+		}
+	}
+	switch kind {
+	case "int":
+		if integer == 0 && v != 0 {
+			integer = int64(v)
+		}
+		return int32(integer)
+	case "long":
+		if integer == 0 && v != 0 {
+			integer = int64(v)
+		}
+		return integer
+	case "float":
+		if v == 0 && integer != 0 {
+			v = float64(integer)
+		}
+		return float32(v)
+	}
+	if v == 0 && integer != 0 {
+		v = float64(integer)
+	}
+	return v
+}
