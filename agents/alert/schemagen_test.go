@@ -89,8 +89,8 @@ func TestSchemaGeneratorFillsAnySchema(t *testing.T) {
 
 func TestSchemaGeneratorErrors(t *testing.T) {
 	for schema, want := range map[string]string{
-		`[`:                 "alert: schema is not JSON: unexpected end of JSON input",
-		`"long"`:            "alert: schema is a long, not a record",
+		`[`:      "alert: schema is not JSON: unexpected end of JSON input",
+		`"long"`: "alert: schema is a long, not a record",
 		`{"type": "record", "name": "a", "fields": [{"name": "x", "type": "B"}]}`: `alert: schema: a.x: type "B" is used before it is defined`,
 	} {
 		if _, err := NewSchemaGenerator(schema, DefaultOptions()); err == nil || err.Error() != want {
