@@ -21,7 +21,8 @@ import (
 //   - band: one of ugrizy per visit; a name with "mjd": the visit's MJD
 //     (earlier ones in the histories); a timestamp logical type: now;
 //   - fluxes: log-normal in nJy, negative for 15% (difference images);
-//     flux errors about 120 nJy by band; snr the ratio; x and y: a pixel;
+//     flux errors about 120 nJy by band; snr their ratio, one source per
+//     record (every flux field of a record has its value); x and y: a pixel;
 //   - counts (a name starting with "n" and an int): 1 to 50; reliability
 //     and other bounded scores in [0, 1]; flags (booleans): true for 2%;
 //   - prvDiaSources and prvDiaForcedSources: Options.PrvDiaSources and
@@ -196,7 +197,8 @@ type genState struct {
 	mjd                float64
 	objectID           int64
 	isSS               bool
-	history            bool // inside prvDiaSources or prvDiaForcedSources
+	history            bool    // inside prvDiaSources or prvDiaForcedSources
+	flux, fluxErr      float64 // the current record's source, nJy
 	stamps             *stampTriple
 	nullRate           float64
 	prvSources, prvFcd int
@@ -225,6 +227,12 @@ func (g *SchemaGenerator) Alert(id ID) map[string]any {
 }
 
 func (g *SchemaGenerator) record(t *avroType, st *genState, depth int) any {
+	// One source's measurements per record: its fluxes, their error and
+	// the signal-to-noise ratio agree.
+	flux, fluxErr := st.flux, st.fluxErr
+	defer func() { st.flux, st.fluxErr = flux, fluxErr }()
+	st.flux = signedLogNormal(st.rng)
+	st.fluxErr = diffNoiseNJy * bandNoise[st.band] * (0.8 + 0.4*st.rng.Float64())
 	out := make(map[string]any, len(t.fields))
 	for _, f := range t.fields {
 		out[f.name] = g.value(f.name, f.t, st, depth+1)
@@ -378,11 +386,11 @@ func (g *SchemaGenerator) number(n, kind string, st *genState, depth int) any {
 			v -= 1 + rng.Float64()*365
 		}
 	case strings.Contains(n, "flux") && strings.Contains(n, "err"):
-		v = diffNoiseNJy * bandNoise[st.band] * (0.8 + 0.4*rng.Float64())
+		v = st.fluxErr
 	case strings.Contains(n, "flux"):
-		v = signedLogNormal(rng)
+		v = st.flux
 	case n == "snr":
-		v = math.Abs(signedLogNormal(rng)) / (diffNoiseNJy * bandNoise[st.band])
+		v = math.Abs(st.flux) / st.fluxErr
 	case n == "x" || n == "y":
 		v = rng.Float64() * ccdPixels
 	case strings.HasSuffix(n, "err"):

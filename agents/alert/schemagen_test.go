@@ -2,6 +2,7 @@ package alert
 
 import (
 	"bytes"
+	"math"
 	"testing"
 	"time"
 )
@@ -30,7 +31,7 @@ const anySchema = `{"type": "record", "name": "alert", "namespace": "lsst.vX_Y",
 // makes encodes with the schema; the rules show in the decoded alert.
 func TestSchemaGeneratorFillsAnySchema(t *testing.T) {
 	o := DefaultOptions()
-	o.StampSide, o.StampPool, o.PrvDiaSources = 30, 2, 3
+	o.StampSide, o.StampPool, o.PrvDiaSources, o.NullRate = 30, 2, 3, 0
 	g, err := NewSchemaGenerator(anySchema, o)
 	if err != nil {
 		t.Fatal(err)
@@ -59,6 +60,10 @@ func TestSchemaGeneratorFillsAnySchema(t *testing.T) {
 		}
 		if ra, dec := ds["ra"].(float64), ds["dec"].(float64); ra < 0 || ra >= 360 || dec < -90 || dec > 90 {
 			t.Errorf("alert %d: ra %v dec %v", seq, ra, dec)
+		}
+		flux, fluxErr, snr := ds["psfFlux"].(map[string]any)["float"].(float32), ds["psfFluxErr"].(map[string]any)["float"].(float32), ds["snr"]
+		if snr != nil && math.Abs(float64(snr.(map[string]any)["float"].(float32))-math.Abs(float64(flux/fluxErr))) > 1e-3 {
+			t.Errorf("alert %d: snr %v, psfFlux %v / psfFluxErr %v", seq, snr, flux, fluxErr)
 		}
 		if mjd := ds["midpointMjdTai"].(float64); mjd < surveyStartMjd || mjd > surveyStartMjd+1 {
 			t.Errorf("alert %d: midpointMjdTai %v", seq, mjd)

@@ -181,7 +181,10 @@ func TestRunOnTheLocalEnvironment(t *testing.T) {
 		if !regexp.MustCompile(`agent vanished: run-\S+-consumer-counting\.1 on \S+ ended at [0-9:.]+: failed`).MatchString(notes) {
 			t.Errorf("the killed member is not named as vanished; notes:\n%s", notes)
 		}
-		for _, want := range []string{"! fault 1: kill broker 2 (visit 2 + 1s): kafka_kafka-2.1", "! fault 2: kill consumer counting member 1 (visit 2 + 2s): run-"} {
+		// The alerts are Rubin's (lsst.v11_1, schema id 1101): the
+		// consumers and the filter group decode them with that schema.
+		for _, want := range []string{"! fault 1: kill broker 2 (visit 2 + 1s): kafka_kafka-2.1", "! fault 2: kill consumer counting member 1 (visit 2 + 2s): run-",
+			"alerts:    generated, schema rubin, stamps on, default size, schema id 1101"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("the live output lacks %q", want)
 			}
@@ -264,6 +267,7 @@ visits: 4
 visit_interval: 20s
 alerts_per_visit: 900
 producers: 2
+alert: {schema: rubin}
 topic:
   name: alerts-fx
   partitions: 6

@@ -101,16 +101,27 @@ func run(c *cli.Context) error {
 	if c.Int("cap") < 1 {
 		return fmt.Errorf("invalid --cap %d: use 1 or more", c.Int("cap"))
 	}
-	// Compile against a generated alert so misspelt fields fail now.
-	gen, err := alert.NewGenerator(alert.DefaultOptions())
+	schema, isTestbed, err := alert.LoadSchema(c.String("schema"))
 	if err != nil {
 		return err
 	}
-	filters, err := filter.Compile(defs, alert.Plain(gen.Alert(alert.ID{})))
-	if err != nil {
-		return err
+	// Compile against an alert generated for the schema, so that
+	// misspelt fields fail now.
+	var sample map[string]any
+	if isTestbed {
+		gen, err := alert.NewGenerator(alert.DefaultOptions())
+		if err != nil {
+			return err
+		}
+		sample = gen.Alert(alert.ID{})
+	} else {
+		gen, err := alert.NewSchemaGenerator(schema, alert.DefaultOptions())
+		if err != nil {
+			return fmt.Errorf("invalid --schema: %w", err)
+		}
+		sample = gen.Alert(alert.ID{})
 	}
-	schema, _, err := alert.LoadSchema(c.String("schema"))
+	filters, err := filter.Compile(defs, alert.Plain(sample))
 	if err != nil {
 		return err
 	}
