@@ -167,14 +167,22 @@ func NewGenerator(o Options) (*Generator, error) {
 		return nil, err
 	}
 	g := &Generator{o: o, seedA: splitmix(uint64(o.Seed) ^ 0x5eed_a1e7)}
-	if o.Stamps {
-		g.pool = make([]stampTriple, o.StampPool)
-		for k := range g.pool {
-			rng := rand.New(rand.NewPCG(g.seedA, splitmix(uint64(k)^0x57a3_9000)))
-			g.pool[k] = makeStampTriple(o.StampSide, rng)
-		}
-	}
+	g.pool = stampPool(o, g.seedA)
 	return g, nil
+}
+
+// stampPool makes o.StampPool cutout triples from seed (none without
+// o.Stamps).
+func stampPool(o Options, seed uint64) []stampTriple {
+	if !o.Stamps {
+		return nil
+	}
+	pool := make([]stampTriple, o.StampPool)
+	for k := range pool {
+		rng := rand.New(rand.NewPCG(seed, splitmix(uint64(k)^0x57a3_9000)))
+		pool[k] = makeStampTriple(o.StampSide, rng)
+	}
+	return pool
 }
 
 // Options returns the options the Generator was made with.

@@ -87,13 +87,7 @@ func NewSchemaGenerator(schema string, o Options) (*SchemaGenerator, error) {
 		return nil, fmt.Errorf("alert: schema is a %s, not a record", root.kind)
 	}
 	g := &SchemaGenerator{o: o, root: root, seedA: splitmix(uint64(o.Seed) ^ 0x5c4e_3a6e)}
-	if o.Stamps {
-		g.pool = make([]stampTriple, o.StampPool)
-		for k := range g.pool {
-			rng := rand.New(rand.NewPCG(g.seedA, splitmix(uint64(k)^0x57a3_9000)))
-			g.pool[k] = makeStampTriple(o.StampSide, rng)
-		}
-	}
+	g.pool = stampPool(o, g.seedA)
 	return g, nil
 }
 

@@ -329,6 +329,27 @@ func writeFile(t *testing.T, path string, data []byte) {
 	}
 }
 
+// writeOCF writes n generated alerts to an Avro object container file.
+func writeOCF(t *testing.T, path string, n int) {
+	t.Helper()
+	g, err := alert.NewGenerator(alert.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var alerts []map[string]any
+	for seq := range n {
+		alerts = append(alerts, g.Alert(alert.ID{Seq: seq}))
+	}
+	if err := alert.WriteOCF(f, alerts); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestReplay(t *testing.T) {
 	dir := t.TempDir()
 	exp := filepath.Join(dir, "exp.yaml")
@@ -363,18 +384,7 @@ func TestReplay(t *testing.T) {
 	}
 
 	// A real one, with two generated alerts.
-	g, err := alert.NewGenerator(alert.DefaultOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Create(avro)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := alert.WriteOCF(f, []map[string]any{g.Alert(alert.ID{}), g.Alert(alert.ID{Seq: 1})}); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
+	writeOCF(t, avro, 2)
 	runs, err := Load(exp)
 	if err != nil {
 		t.Fatalf("replay of an Avro file: %v", err)
@@ -429,19 +439,7 @@ func TestAlertSchema(t *testing.T) {
 	if runs, err := Load(exp); err != nil || runs[0].Alert.SchemaID != 3 {
 		t.Errorf("alert.schema_id given: %v, %+v", err, runs)
 	}
-	avro := filepath.Join(dir, "alerts.avro")
-	g, err := alert.NewGenerator(alert.DefaultOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Create(avro)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := alert.WriteOCF(f, []map[string]any{g.Alert(alert.ID{})}); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
+	writeOCF(t, filepath.Join(dir, "alerts.avro"), 1)
 	writeFile(t, exp, []byte("name: x\nalert: {replay: alerts.avro, schema: rubin}\n"))
 	_, err = Load(exp)
 	want = exp + ": alert.schema: has no effect with alert.replay (replayed alerts keep their file's schema): leave it out"
