@@ -183,7 +183,12 @@ func FromWheel(path, name string) (Schema, error) {
 	rootName := fmt.Sprintf("lsst.v%d_%d.alert", major, minor)
 	top, ok := types[rootName]
 	if !ok {
-		sort.Strings(versions)
+		sort.Slice(versions, func(i, j int) bool {
+			var ai, aj, bi, bj int
+			fmt.Sscanf(versions[i], "%d.%d", &ai, &bi)
+			fmt.Sscanf(versions[j], "%d.%d", &aj, &bj)
+			return ai < aj || (ai == aj && bi < bj)
+		})
 		return Schema{}, fmt.Errorf("alert.schema %s: lsst-alert-packet %s has no schema %d.%d (it has %s)", name, PacketVersion, major, minor, strings.Join(versions, ", "))
 	}
 	js, err := Compact(top, types)

@@ -103,3 +103,24 @@ func TestRubinAlertsDecodeWithRubinsPackage(t *testing.T) {
 		})
 	}
 }
+
+// A version the package lacks is an error listing those it has, in order;
+// Latest is the package's latest.txt.
+func TestRubinVersions(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs PyPI (lsst-alert-packet's wheel)")
+	}
+	wheel, err := FetchPacket(context.Background(), repoCache(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = FromWheel(wheel, "rubin-12.0")
+	want := "alert.schema rubin-12.0: lsst-alert-packet 30.2026.2700 has no schema 12.0 (it has 3.0, 4.0, 5.0, 6.0, 6.1, 7.0, 7.1, 7.2, 7.3, 7.4, 8.0, 9.0, 10.0, 11.0, 11.1)"
+	if err == nil || err.Error() != want {
+		t.Errorf("rubin-12.0: %v, want %s", err, want)
+	}
+	s, err := FromWheel(wheel, Rubin)
+	if err != nil || s.Name != "rubin-"+Latest || s.ID != uint32(ConventionID(Rubin, 0)) {
+		t.Errorf("rubin: %+v, %v; want rubin-%s, schema id %d", s.Name, err, Latest, ConventionID(Rubin, 0))
+	}
+}
