@@ -21,21 +21,40 @@ const (
 	diaObjectType       = "lsst.testbed.DiaObject"
 )
 
-// LoadSchema returns the schema the --schema flag names: "" or "testbed"
-// for the testbed's own (AlertSchema), a JSON text as it is (testbed run
-// passes the run's schema so, in ALERT_SCHEMA), or else the path of a
-// self-contained .avsc file. IsTestbed says which schema that is.
-func LoadSchema(value string) (schema string, isTestbed bool, err error) {
-	switch v := strings.TrimSpace(value); {
+// LoadCodec returns the Codec, under schemaID, of the schema the --schema
+// flag names: "" or "testbed" for the testbed's own (AlertSchema), a JSON
+// text as it is (testbed run passes the run's schema so, in ALERT_SCHEMA),
+// or else the path of a self-contained .avsc file.
+func LoadCodec(flag string, schemaID uint32) (*Codec, error) {
+	schema := alertSchema
+	switch v := strings.TrimSpace(flag); {
 	case v == "" || v == "testbed":
-		return alertSchema, true, nil
 	case strings.HasPrefix(v, "{"):
-		return v, false, nil
+		schema = v
 	default:
 		data, err := os.ReadFile(v)
 		if err != nil {
-			return "", false, fmt.Errorf("invalid --schema: %w (use testbed, an .avsc file's path or the schema's JSON)", err)
+			return nil, fmt.Errorf("invalid --schema: %w (use testbed, an .avsc file's path or the schema's JSON)", err)
 		}
-		return string(data), false, nil
+		schema = string(data)
 	}
+	return NewCodecForSchema(schemaID, schema)
+}
+
+// Maker makes alerts in goavro's native form.
+type Maker interface {
+	Alert(id ID) map[string]any
+}
+
+// NewMaker returns the alert maker for schema with o: a Generator for the
+// testbed's own (AlertSchema), a SchemaGenerator for any other.
+func NewMaker(schema string, o Options) (Maker, error) {
+	if schema == alertSchema {
+		return NewGenerator(o)
+	}
+	g, err := NewSchemaGenerator(schema, o)
+	if err != nil {
+		return nil, fmt.Errorf("invalid --schema: %w", err)
+	}
+	return g, nil
 }

@@ -69,11 +69,7 @@ func run(c *cli.Context) error {
 	if err := kafkaconf.ApplyConsumer(c, cfg); err != nil {
 		return err
 	}
-	schema, _, err := alert.LoadSchema(c.String("schema"))
-	if err != nil {
-		return err
-	}
-	codec, err := alert.NewCodecForSchema(uint32(c.Uint("schema-id")), schema)
+	codec, err := alert.LoadCodec(c.String("schema"), uint32(c.Uint("schema-id")))
 	if err != nil {
 		return err
 	}

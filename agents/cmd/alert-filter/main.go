@@ -101,31 +101,17 @@ func run(c *cli.Context) error {
 	if c.Int("cap") < 1 {
 		return fmt.Errorf("invalid --cap %d: use 1 or more", c.Int("cap"))
 	}
-	schema, isTestbed, err := alert.LoadSchema(c.String("schema"))
+	codec, err := alert.LoadCodec(c.String("schema"), uint32(c.Uint("schema-id")))
 	if err != nil {
 		return err
 	}
 	// Compile against an alert generated for the schema, so that
 	// misspelt fields fail now.
-	var sample map[string]any
-	if isTestbed {
-		gen, err := alert.NewGenerator(alert.DefaultOptions())
-		if err != nil {
-			return err
-		}
-		sample = gen.Alert(alert.ID{})
-	} else {
-		gen, err := alert.NewSchemaGenerator(schema, alert.DefaultOptions())
-		if err != nil {
-			return fmt.Errorf("invalid --schema: %w", err)
-		}
-		sample = gen.Alert(alert.ID{})
-	}
-	filters, err := filter.Compile(defs, alert.Plain(sample))
+	gen, err := alert.NewMaker(codec.Schema(), alert.DefaultOptions())
 	if err != nil {
 		return err
 	}
-	codec, err := alert.NewCodecForSchema(uint32(c.Uint("schema-id")), schema)
+	filters, err := filter.Compile(defs, alert.Plain(gen.Alert(alert.ID{})))
 	if err != nil {
 		return err
 	}

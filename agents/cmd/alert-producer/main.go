@@ -399,11 +399,7 @@ func run(c *cli.Context) error {
 		return err
 	}
 
-	schema, isTestbed, err := alert.LoadSchema(c.String("schema"))
-	if err != nil {
-		return err
-	}
-	codec, err := alert.NewCodecForSchema(uint32(c.Uint("schema-id")), schema)
+	codec, err := alert.LoadCodec(c.String("schema"), uint32(c.Uint("schema-id")))
 	if err != nil {
 		return err
 	}
@@ -423,19 +419,11 @@ func run(c *cli.Context) error {
 		opts.NullRate = c.Float64("null-rate")
 		// Producers must not send identical values: the seed is per producer.
 		opts.Seed = c.Int64("seed")*1000003 + int64(idx)
-		if isTestbed {
-			gen, err := alert.NewGenerator(opts)
-			if err != nil {
-				return err
-			}
-			next = func(id alert.ID) (map[string]any, error) { return gen.Alert(id), nil }
-		} else {
-			gen, err := alert.NewSchemaGenerator(schema, opts)
-			if err != nil {
-				return fmt.Errorf("invalid --schema: %w", err)
-			}
-			next = func(id alert.ID) (map[string]any, error) { return gen.Alert(id), nil }
+		gen, err := alert.NewMaker(codec.Schema(), opts)
+		if err != nil {
+			return err
 		}
+		next = func(id alert.ID) (map[string]any, error) { return gen.Alert(id), nil }
 	}
 
 	cfg := kafkaconf.Base(c, "producer")
