@@ -4,7 +4,6 @@
 package run
 
 import (
-	"fmt"
 	"regexp"
 	"strconv"
 	"time"
@@ -112,10 +111,10 @@ func readers(e experiment.Experiment, p Params) ([]Agent, []Group) {
 				// Each end user reads the whole filtered stream: a group
 				// of its own per task, named after the task's slot.
 				add(RoleEndUser, experiment.EndUserLabel(f.Name), "/bin/alert-consumer", e.Filters.EndUsers, []map[string]string{common, reading, {
-					"TOPIC": f.Name, "GROUP": groupID(p.RunID, "enduser-"+f.Name+"-{{.Task.Slot}}"), "MODE": "count",
+					"TOPIC": f.Name, "GROUP": groupID(p.RunID, endUserLabel(f.Name, "{{.Task.Slot}}")), "MODE": "count",
 				}})
 				for slot := 1; slot <= e.Filters.EndUsers; slot++ {
-					label := fmt.Sprintf("enduser-%s-%d", f.Name, slot)
+					label := endUserLabel(f.Name, strconv.Itoa(slot))
 					groups = append(groups, Group{Name: groupID(p.RunID, label), Label: label, Topic: f.Name, Members: 1})
 				}
 			}
@@ -174,6 +173,10 @@ func producers(e experiment.Experiment, p Params, t0 time.Time) Agent {
 // groupID is the Kafka group id of a run's group labelled label.
 func groupID(runID, label string) string { return runID + "-" + label }
 
+// endUserLabel labels the group of the end user in task slot slot (a
+// number, or swarm's {{.Task.Slot}} in a service's spec) of filter.
+func endUserLabel(filter, slot string) string { return "enduser-" + filter + "-" + slot }
+
 // agentRestartDelay is how long swarm waits before it starts a failed
 // agent's task again, and agentRestarts how many times it does, per slot
 // (swarm's defaults: 5 s, no limit).
@@ -184,7 +187,7 @@ const (
 
 // spec builds one agent service: on workers, on the testbed network with
 // the metrics alias, restarted on failure. An agent exits 0 when it is
-// done or stopped (SIGTERM), and any other status when it fails, is
+// done or stopped (SIGINT, SIGTERM), and any other status when it fails, is
 // killed or is asked to restart (SIGHUP; agents/lifecycle); swarm
 // then starts a new task in its slot, as it does for the tasks of a
 // drained node. The new task carries on: a member rejoins its group from

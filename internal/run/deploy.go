@@ -236,12 +236,7 @@ const restartWait = agentRestartDelay + 15*time.Second
 // slotsDone says whether the newest task of each of the replicas slots
 // has completed, as of now.
 func slotsDone(tasks []swarm.Task, replicas int, now time.Time) (bool, error) {
-	newest := map[int]swarm.Task{}
-	for _, t := range tasks {
-		if n, ok := newest[t.Slot]; !ok || t.Meta.CreatedAt.After(n.Meta.CreatedAt) {
-			newest[t.Slot] = t
-		}
-	}
+	newest := newestPerSlot(tasks)
 	done := 0
 	for _, slot := range sortedSlots(newest) {
 		t := newest[slot]
@@ -256,6 +251,19 @@ func slotsDone(tasks []swarm.Task, replicas int, now time.Time) (bool, error) {
 		}
 	}
 	return done >= replicas, nil
+}
+
+// newestPerSlot is the newest task (the last made) of each slot: swarm
+// makes a new task in the slot of one that failed, was restarted or ran
+// on a drained node.
+func newestPerSlot(tasks []swarm.Task) map[int]swarm.Task {
+	newest := map[int]swarm.Task{}
+	for _, t := range tasks {
+		if n, ok := newest[t.Slot]; !ok || t.Meta.CreatedAt.After(n.Meta.CreatedAt) {
+			newest[t.Slot] = t
+		}
+	}
+	return newest
 }
 
 func sortedSlots(m map[int]swarm.Task) []int {
@@ -366,12 +374,7 @@ func Vanished(ctx context.Context, api *client.Client, runID string) ([]string, 
 			return nil, err
 		}
 		sort.Slice(tasks, func(i, j int) bool { return tasks[i].Status.Timestamp.Before(tasks[j].Status.Timestamp) })
-		newest := map[int]time.Time{} // per slot, when its newest task was made
-		for _, t := range tasks {
-			if t.Meta.CreatedAt.After(newest[t.Slot]) {
-				newest[t.Slot] = t.Meta.CreatedAt
-			}
-		}
+		newest := newestPerSlot(tasks)
 		for _, t := range tasks {
 			st := t.Status.State
 			if !stopped(st) || (st == swarm.TaskStateComplete && s.Spec.Labels[LabelRole] == RoleProducer) {
@@ -394,7 +397,7 @@ func Vanished(ctx context.Context, api *client.Client, runID string) ([]string, 
 			if cs := t.Status.ContainerStatus; cs != nil && cs.ExitCode == lifecycle.RestartExitCode {
 				how += ": stopped for a restart"
 			}
-			if newest[t.Slot].After(t.Meta.CreatedAt) {
+			if newest[t.Slot].Meta.CreatedAt.After(t.Meta.CreatedAt) {
 				how += "; swarm started a new task in its slot"
 			}
 			out = append(out, fmt.Sprintf("%s.%d on %s ended at %s: %s", s.Spec.Name, t.Slot, node, t.Status.Timestamp.Local().Format("15:04:05.0"), how))

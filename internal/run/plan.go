@@ -33,8 +33,12 @@ func NewPlan(e experiment.Experiment, p Params) (Plan, error) {
 	pl := Plan{Experiment: e, Params: p, Topics: Topics(e, p.ResultsTopic), Groups: groups, Readers: readers}
 	// The experiment checked the names with a run id of
 	// experiment.RunIDLen characters; a longer one could still overflow.
-	for _, a := range append(readers, producers(e, p, time.Time{})) {
-		if n := a.Spec.Name; len(n) > experiment.MaxServiceNameLen {
+	var names []string
+	for _, a := range readers {
+		names = append(names, a.Spec.Name)
+	}
+	for _, n := range append(names, ServiceName(p.RunID, experiment.ProducerLabel)) {
+		if len(n) > experiment.MaxServiceNameLen {
 			return Plan{}, fmt.Errorf("swarm service name %q is %d characters long: at most %d (run id %q)", n, len(n), experiment.MaxServiceNameLen, p.RunID)
 		}
 	}
