@@ -255,12 +255,7 @@ func inline(t any, ns string, types map[string]map[string]any, defined map[strin
 		}
 		return out, nil
 	case map[string]any:
-		out := map[string]any{}
-		for k, x := range v {
-			if k != "doc" {
-				out[k] = x
-			}
-		}
+		out := withoutDoc(v)
 		typ, _ := v["type"].(string)
 		switch typ {
 		case "record", "error", "enum", "fixed":
@@ -277,12 +272,7 @@ func inline(t any, ns string, types map[string]map[string]any, defined map[strin
 					if !ok {
 						return nil, errors.New("a record field is not an object")
 					}
-					nf := map[string]any{}
-					for k, x := range fm {
-						if k != "doc" {
-							nf[k] = x
-						}
-					}
+					nf := withoutDoc(fm)
 					ft, err := inline(fm["type"], ns, types, defined)
 					if err != nil {
 						return nil, fmt.Errorf("field %v: %w", fm["name"], err)
@@ -316,6 +306,17 @@ func inline(t any, ns string, types map[string]map[string]any, defined map[strin
 		return out, nil
 	}
 	return nil, fmt.Errorf("unexpected %T in a schema", t)
+}
+
+// withoutDoc is a copy of m without its "doc".
+func withoutDoc(m map[string]any) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, x := range m {
+		if k != "doc" {
+			out[k] = x
+		}
+	}
+	return out
 }
 
 // fullName is a named type's full name: its name if dotted, else its

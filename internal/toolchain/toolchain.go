@@ -219,18 +219,26 @@ func ensure(ctx context.Context, cacheDir string, aws bool) (Toolchain, error) {
 		return t, err
 	}
 	defer unlock()
-	providers := map[string]string{dockerProviderAddr: t.dockerProviderPath()}
-	if aws {
-		providers[awsProviderAddr] = t.awsProviderPath()
+	// The providers the environment's module needs, in a fixed order (the
+	// CLI config lists them as given).
+	type provider struct {
+		addr, path string
+		build      func(ctx context.Context, cacheDir, dest string) error
 	}
-	var unbuilt []string
-	for addr, path := range providers {
-		if !isExecutable(path) {
-			unbuilt = append(unbuilt, addr)
+	providers := []provider{{dockerProviderAddr, t.dockerProviderPath(), buildDockerProvider}}
+	if aws {
+		providers = append(providers, provider{awsProviderAddr, t.awsProviderPath(), buildAWSProvider})
+	}
+	var unbuilt []provider
+	for _, p := range providers {
+		if !isExecutable(p.path) {
+			unbuilt = append(unbuilt, p)
 		}
 	}
 	if len(unbuilt) > 0 && RegistryAnswers(ctx) {
-		t.RegistryProviders = unbuilt
+		for _, p := range unbuilt {
+			t.RegistryProviders = append(t.RegistryProviders, p.addr)
+		}
 		unbuilt = nil
 	}
 	if !isExecutable(t.Terraform) || len(unbuilt) > 0 {
@@ -243,14 +251,8 @@ func ensure(ctx context.Context, cacheDir string, aws bool) (Toolchain, error) {
 			return t, err
 		}
 	}
-	for _, addr := range unbuilt {
-		switch addr {
-		case dockerProviderAddr:
-			err = buildDockerProvider(ctx, cacheDir, t.dockerProviderPath())
-		case awsProviderAddr:
-			err = buildAWSProvider(ctx, cacheDir, t.awsProviderPath())
-		}
-		if err != nil {
+	for _, p := range unbuilt {
+		if err := p.build(ctx, cacheDir, p.path); err != nil {
 			return t, err
 		}
 	}
