@@ -8,6 +8,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/alert-testbed/testbed/internal/pricing"
 	"testing"
 )
 
@@ -178,7 +180,34 @@ var badInputs = append([]badInput{
 	{"up --env gcp", []string{"up", "--name", "bad-up", "--env", "gcp"},
 		`unknown --env "gcp": use "local" or "aws"`, ""},
 	{"up --images foo", []string{"up", "--name", "bad-up", "--images", "foo"},
-		`unknown --images "foo": use "offline" (build here, the default) or "upstream" (nodes pull apache/kafka from Docker Hub)`, ""},
+		`unknown --images "foo": use "auto" (upstream images where the nodes can pull from Docker Hub, else built here; the default), "offline" (build here) or "upstream" (nodes pull the upstream images from Docker Hub)`, ""},
+	{"up --registry-mirror without a scheme", []string{"up", "--name", "bad-up", "--registry-mirror", "10.0.0.5:5000"},
+		`invalid --registry-mirror "10.0.0.5:5000": use a registry's URL, http:// or https:// and a host[:port] with no path, e.g. http://10.0.0.5:5000`, ""},
+	{"up --registry-mirror with a path", []string{"up", "--name", "bad-up", "--registry-mirror", "http://10.0.0.5:5000/v2/"},
+		`invalid --registry-mirror "http://10.0.0.5:5000/v2/": use a registry's URL, http:// or https:// and a host[:port] with no path, e.g. http://10.0.0.5:5000`, ""},
+	{"up --registry-mirror ftp", []string{"up", "--name", "bad-up", "--registry-mirror", "http://ok:1", "--registry-mirror", "ftp://m"},
+		`invalid --registry-mirror "ftp://m": use a registry's URL, http:// or https:// and a host[:port] with no path, e.g. http://10.0.0.5:5000`, ""},
+	{"up --env aws --registry-mirror", []string{"up", "--name", "bad-up", "--env", "aws", "--operator-cidr", "203.0.113.7/32", "--registry-mirror", "http://10.0.0.5:5000"},
+		"--registry-mirror is for the local environment: aws nodes pull from the registries themselves", ""},
+	{"up --env aws --images offline", []string{"up", "--name", "bad-up", "--env", "aws", "--operator-cidr", "203.0.113.7/32", "--images", "offline"},
+		"--images offline is for the local environment: aws nodes pull the upstream images themselves (use --images upstream)", ""},
+	{"up --env aws --manager-type unknown", []string{"up", "--name", "bad-up", "--env", "aws", "--operator-cidr", "203.0.113.7/32", "--manager-type", "m9.huge"},
+		`--manager-type: instance type "m9.huge" is not in the price table (us-east-1, 2026-06): use one of ` + strings.Join(pricing.Types(), ", ") + ", or add its hourly price to internal/pricing", ""},
+	{"up --env aws --expires-in negative", []string{"up", "--name", "bad-up", "--env", "aws", "--operator-cidr", "203.0.113.7/32", "--expires-in", "-1h"},
+		"invalid --expires-in -1h0m0s: use a positive duration such as 8h", ""},
+
+	// up on a testbed that exists (kept: local, 3 managers, 2 workers,
+	// images auto, no mirror): what it keeps from its making.
+	{"up kept --workers 3", []string{"up", "--name", "kept", "--workers", "3"},
+		`testbed "kept" already exists with 3 managers and 2 workers; resizing is not supported: run ` + "`testbed down --name kept`" + ` first, or leave --managers and --workers out`, ""},
+	{"up kept --env aws", []string{"up", "--name", "kept", "--env", "aws", "--operator-cidr", "203.0.113.7/32"},
+		`testbed "kept" already exists in env local; run ` + "`testbed down --name kept`" + ` first, or leave --env out`, ""},
+	{"up kept --images offline", []string{"up", "--name", "kept", "--images", "offline"},
+		`testbed "kept" already exists with --images auto; run ` + "`testbed down --name kept`" + ` first, or leave --images out`, ""},
+	{"up kept --registry-mirror", []string{"up", "--name", "kept", "--registry-mirror", "http://10.0.0.5:5000"},
+		`testbed "kept" already exists with registry mirrors []; its nodes keep them: run ` + "`testbed down --name kept`" + ` first, or leave --registry-mirror out`, ""},
+	{"up kept --retention bad", []string{"up", "--name", "kept", "--retention", "0d"},
+		`invalid --retention "0d": use a Prometheus duration of more than 0, such as 15d, 12h or 1w (a whole number and a unit: ms, s, m, h, d, w or y; combined as in 1d12h)`, ""},
 	{"up --docker-api tcp", []string{"up", "--name", "bad-up", "--docker-api", "tcp"},
 		`unknown --docker-api "tcp": use "unix" (a socket per node, local only) or "ssh" (over SSH, as on aws)`, ""},
 	{"up --name with capitals", []string{"up", "--name", "Bad_Name"},
@@ -233,11 +262,13 @@ func TestBadInputsCreateNothing(t *testing.T) {
 	// --name ("" is all of testbeds/, ".." the whole workspace) may touch.
 	kept := filepath.Join(home, "testbeds", "kept", "settings.json")
 	keptCache := filepath.Join(home, "cache", "kept")
-	for _, f := range []string{kept, keptCache} {
+	keptSettings := `{"env": "local", "managers": 3, "workers": 2, "images": "auto", "docker_api": "unix", "retention": "15d",
+  "registry_host_port": 5999, "kafka_cluster_id": "kept", "grafana_password": "kept"}` + "\n"
+	for f, data := range map[string]string{kept: keptSettings, keptCache: "{}\n"} {
 		if err := os.MkdirAll(filepath.Dir(f), 0o755); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(f, []byte("{}\n"), 0o644); err != nil {
+		if err := os.WriteFile(f, []byte(data), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -283,9 +314,9 @@ func TestBadInputsCreateNothing(t *testing.T) {
 		})
 	}
 
-	for _, f := range []string{kept, keptCache} {
-		if _, err := os.Stat(f); err != nil {
-			t.Errorf("bad inputs removed %s: %v", f, err)
+	for f, data := range map[string]string{kept: keptSettings, keptCache: "{}\n"} {
+		if b, err := os.ReadFile(f); err != nil || string(b) != data {
+			t.Errorf("bad inputs removed or changed %s: %v\n%s", f, err, b)
 		}
 	}
 	if entries, _ := os.ReadDir(filepath.Join(home, "testbeds")); len(entries) != 1 {

@@ -108,9 +108,9 @@ func TestBadTopologyIsRejectedBeforeAnythingIsCreated(t *testing.T) {
 		{[]string{"up", "--name", name, "--env", "aws", "--operator-cidr", "0.0.0.0/0"}, "testbed: --operator-cidr 0.0.0.0/0 opens SSH and the testbed's UIs to the whole Internet: give your own network (e.g. 203.0.113.7/32), or add --allow-any-operator if that is really meant\n"},
 		{[]string{"up", "--name", name, "--env", "aws", "--operator-cidr", "203.0.113.7"}, "testbed: invalid --operator-cidr \"203.0.113.7\": use an IPv4 CIDR such as 203.0.113.7/32\n"},
 		{[]string{"up", "--name", name, "--env", "aws", "--operator-cidr", "203.0.113.7/32", "--managers", "4"}, "testbed: invalid --managers 4: a swarm needs an odd number of managers to keep a Raft majority; use an odd number from 3 to 7 (3 or 5)\n"},
-		{[]string{"up", "--name", name, "--env", "aws", "--operator-cidr", "203.0.113.7/32", "--worker-type", "m9.huge"}, "testbed: instance type \"m9.huge\" is not in the price table (us-east-1, 2026-06): use one of " + strings.Join(pricing.Types(), ", ") + ", or add its hourly price to internal/pricing\n"},
+		{[]string{"up", "--name", name, "--env", "aws", "--operator-cidr", "203.0.113.7/32", "--worker-type", "m9.huge"}, "testbed: --worker-type: instance type \"m9.huge\" is not in the price table (us-east-1, 2026-06): use one of " + strings.Join(pricing.Types(), ", ") + ", or add its hourly price to internal/pricing\n"},
 		{[]string{"up", "--name", name, "--env", "aws", "--operator-cidr", "203.0.113.7/32", "--docker-api", "unix"}, "testbed: --docker-api unix is for the local environment only: aws nodes are reached over ssh\n"},
-		{[]string{"up", "--name", name, "--images", "dockerhub"}, "testbed: unknown --images \"dockerhub\": use \"offline\" (build here, the default) or \"upstream\" (nodes pull apache/kafka from Docker Hub)\n"},
+		{[]string{"up", "--name", name, "--images", "dockerhub"}, "testbed: unknown --images \"dockerhub\": use \"auto\" (upstream images where the nodes can pull from Docker Hub, else built here; the default), \"offline\" (build here) or \"upstream\" (nodes pull the upstream images from Docker Hub)\n"},
 	} {
 		r := run(t, bin, c.args...)
 		if r.code == 0 || r.out != c.want {
@@ -173,13 +173,21 @@ func TestUpStatusDownOnTheLocalEnvironment(t *testing.T) {
 	})
 
 	// Over SSH, as on aws: the swarm is formed and the stacks deployed
-	// through each node's sshd, host keys checked.
-	r := run(t, bin, "up", "--name", name, "--managers", "3", "--workers", "2", "--docker-api", "ssh")
+	// through each node's sshd, host keys checked. With --images auto (the
+	// default) and a registry mirror holding the Docker Hub images: the
+	// upstream path, as where Docker Hub answers; cAdvisor (gcr.io) and
+	// Grafana (not in the mirror) show the fallbacks.
+	mirror := startMirror(t, bin, name)
+	r := run(t, bin, "up", "--name", name, "--managers", "3", "--workers", "2", "--docker-api", "ssh", "--registry-mirror", mirror)
 	if r.code != 0 {
 		t.Fatalf("up failed")
 	}
-	for _, want := range []string{fmt.Sprintf("Testbed %q is up.", name), "Docker API over ssh", "Swarm manager shell: ssh -F ", "Kafka bootstrap (from this host): ", "✓ Forming the swarm", "✓ Waiting for Kafka",
-		"✓ Waiting for every scrape target", "Prometheus: http://", " - Grafana: no image can be had here"} {
+	for _, want := range []string{fmt.Sprintf("Testbed %q is up.", name), "images auto, Docker API over ssh", "Swarm manager shell: ssh -F ", "Kafka bootstrap (from this host): ", "✓ Forming the swarm", "✓ Waiting for Kafka",
+		"✓ Waiting for every scrape target", "Prometheus: http://",
+		"   cadvisor: built here (gcr.io/cadvisor/cadvisor:v0.53.0 cannot be had: ",
+		"upstream apache/kafka:4.3.1 prom/prometheus:v3.15.0 prom/node-exporter:v1.12.1 prom/alertmanager:v0.31.1)",
+		"(1 images built here, ",
+		" - Grafana: left out (grafana/grafana-oss:12.2.1 cannot be had: mirror " + mirror + " has no grafana/grafana-oss:12.2.1 (404 Not Found); "} {
 		if !strings.Contains(r.out, want) {
 			t.Errorf("up output lacks %q", want)
 		}
@@ -357,9 +365,18 @@ func TestUpStatusDownOnTheLocalEnvironment(t *testing.T) {
 		if r.code != 0 {
 			t.Fatalf("status exit %d", r.code)
 		}
-		for _, want := range []string{"NODES", name + "-manager-1", name + "-worker-2", "SERVICES", "kafka_kafka-1", "1/1", "monitoring_prometheus", "TARGETS", "cadvisor", "KAFKA", "3 in the cluster metadata", "brokers 1-3 are voters"} {
+		for _, want := range []string{"NODES", name + "-manager-1", name + "-worker-2", "SERVICES", "kafka_kafka-1", "1/1", "monitoring_prometheus", "TARGETS", "cadvisor", "KAFKA", "3 in the cluster metadata", "brokers 1-3 are voters",
+			"GRAFANA\n  left out"} {
 			if !strings.Contains(r.out, want) {
 				t.Errorf("status output lacks %q", want)
+			}
+		}
+		// The stacks run the upstream images (from the mirror) and the
+		// cAdvisor built here (from the testbed's registry).
+		for service, image := range map[string]string{"kafka_kafka-1": "apache/kafka:4.3.1", "monitoring_prometheus": "prom/prometheus:v3.15.0",
+			"monitoring_node-exporter": "prom/node-exporter:v1.12.1", "monitoring_alertmanager": "prom/alertmanager:v0.31.1", "monitoring_cadvisor": "/testbed/cadvisor:"} {
+			if !containsLine(r.out, service+" ", image) {
+				t.Errorf("status: service %s does not run %s", service, image)
 			}
 		}
 	})
@@ -372,7 +389,7 @@ func TestUpStatusDownOnTheLocalEnvironment(t *testing.T) {
 		if !strings.Contains(r.out, fmt.Sprintf("Testbed %q is up: it was already, nothing changed.", name)) {
 			t.Errorf("second up does not say that nothing changed")
 		}
-		for _, step := range []string{"Creating nodes", "Pushing images", "Forming the swarm", "Deploying the monitoring stack", "Deploying the Kafka stack", "Building images"} {
+		for _, step := range []string{"Creating nodes", "Pushing images", "Forming the swarm", "Deploying the monitoring stack", "Deploying the Kafka stack", "Choosing and building images"} {
 			if !containsLine(r.out, "✓ "+step, "(unchanged") {
 				t.Errorf("step %q did not report unchanged", step)
 			}

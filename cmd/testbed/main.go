@@ -48,7 +48,6 @@ func testbedName(c *cli.Context) (string, error) {
 }
 
 func app() *cli.App {
-	def := topology.Default()
 	return &cli.App{
 		Name:  "testbed",
 		Usage: "stand up an alert-distribution testbed (Docker Swarm + Kafka) and measure it",
@@ -56,76 +55,7 @@ func app() *cli.App {
 			"KRaft Kafka cluster on it, and reports its health. State and built tools live\n" +
 			"under ./.testbed (or $TESTBED_HOME).",
 		Commands: []*cli.Command{
-			{
-				Name:  "up",
-				Usage: "create or repair a testbed and wait until Kafka works",
-				Description: "Runs named steps, one status line each: check the host, find Terraform and its\n" +
-					"docker provider (a supported Terraform on PATH; built once otherwise), build images (once), terraform apply the environment,\n" +
-					"push images to the testbed registry, form the swarm, deploy the monitoring stack\n" +
-					"(Prometheus, node-exporter, cAdvisor, alertmanager; Grafana where its image can be\n" +
-					"had) and the Kafka stack, wait for the KRaft quorum, a replicated produce/consume\n" +
-					"round trip and every scrape target.\n" +
-					"A second `up` on a running testbed changes nothing and says so.\n" +
-					"Prints the Kafka bootstrap addresses for the host and for the swarm, and the\n" +
-					"Prometheus, Alertmanager (and Grafana) URLs.",
-				Flags: []cli.Flag{
-					nameFlag(),
-					&cli.StringFlag{Name: "env", Value: def.Env, Usage: "environment to stand the testbed up in: local (Docker-in-Docker nodes on this host) or aws (EC2 instances; see the aws flags)"},
-					&cli.IntFlag{Name: "managers", Value: def.Managers, Usage: "swarm managers (odd, 3 to 7; one Kafka broker on each of the first 3)"},
-					&cli.IntFlag{Name: "workers", Value: def.Workers, Usage: "swarm workers (0 to 100)"},
-					&cli.StringFlag{Name: "images", Value: orchestrator.ImagesOffline,
-						Usage: "where stack images come from: offline (built here from package registries, pushed to the testbed registry) or upstream (nodes pull apache/kafka:" + images.KafkaVersion + " and the prom/* images from Docker Hub)"},
-					&cli.StringFlag{Name: "retention", Value: orchestrator.DefaultRetention, Usage: "how long Prometheus keeps samples"},
-					&cli.StringFlag{Name: "grafana-image", EnvVars: []string{"TESTBED_GRAFANA_IMAGE"},
-						Usage: "Grafana image the nodes pull (e.g. grafana/grafana-oss:12.2.1 where Docker Hub is reachable); empty: no Grafana, which no package registry carries"},
-					&cli.StringFlag{Name: "docker-api",
-						Usage: "how the nodes' Docker APIs are reached: unix (a socket per node, local's default) or ssh (root@node:22, host keys checked: the path aws nodes are reached by)"},
-					&cli.StringFlag{Name: "operator-cidr", Category: "aws", EnvVars: []string{"TESTBED_OPERATOR_CIDR"},
-						Usage: "(required) the only network SSH, Kafka's external listener, Prometheus and Grafana are open to, e.g. 203.0.113.7/32"},
-					&cli.BoolFlag{Name: "allow-any-operator", Category: "aws", Usage: "accept 0.0.0.0/0 as --operator-cidr (open to the whole Internet)"},
-					&cli.StringFlag{Name: "region", Category: "aws", Value: orchestrator.DefaultRegion, EnvVars: []string{"AWS_REGION"}, Usage: "AWS region"},
-					&cli.StringFlag{Name: "owner", Category: "aws", Usage: "who answers for the testbed, tagged on every resource (default USER@HOST)"},
-					&cli.DurationFlag{Name: "expires-in", Category: "aws", Value: orchestrator.DefaultExpiresIn, Usage: "the expiry tag: how long from now the testbed may live"},
-					&cli.StringFlag{Name: "manager-type", Category: "aws", Value: orchestrator.DefaultManagerType, Usage: "EC2 instance type of the managers (DMTN-028: m4.16xlarge)"},
-					&cli.StringFlag{Name: "worker-type", Category: "aws", Value: orchestrator.DefaultWorkerType, Usage: "EC2 instance type of the workers (DMTN-028: m4.4xlarge)"},
-					&cli.StringFlag{Name: "ami", Category: "aws", Usage: "AMI id of the nodes (default: the newest Debian 12 amd64 image, looked up by filter)"},
-					&cli.BoolFlag{Name: "yes", Category: "aws", Usage: "do not ask before creating billed resources"},
-					&cli.DurationFlag{Name: "wait-nodes", Category: "aws", Usage: "how long to wait for the instances' Docker APIs after apply (default 15m: boot and cloud-init)"},
-					&cli.StringFlag{Name: "aws-endpoint", Category: "aws", EnvVars: []string{"TESTBED_AWS_ENDPOINT"},
-						Usage: "send every AWS API call to this endpoint (an emulator such as moto, for tests)"},
-				},
-				Action: func(c *cli.Context) error {
-					name, err := testbedName(c)
-					if err != nil {
-						return err
-					}
-					ws, err := workspace.Open()
-					if err != nil {
-						return err
-					}
-					_, err = orchestrator.Up(c.Context, ws, orchestrator.UpOptions{
-						Topology:         topology.Topology{Name: name, Env: c.String("env"), Managers: c.Int("managers"), Workers: c.Int("workers")},
-						ExplicitEnv:      c.IsSet("env"),
-						ExplicitImages:   c.IsSet("images"),
-						ExplicitManagers: c.IsSet("managers"),
-						ExplicitWorkers:  c.IsSet("workers"),
-						Images:           c.String("images"),
-						Retention:        c.String("retention"),
-						GrafanaImage:     c.String("grafana-image"),
-						DockerAPI:        c.String("docker-api"),
-						AWS: orchestrator.AWSOptions{
-							Region: c.String("region"), Endpoint: c.String("aws-endpoint"),
-							OperatorCIDR: c.String("operator-cidr"), AllowAnyOperator: c.Bool("allow-any-operator"),
-							Owner: c.String("owner"), ExpiresIn: c.Duration("expires-in"),
-							ManagerType: c.String("manager-type"), WorkerType: c.String("worker-type"),
-							AMI: c.String("ami"), Yes: c.Bool("yes"), NodeTimeout: c.Duration("wait-nodes"),
-						},
-						In:  c.App.Reader,
-						Out: c.App.Writer,
-					})
-					return err
-				},
-			},
+			upCommand(),
 			{
 				Name:  "status",
 				Usage: "show a testbed's nodes, services and Kafka health",

@@ -6,15 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
-	"os/user"
 	"strings"
 	"time"
 
 	"github.com/docker/docker/api/types/registry"
 
 	"github.com/alert-testbed/testbed/internal/awsapi"
+	"github.com/alert-testbed/testbed/internal/config"
 	"github.com/alert-testbed/testbed/internal/images"
 	"github.com/alert-testbed/testbed/internal/inventory"
 	"github.com/alert-testbed/testbed/internal/pricing"
@@ -25,34 +24,8 @@ import (
 	"github.com/alert-testbed/testbed/internal/workspace"
 )
 
-// AWSOptions are the inputs of `up --env aws`.
-type AWSOptions struct {
-	Region string
-	// Endpoint points every AWS API call (Terraform's and the
-	// orchestrator's) at an emulator; empty: AWS itself.
-	Endpoint         string
-	OperatorCIDR     string
-	AllowAnyOperator bool
-	Owner            string
-	ExpiresIn        time.Duration
-	ManagerType      string
-	WorkerType       string
-	// AMI overrides the Debian 12 image looked up by filter.
-	AMI string
-	// Yes skips the cost confirmation.
-	Yes bool
-	// NodeTimeout is how long to wait for the nodes' Docker APIs after
-	// apply (boot and cloud-init take minutes); 0: awsNodeTimeout.
-	NodeTimeout time.Duration
-}
-
-// Defaults of the aws environment: DMTN-028's instance types, and the
-// volume sizes terraform/aws is given (the price covers them).
+// The volume sizes terraform/aws is given (the price covers them).
 const (
-	DefaultManagerType  = "m4.16xlarge"
-	DefaultWorkerType   = "m4.4xlarge"
-	DefaultRegion       = "us-east-1"
-	DefaultExpiresIn    = 8 * time.Hour
 	awsRootGB           = 40
 	awsManagerDataGB    = 500
 	awsWorkerDataGB     = 50
@@ -67,57 +40,8 @@ const (
 // reachable from where testbed is built.
 const referenceRun = referenceRunMinutes * time.Minute
 
-// awsSettings checks the aws inputs before anything is made, and fills in
-// the defaults. A testbed that exists keeps the settings it was made with.
-func awsSettings(top topology.Topology, a AWSOptions, saved workspace.Settings, exists bool, now time.Time) (workspace.AWSSettings, error) {
-	if exists && saved.AWS != nil {
-		return *saved.AWS, nil
-	}
-	s := workspace.AWSSettings{
-		Region: a.Region, Endpoint: a.Endpoint, Owner: a.Owner, OperatorCIDR: a.OperatorCIDR,
-		AllowAnyOperator: a.AllowAnyOperator, ManagerType: a.ManagerType, WorkerType: a.WorkerType, AMI: a.AMI,
-	}
-	if s.Region == "" {
-		s.Region = DefaultRegion
-	}
-	if s.ManagerType == "" {
-		s.ManagerType = DefaultManagerType
-	}
-	if s.WorkerType == "" {
-		s.WorkerType = DefaultWorkerType
-	}
-	if s.Owner == "" {
-		if u, err := user.Current(); err == nil {
-			host, _ := os.Hostname()
-			s.Owner = u.Username + "@" + host
-		}
-	}
-	if s.OperatorCIDR == "" {
-		return s, errors.New("--operator-cidr is required with --env aws: the only network SSH, Kafka's external listener, Prometheus and Grafana will be open to, e.g. 203.0.113.7/32 for your own address")
-	}
-	ip, ipnet, err := net.ParseCIDR(s.OperatorCIDR)
-	if err != nil || ip.To4() == nil {
-		return s, fmt.Errorf("invalid --operator-cidr %q: use an IPv4 CIDR such as 203.0.113.7/32", s.OperatorCIDR)
-	}
-	if ones, _ := ipnet.Mask.Size(); ones == 0 && !s.AllowAnyOperator {
-		return s, fmt.Errorf("--operator-cidr %s opens SSH and the testbed's UIs to the whole Internet: give your own network (e.g. 203.0.113.7/32), or add --allow-any-operator if that is really meant", s.OperatorCIDR)
-	}
-	in := a.ExpiresIn
-	if in == 0 {
-		in = DefaultExpiresIn
-	}
-	if in < 0 {
-		return s, fmt.Errorf("invalid --expires-in %s: use a positive duration such as 8h", in)
-	}
-	s.ExpiresAt = now.Add(in).UTC().Truncate(time.Second).Format(time.RFC3339)
-	if _, err := estimate(top, s); err != nil {
-		return s, err
-	}
-	return s, nil
-}
-
 // estimate prices the topology with the settings' instance types.
-func estimate(top topology.Topology, s workspace.AWSSettings) (pricing.Estimate, error) {
+func estimate(top topology.Topology, s config.AWS) (pricing.Estimate, error) {
 	return pricing.Price(pricing.Topology{
 		Managers: top.Managers, Workers: top.Workers, ManagerType: s.ManagerType, WorkerType: s.WorkerType,
 		RootGB: awsRootGB, ManagerDataGB: awsManagerDataGB, WorkerDataGB: awsWorkerDataGB,
@@ -126,7 +50,7 @@ func estimate(top topology.Topology, s workspace.AWSSettings) (pricing.Estimate,
 
 // printCost says what the testbed costs: per hour, until its expiry tag,
 // and for one reference run.
-func printCost(out io.Writer, top topology.Topology, s workspace.AWSSettings, e pricing.Estimate, now time.Time) {
+func printCost(out io.Writer, top topology.Topology, s config.AWS, e pricing.Estimate, now time.Time) {
 	where := pricing.Region
 	if s.Region != pricing.Region {
 		where = pricing.Region + " prices; " + s.Region + " may differ"
@@ -168,32 +92,25 @@ type awsEnv struct{}
 
 func (awsEnv) Name() string { return topology.EnvAWS }
 
-// Plan checks the aws inputs and fills in their defaults (a testbed that
-// exists keeps the settings it was made with).
+// Plan sets a new testbed's expiry tag from its --expires-in and prices
+// it (config.Testbed.Validate checked the inputs; a testbed that exists
+// keeps the settings it was made with).
 func (awsEnv) Plan(u *upState) error {
-	if u.o.DockerAPI == "" {
-		u.o.DockerAPI = DockerAPISSH
+	as := u.settings.AWS
+	if as.ExpiresAt == "" {
+		as.ExpiresAt = u.now.Add(as.ExpiresIn).UTC().Truncate(time.Second).Format(time.RFC3339)
 	}
-	if u.o.DockerAPI != DockerAPISSH {
-		return fmt.Errorf("--docker-api %s is for the local environment only: aws nodes are reached over ssh", u.o.DockerAPI)
+	// The instances reach Docker Hub: every image is upstream, Grafana too.
+	u.settings.ImageSources = map[string]string{}
+	for _, name := range stackImageNames {
+		u.settings.ImageSources[name] = config.ImagesUpstream
 	}
-	as, err := awsSettings(u.top, u.o.AWS, u.settings, u.exists, u.now)
-	if err != nil {
-		return err
+	if u.settings.GrafanaImage == config.GrafanaAuto {
+		u.settings.GrafanaImage = images.Grafana
 	}
-	if u.o.Images == "" || (u.o.Images == ImagesOffline && !u.o.ExplicitImages) {
-		u.o.Images = ImagesUpstream
-	}
-	if u.o.Images != ImagesUpstream {
-		return fmt.Errorf("--images %s is for the local environment: aws nodes pull the upstream images themselves (use --images upstream)", u.o.Images)
-	}
-	if !u.exists {
-		u.settings = newSettings(u.top, u.now)
-	}
-	u.settings.DockerAPI = DockerAPISSH
-	u.settings.AWS = &as
 	u.refs = upstreamImages()
-	return nil
+	_, err := estimate(u.top, *as)
+	return err
 }
 
 // Announce prints the testbed, its price, and asks before a new testbed's
@@ -210,7 +127,7 @@ func (awsEnv) Announce(u *upState) error {
 		fmt.Fprintf(u.o.Out, "AWS API: %s (an emulator, not AWS)\n", as.Endpoint)
 	}
 	printCost(u.o.Out, u.top, as, est, u.now)
-	if !u.exists && !u.o.AWS.Yes {
+	if !u.exists && !u.o.Yes {
 		return confirm(u.o.In, u.o.Out, fmt.Sprintf("Create %d EC2 instances and their network in %s?", u.top.NodeCount(), as.Region))
 	}
 	return nil
@@ -250,8 +167,8 @@ func (awsEnv) StackImagesTitle() string                                 { return
 func (awsEnv) StackImages(context.Context, *upState, *steps.Step) error { return nil }
 
 func (awsEnv) NodeTimeout(u *upState) time.Duration {
-	if u.o.AWS.NodeTimeout > 0 {
-		return u.o.AWS.NodeTimeout
+	if u.o.NodeTimeout > 0 {
+		return u.o.NodeTimeout
 	}
 	return awsNodeTimeout
 }
@@ -327,7 +244,7 @@ func (awsEnv) UnreachableHint() string {
 }
 
 // awsVars are terraform/aws's variables for the testbed.
-func awsVars(ws workspace.Workspace, top topology.Topology, as workspace.AWSSettings) (tf.Vars, error) {
+func awsVars(ws workspace.Workspace, top topology.Topology, as config.AWS) (tf.Vars, error) {
 	keys := sshKeys(ws, top.Name)
 	pub, err := keys.OperatorPublicKey()
 	if err != nil {
@@ -357,7 +274,7 @@ func awsVars(ws workspace.Workspace, top topology.Topology, as workspace.AWSSett
 // pushToECR logs in to the account's ECR registry, pushes img to the
 // testbed's repository and returns the login encoded for swarm services,
 // which hand it to the nodes that pull the image.
-func pushToECR(ctx context.Context, img images.Image, inv inventory.Inventory, as workspace.AWSSettings) (string, error) {
+func pushToECR(ctx context.Context, img images.Image, inv inventory.Inventory, as config.AWS) (string, error) {
 	api, err := awsapi.New(ctx, as.Region, as.Endpoint)
 	if err != nil {
 		return "", err

@@ -6,50 +6,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alert-testbed/testbed/internal/config"
 	"github.com/alert-testbed/testbed/internal/topology"
 	"github.com/alert-testbed/testbed/internal/workspace"
 )
 
 var now = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
 
-func TestAWSSettingsDefaultsAndRefusals(t *testing.T) {
-	top := topology.Topology{Name: "tb", Env: topology.EnvAWS, Managers: 3, Workers: 10}
-	s, err := awsSettings(top, AWSOptions{OperatorCIDR: "203.0.113.7/32", Owner: "ops"}, workspace.Settings{}, false, now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := workspace.AWSSettings{Region: "us-east-1", Owner: "ops", OperatorCIDR: "203.0.113.7/32", ExpiresAt: "2026-11-27T20:00:00Z",
-		ManagerType: "m4.16xlarge", WorkerType: "m4.4xlarge"}
-	if s != want {
-		t.Errorf("settings %+v, want %+v", s, want)
-	}
-	if s, err := awsSettings(top, AWSOptions{OperatorCIDR: "0.0.0.0/0", AllowAnyOperator: true, Owner: "ops"}, workspace.Settings{}, false, now); err != nil || !s.AllowAnyOperator {
-		t.Errorf("0.0.0.0/0 with the override: %+v %v", s, err)
-	}
-	for _, c := range []struct {
-		o    AWSOptions
-		want string
-	}{
-		{AWSOptions{}, "--operator-cidr is required"},
-		{AWSOptions{OperatorCIDR: "0.0.0.0/0"}, "opens SSH and the testbed's UIs to the whole Internet"},
-		{AWSOptions{OperatorCIDR: "2001:db8::/32"}, "use an IPv4 CIDR"},
-		{AWSOptions{OperatorCIDR: "10.0.0.1/32", ExpiresIn: -time.Hour}, "invalid --expires-in -1h0m0s"},
-		{AWSOptions{OperatorCIDR: "10.0.0.1/32", ManagerType: "m4.huge"}, `instance type "m4.huge" is not in the price table`},
-	} {
-		if _, err := awsSettings(top, c.o, workspace.Settings{}, false, now); err == nil || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("%+v: %v, want an error with %q", c.o, err, c.want)
-		}
-	}
-	// A testbed that exists keeps what it was made with, whatever is asked.
-	saved := workspace.Settings{AWS: &want}
-	if s, err := awsSettings(top, AWSOptions{}, saved, true, now.Add(time.Hour)); err != nil || s != want {
-		t.Errorf("existing testbed: %+v %v, want the saved settings", s, err)
-	}
-}
-
 func TestCostOfTheDefaultTopology(t *testing.T) {
 	top := topology.Topology{Name: "tb", Env: topology.EnvAWS, Managers: 3, Workers: 10}
-	s := workspace.AWSSettings{Region: "us-east-1", ExpiresAt: "2026-11-27T20:00:00Z", ManagerType: "m4.16xlarge", WorkerType: "m4.4xlarge"}
+	s := config.AWS{Region: "us-east-1", ExpiresAt: "2026-11-27T20:00:00Z", ManagerType: "m4.16xlarge", WorkerType: "m4.4xlarge"}
 	e, err := estimate(top, s)
 	if err != nil {
 		t.Fatal(err)
@@ -85,7 +51,7 @@ func TestConfirm(t *testing.T) {
 }
 
 func TestLifetime(t *testing.T) {
-	s := workspace.Settings{CreatedAt: "2026-11-27T10:00:00Z", AWS: &workspace.AWSSettings{ExpiresAt: "2026-11-27T18:00:00Z"}}
+	s := workspace.Settings{CreatedAt: "2026-11-27T10:00:00Z", Testbed: config.Testbed{AWS: &config.AWS{ExpiresAt: "2026-11-27T18:00:00Z"}}}
 	if got, want := lifetime(s, now), "Lifetime: age 2h0m0s (made 2026-11-27T10:00:00Z), expires in 6h0m0s (expiry tag 2026-11-27T18:00:00Z)"; got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/alert-testbed/testbed/internal/config"
 	"github.com/alert-testbed/testbed/internal/images"
 	"github.com/alert-testbed/testbed/internal/inventory"
 	"github.com/alert-testbed/testbed/internal/monitoring"
@@ -28,12 +29,6 @@ type localEnv struct{}
 func (localEnv) Name() string { return topology.EnvLocal }
 
 func (localEnv) Plan(u *upState) error {
-	if u.o.Images == "" {
-		u.o.Images = ImagesOffline
-	}
-	if u.o.DockerAPI == "" {
-		u.o.DockerAPI = DockerAPIUnix
-	}
 	socketDir := filepath.Join(u.ws.TestbedDir(u.top.Name), "nodes")
 	if n := len(socketDir) + len("/"+u.top.Name+"-manager-7/docker.sock"); n > 107 {
 		return fmt.Errorf("the workspace folder %s is too deep: node API socket paths would be %d bytes, over the 107 that Unix sockets allow; set TESTBED_HOME to a shorter path", u.ws.Root, n)
@@ -43,16 +38,14 @@ func (localEnv) Plan(u *upState) error {
 		if err != nil {
 			return err
 		}
-		u.settings = newSettings(u.top, u.now)
 		u.settings.RegistryHostPort = port
 	}
-	u.settings.DockerAPI = u.o.DockerAPI
 	return nil
 }
 
 func (localEnv) Announce(u *upState) error {
 	fmt.Fprintf(u.o.Out, "Standing up testbed %q: %d managers, %d workers, env %s, images %s, Docker API over %s\n",
-		u.top.Name, u.top.Managers, u.top.Workers, u.top.Env, u.o.Images, u.o.DockerAPI)
+		u.top.Name, u.top.Managers, u.top.Workers, u.top.Env, u.settings.Images, u.settings.DockerAPI)
 	return nil
 }
 
@@ -69,18 +62,29 @@ func (localEnv) DescribeToolchain(tc toolchain.Toolchain) string {
 	return tc.Describe()
 }
 
-func (localEnv) ImagesTitle() string { return "Building images" }
+func (localEnv) ImagesTitle() string { return "Choosing and building images" }
 
-// BuildImages builds the node, registry and stack images here, from
-// package registries, once (content-hashed tags).
+// BuildImages chooses, once, where each stack image comes from
+// (chooseImages), then builds here, from package registries, the node and
+// registry images and the stack images not taken from upstream (once:
+// content-hashed tags).
 func (localEnv) BuildImages(ctx context.Context, u *upState, s *steps.Step) error {
+	chooseImages(ctx, u)
+	skip := map[string]bool{}
+	var upstream []string
+	for _, name := range stackImageNames {
+		if u.settings.ImageSources[name] == config.ImagesUpstream {
+			skip[name] = true
+			upstream = append(upstream, images.Upstream[name])
+		}
+	}
 	b, closer, err := images.NewBuilder(u.ws.CacheDir())
 	if err != nil {
 		return err
 	}
 	defer closer.Close()
 	var results []images.Result
-	u.set, results, err = b.Ensure(ctx, func(name string) {
+	u.set, results, err = b.EnsureExcept(ctx, skip, func(name string) {
 		fmt.Fprintf(u.o.Out, "   building image %s (offline, from package registries)\n", name)
 	})
 	if err != nil {
@@ -95,11 +99,65 @@ func (localEnv) BuildImages(ctx context.Context, u *upState, s *steps.Step) erro
 		}
 		parts = append(parts, fmt.Sprintf("%s %s %s %d MB", r.Image.Ref, state, r.Duration.Round(time.Second), r.Size>>20))
 	}
+	if len(upstream) > 0 {
+		parts = append(parts, "upstream "+strings.Join(upstream, " "))
+	}
 	if !built {
 		s.Unchanged()
 	}
 	s.Detail("%s", strings.Join(parts, ", "))
 	return nil
+}
+
+// stackImageNames are the stack images by the short names of their
+// offline builds, in the order up reports them.
+var stackImageNames = []string{"kafka", "prometheus", "node-exporter", "cadvisor", "alertmanager"}
+
+// chooseImages decides, when the testbed is made (or first up since the
+// choice is saved), where each stack image comes from, and whether Grafana
+// is deployed: with --images auto, an image comes from upstream where the
+// nodes can pull it (images.Available, through the registry mirrors) and
+// is built here otherwise; Grafana (auto) is deployed where its image can
+// be had. Each decision that falls back says why, on one line.
+func chooseImages(ctx context.Context, u *upState) {
+	if u.settings.ImageSources != nil && u.settings.GrafanaImage != config.GrafanaAuto {
+		return
+	}
+	var check []string
+	if u.settings.ImageSources == nil {
+		u.settings.ImageSources = map[string]string{}
+		for _, name := range stackImageNames {
+			switch u.settings.Images {
+			case config.ImagesAuto:
+				check = append(check, images.Upstream[name])
+			default:
+				u.settings.ImageSources[name] = u.settings.Images
+			}
+		}
+	}
+	if u.settings.GrafanaImage == config.GrafanaAuto {
+		check = append(check, images.Grafana)
+	}
+	avail := images.Available(ctx, check, u.settings.RegistryMirrors)
+	for _, name := range stackImageNames {
+		if _, checked := avail[images.Upstream[name]]; !checked {
+			continue
+		}
+		if err := avail[images.Upstream[name]]; err != nil {
+			u.settings.ImageSources[name] = config.ImagesOffline
+			fmt.Fprintf(u.o.Out, "   %s: built here (%s cannot be had: %v)\n", name, images.Upstream[name], err)
+		} else {
+			u.settings.ImageSources[name] = config.ImagesUpstream
+		}
+	}
+	if u.settings.GrafanaImage == config.GrafanaAuto {
+		if err := avail[images.Grafana]; err != nil {
+			u.settings.GrafanaImage = config.GrafanaNone
+			u.grafanaMissing = fmt.Sprintf("%s cannot be had: %v", images.Grafana, err)
+		} else {
+			u.settings.GrafanaImage = images.Grafana
+		}
+	}
 }
 
 func (localEnv) NodesTitle(top topology.Topology) string {
@@ -115,24 +173,30 @@ func (localEnv) Vars(u *upState) (tf.Vars, error) {
 		"registry_image":     u.set.Registry.Ref,
 		"registry_host_port": u.settings.RegistryHostPort,
 		"api_socket_dir":     filepath.Join(u.ws.TestbedDir(u.top.Name), "nodes"),
-		"docker_api":         u.o.DockerAPI,
+		"docker_api":         u.settings.DockerAPI,
+		"registry_mirrors":   append([]string{}, u.settings.RegistryMirrors...),
 		"ssh_dir":            sshKeys(u.ws, u.top.Name).Dir,
 	}, nil
 }
 
 func (localEnv) StackImagesTitle() string { return "Pushing images to the testbed registry" }
 
-// StackImages pushes the stack images to the testbed's registry, or with
-// --images upstream leaves the nodes to pull them from Docker Hub.
+// StackImages pushes the stack images built here to the testbed's
+// registry; the nodes pull the others from upstream.
 func (localEnv) StackImages(ctx context.Context, u *upState, s *steps.Step) error {
-	u.refs = upstreamImages()
-	if u.o.Images == ImagesUpstream {
-		s.Unchanged()
-		s.Detail("skipped: the nodes pull %s from Docker Hub", u.refs.Kafka)
-		return nil
-	}
-	pushed := 0
+	node := u.inv.Registry.NodeAddress
+	built := map[string]images.Image{}
 	for _, img := range u.set.Stack() {
+		built[img.Name] = img
+	}
+	refs := map[string]string{}
+	pushed, here := 0, 0
+	for _, name := range stackImageNames {
+		if u.settings.ImageSources[name] == config.ImagesUpstream {
+			refs[name] = images.Upstream[name]
+			continue
+		}
+		img := built[name]
 		did, err := images.Push(ctx, img, u.inv.Registry.HostAddress)
 		if err != nil {
 			return err
@@ -140,25 +204,31 @@ func (localEnv) StackImages(ctx context.Context, u *upState, s *steps.Step) erro
 		if did {
 			pushed++
 		}
+		here++
+		refs[name] = images.NodeRef(img, node)
 	}
-	node := u.inv.Registry.NodeAddress
 	u.refs = stackImages{
-		Kafka: images.NodeRef(u.set.Kafka, node),
+		Kafka: refs["kafka"],
 		Monitoring: monitoring.Images{
-			Prometheus:   images.NodeRef(u.set.Prometheus, node),
-			NodeExporter: images.NodeRef(u.set.NodeExporter, node),
-			CAdvisor:     images.NodeRef(u.set.CAdvisor, node),
-			Alertmanager: images.NodeRef(u.set.Alertmanager, node),
+			Prometheus:   refs["prometheus"],
+			NodeExporter: refs["node-exporter"],
+			CAdvisor:     refs["cadvisor"],
+			Alertmanager: refs["alertmanager"],
 		},
 	}
 	if pushed == 0 {
 		s.Unchanged()
 	}
-	s.Detail("%d images, %d pushed", len(u.set.Stack()), pushed)
+	s.Detail("%d images built here, %d pushed; %d from upstream", here, pushed, len(stackImageNames)-here)
 	return nil
 }
 
-func (localEnv) NodeTimeout(*upState) time.Duration   { return nodeAPITimeout }
+func (localEnv) NodeTimeout(u *upState) time.Duration {
+	if u.o.NodeTimeout > 0 {
+		return u.o.NodeTimeout
+	}
+	return nodeAPITimeout
+}
 func (localEnv) AfterNodes(_ string, err error) error { return err }
 
 // Reachable checks this host's Docker Engine, which runs the nodes.

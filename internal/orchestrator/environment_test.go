@@ -1,6 +1,8 @@
 package orchestrator
 
 import (
+	"github.com/alert-testbed/testbed/internal/config"
+
 	"bytes"
 	"context"
 	"errors"
@@ -30,9 +32,6 @@ func (f fakeEnv) call(s string) { *f.calls = append(*f.calls, s) }
 func (f fakeEnv) Name() string  { return topology.EnvLocal }
 func (f fakeEnv) Plan(u *upState) error {
 	f.call("Plan")
-	if !u.exists {
-		u.settings = newSettings(u.top, u.now)
-	}
 	return nil
 }
 func (f fakeEnv) Announce(u *upState) error {
@@ -105,7 +104,7 @@ func TestUpAndDownAskTheEnvironment(t *testing.T) {
 	ws := workspace.Workspace{Root: t.TempDir()}
 	var out bytes.Buffer
 	_, err := Up(context.Background(), ws, UpOptions{
-		Topology: topology.Topology{Name: "fake", Env: topology.EnvLocal, Managers: 3, Workers: 2}, Out: &out,
+		Name: "fake", Set: func(t *config.Testbed) { t.Workers = 2 }, Out: &out,
 	})
 	if !errors.Is(err, errStop) {
 		t.Fatalf("Up: %v, want the fake's %v", err, errStop)
@@ -144,16 +143,16 @@ func TestUpAndDownAskTheEnvironment(t *testing.T) {
 
 // The environment is chosen once, from the saved settings.
 func TestSavedEnvironment(t *testing.T) {
-	as := workspace.AWSSettings{Region: "us-east-1"}
+	as := config.AWS{Region: "us-east-1"}
 	cases := []struct {
 		s     workspace.Settings
 		found bool
 		want  string
 	}{
 		{workspace.Settings{}, false, topology.EnvLocal},
-		{workspace.Settings{Env: topology.EnvLocal}, true, topology.EnvLocal},
-		{workspace.Settings{Env: topology.EnvAWS, AWS: &as}, true, topology.EnvAWS},
-		{workspace.Settings{Env: topology.EnvAWS}, true, topology.EnvLocal},
+		{workspace.Settings{Testbed: config.Testbed{Env: topology.EnvLocal}}, true, topology.EnvLocal},
+		{workspace.Settings{Testbed: config.Testbed{Env: topology.EnvAWS, AWS: &as}}, true, topology.EnvAWS},
+		{workspace.Settings{Testbed: config.Testbed{Env: topology.EnvAWS}}, true, topology.EnvLocal},
 	}
 	for _, c := range cases {
 		env, err := savedEnvironment(c.s, c.found)

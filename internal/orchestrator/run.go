@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -869,10 +868,9 @@ func retryKafka(client sarama.Client, f func() error) error {
 const kafkaSettle = 30 * time.Second
 
 // findGrafana returns a client of the testbed's Grafana if one answers on
-// manager 1, nil otherwise (it is only deployed with --grafana-image).
+// manager 1, nil otherwise (it is deployed where its image can be had).
 func findGrafana(ctx context.Context, inv inventory.Inventory, s workspace.Settings) *grafana.Client {
-	url := "http://" + net.JoinHostPort(inv.Managers()[0].Address, "3000")
-	c, err := grafana.New(url, "admin", s.GrafanaPassword, grafana.WithTimeout(5*time.Second))
+	c, err := grafana.New(grafanaURL(inv), "admin", s.GrafanaPassword, grafana.WithTimeout(5*time.Second))
 	if err != nil {
 		return nil
 	}

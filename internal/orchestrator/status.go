@@ -1,6 +1,8 @@
 package orchestrator
 
 import (
+	"github.com/alert-testbed/testbed/internal/config"
+
 	"context"
 	"fmt"
 	"io"
@@ -135,6 +137,16 @@ func Status(ctx context.Context, ws workspace.Workspace, name string, out io.Wri
 		fmt.Fprintf(out, "  round trip: acks=all to %s (replication factor 3, min.insync.replicas 2) and back in %s\n", kafka.HealthTopic, h.RoundTrip.Round(time.Millisecond))
 	}
 	fmt.Fprintf(out, "  bootstrap: %s\n", strings.Join(Bootstrap(inv), ","))
+
+	fmt.Fprintf(out, "\nGRAFANA\n")
+	if g := settings.GrafanaImage; g == config.GrafanaAuto || g == config.GrafanaNone {
+		fmt.Fprintf(out, "  left out (no image could be had when the testbed was made; `testbed up --name %s --grafana-image IMAGE` adds it)\n", name)
+	} else if c := findGrafana(ctx, inv, settings); c == nil {
+		problems = append(problems, "Grafana ("+g+") does not answer at "+grafanaURL(inv))
+		fmt.Fprintf(out, "  %s: does not answer (%s)\n", grafanaURL(inv), g)
+	} else {
+		fmt.Fprintf(out, "  %s (admin / %s), %s\n", grafanaURL(inv), settings.GrafanaPassword, g)
+	}
 	if len(problems) > 0 {
 		return fmt.Errorf("testbed %q is not healthy: %s", name, strings.Join(problems, "; "))
 	}
@@ -156,6 +168,11 @@ func labels(l map[string]string) string {
 		}
 	}
 	return strings.Join(parts, ",")
+}
+
+// grafanaURL is where the host reaches the testbed's Grafana.
+func grafanaURL(inv inventory.Inventory) string {
+	return "http://" + net.JoinHostPort(inv.Managers()[0].Address, "3000")
 }
 
 // promURL is where the host reaches the testbed's Prometheus.

@@ -17,9 +17,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/prometheus/common/model"
-
 	testbed "github.com/alert-testbed/testbed"
+	"github.com/alert-testbed/testbed/internal/config"
 	"github.com/alert-testbed/testbed/internal/dockerssh"
 	"github.com/alert-testbed/testbed/internal/images"
 	"github.com/alert-testbed/testbed/internal/inventory"
@@ -34,53 +33,23 @@ import (
 	"github.com/alert-testbed/testbed/internal/workspace"
 )
 
-// Image sources for the stacks.
-const (
-	ImagesOffline  = "offline"  // built here, pushed to the testbed registry
-	ImagesUpstream = "upstream" // pulled by the nodes from Docker Hub
-)
-
 // UpOptions are the inputs of `testbed up`.
 type UpOptions struct {
-	Topology topology.Topology
-	// Explicit says which of Env, Managers and Workers the user gave; the
-	// others come from the testbed's saved settings when it already exists.
-	ExplicitEnv, ExplicitManagers, ExplicitWorkers, ExplicitImages bool
-	Images                                                         string
-	// Retention is how long Prometheus keeps samples (Prometheus duration).
-	Retention string
-	// GrafanaImage is the Grafana image the nodes pull; empty means none
-	// can be had (offline), and Grafana is left out.
-	GrafanaImage string
-	// DockerAPI is how the orchestrator reaches the nodes' Docker APIs:
-	// DockerAPIUnix or DockerAPISSH; empty: the saved choice, else unix.
-	DockerAPI string
-	// AWS are the aws environment's inputs (--env aws).
-	AWS AWSOptions
+	// Name is the testbed's name (topology.ValidateName).
+	Name string
+	// Set applies what the user asked (the flags given) over the testbed's
+	// configuration: its saved one, or config.Default() for a new testbed.
+	// nil asks for nothing.
+	Set func(*config.Testbed)
+	// Yes skips the cost confirmation of a new aws testbed.
+	Yes bool
+	// NodeTimeout is how long to wait for the nodes' Docker APIs after
+	// apply; 0: the environment's own (2 min local, 15 min aws).
+	NodeTimeout time.Duration
 	// In answers the cost confirmation of --env aws.
 	In  io.Reader
 	Out io.Writer
 }
-
-// DefaultRetention is how long Prometheus keeps samples unless --retention
-// says otherwise.
-const DefaultRetention = "15d"
-
-// ValidateRetention checks a --retention value with the parser Prometheus
-// reads --storage.tsdb.retention.time with, and refuses 0, which
-// Prometheus would take as its own default.
-func ValidateRetention(retention string) error {
-	if d, err := model.ParseDuration(retention); err != nil || d <= 0 {
-		return fmt.Errorf("invalid --retention %q: use a Prometheus duration of more than 0, such as 15d, 12h or 1w (a whole number and a unit: ms, s, m, h, d, w or y; combined as in 1d12h)", retention)
-	}
-	return nil
-}
-
-// Transports to the nodes' Docker APIs.
-const (
-	DockerAPIUnix = "unix" // a socket per node in the workspace (local only)
-	DockerAPISSH  = "ssh"  // over SSH, host keys checked (aws; local on request)
-)
 
 // Timeouts of the waits in `up`.
 const (
@@ -95,12 +64,15 @@ const (
 // upState is what up's actions share: the options, the testbed's
 // topology and settings, its environment, and what each action makes.
 type upState struct {
-	ws       workspace.Workspace
-	o        UpOptions
-	top      topology.Topology
-	env      Environment
-	settings workspace.Settings // saved before the nodes are made
-	exists   bool               // the testbed was up before
+	ws  workspace.Workspace
+	o   UpOptions
+	top topology.Topology
+	env Environment
+	// settings are the testbed's configuration (settings.Testbed: saved or
+	// default, with the flags over it, checked) and its chosen values;
+	// saved before the nodes are made.
+	settings workspace.Settings
+	exists   bool // the testbed was up before
 	now      time.Time
 
 	tc         toolchain.Toolchain
@@ -109,6 +81,16 @@ type upState struct {
 	refs       stackImages // the images the stacks run
 	cluster    *swarm.Cluster
 	grafanaURL string
+	// grafanaMissing says why Grafana (auto) is left out.
+	grafanaMissing string
+}
+
+// grafanaImage is the Grafana image the testbed deploys, "" for none.
+func (u *upState) grafanaImage() string {
+	if g := u.settings.GrafanaImage; g != config.GrafanaNone {
+		return g
+	}
+	return ""
 }
 
 // upAction is one named step of up. A title of "" leaves the action out
@@ -142,10 +124,10 @@ func upActions() []upAction {
 		{title("Waiting for Kafka (KRaft quorum, replicated round trip)"), waitKafka},
 		{title("Waiting for every scrape target (node-exporter and cAdvisor on each node, 3 brokers)"), waitTargets},
 		{func(u *upState) string {
-			if u.o.GrafanaImage == "" {
+			if u.grafanaImage() == "" {
 				return ""
 			}
-			return "Deploying Grafana (" + u.o.GrafanaImage + ")"
+			return "Deploying Grafana (" + u.grafanaImage() + ")"
 		}, deployGrafana},
 	}
 }
@@ -177,77 +159,73 @@ func Up(ctx context.Context, ws workspace.Workspace, o UpOptions) (inventory.Inv
 			return u.inv, err
 		}
 	}
-	if u.o.GrafanaImage == "" {
-		fmt.Fprintf(o.Out, " - Grafana: no image can be had here (no container registry is reachable and no package registry carries Grafana); left out, everything else works without it\n")
+	if u.grafanaImage() == "" {
+		why := "--grafana-image none"
+		if u.grafanaMissing != "" {
+			why = u.grafanaMissing + "; no package registry carries Grafana"
+		}
+		fmt.Fprintf(o.Out, " - Grafana: left out (%s); everything else works without it\n", why)
 	}
 	printUp(u, p.Changed)
 	return u.inv, nil
 }
 
-// planUp checks up's options and the testbed's saved settings, and chooses
-// the environment, before anything is contacted or created.
+// planUp settles the testbed's configuration (saved or default, with what
+// the user set over it), checks it, and chooses the environment, before
+// anything is contacted or created.
 func planUp(ws workspace.Workspace, o UpOptions) (*upState, error) {
-	top := o.Topology
-	// The flags that need no saved settings are checked before anything is
-	// read, contacted or created; the topology once the saved counts are in.
-	if err := topology.ValidateName(top.Name); err != nil {
+	if err := topology.ValidateName(o.Name); err != nil {
 		return nil, err
 	}
-	if o.Images != "" && o.Images != ImagesOffline && o.Images != ImagesUpstream {
-		return nil, fmt.Errorf("unknown --images %q: use %q (build here, the default) or %q (nodes pull apache/kafka from Docker Hub)", o.Images, ImagesOffline, ImagesUpstream)
-	}
-	if o.Retention == "" {
-		o.Retention = DefaultRetention
-	}
-	if err := ValidateRetention(o.Retention); err != nil {
-		return nil, err
-	}
-	if o.DockerAPI != "" && o.DockerAPI != DockerAPIUnix && o.DockerAPI != DockerAPISSH {
-		return nil, fmt.Errorf("unknown --docker-api %q: use %q (a socket per node, local only) or %q (over SSH, as on aws)", o.DockerAPI, DockerAPIUnix, DockerAPISSH)
-	}
-	saved, exists, err := ws.LoadSettings(top.Name)
+	saved, exists, err := ws.LoadSettings(o.Name)
 	if err != nil {
 		return nil, err
 	}
+	cfg := config.Default()
 	if exists {
-		if !o.ExplicitEnv && saved.Env != "" {
-			top.Env = saved.Env
+		if saved.Images == "" && saved.Env != topology.EnvAWS {
+			// Made before the image source was saved, when local's only
+			// default was offline.
+			saved.Images = config.ImagesOffline
 		}
-		if saved.Env != "" && top.Env != saved.Env {
-			return nil, fmt.Errorf("testbed %q already exists in env %s; run `testbed down --name %s` first, or leave --env out", top.Name, saved.Env, top.Name)
-		}
-		if !o.ExplicitManagers {
-			top.Managers = saved.Managers
-		}
-		if !o.ExplicitWorkers {
-			top.Workers = saved.Workers
-		}
-		if top.Managers != saved.Managers || top.Workers != saved.Workers {
-			return nil, fmt.Errorf("testbed %q already exists with %d managers and %d workers; resizing is not supported: run `testbed down --name %s` first, or leave --managers and --workers out", top.Name, saved.Managers, saved.Workers, top.Name)
-		}
-		if o.DockerAPI == "" {
-			o.DockerAPI = saved.DockerAPI
+		config.SetDefaults(&saved.Testbed)
+		cfg = saved.Testbed
+		if cfg.AWS != nil {
+			a := *cfg.AWS
+			cfg.AWS = &a
 		}
 	}
-	if err := top.Validate(); err != nil {
+	if o.Set != nil {
+		o.Set(&cfg)
+	}
+	config.SetDefaults(&cfg)
+	if exists {
+		if err := config.CheckChange(o.Name, saved.Testbed, cfg); err != nil {
+			return nil, err
+		}
+	}
+	if err := cfg.Validate(o.Name); err != nil {
 		return nil, err
 	}
-	env, err := environmentOf(top.Env)
+	env, err := environmentOf(cfg.Env)
 	if err != nil {
 		return nil, err
 	}
-	u := &upState{ws: ws, o: o, top: top, env: env, settings: saved, exists: exists, now: time.Now()}
+	u := &upState{ws: ws, o: o, top: cfg.Topology(o.Name), env: env, settings: saved, exists: exists, now: time.Now()}
+	if !exists {
+		u.settings = newSettings(u.now)
+	}
+	u.settings.Testbed = cfg
 	if err := env.Plan(u); err != nil {
 		return nil, err
 	}
 	return u, nil
 }
 
-// newSettings are the settings of a testbed made now: the parts every
+// newSettings are the values chosen for a testbed made now that every
 // environment has (the environment's own are added by its Plan).
-func newSettings(top topology.Topology, now time.Time) workspace.Settings {
-	return workspace.Settings{Env: top.Env, Managers: top.Managers, Workers: top.Workers,
-		KafkaClusterID: kafka.NewClusterID(), GrafanaPassword: kafka.NewClusterID()[:16],
+func newSettings(now time.Time) workspace.Settings {
+	return workspace.Settings{KafkaClusterID: kafka.NewClusterID(), GrafanaPassword: kafka.NewClusterID()[:16],
 		CreatedAt: now.UTC().Truncate(time.Second).Format(time.RFC3339)}
 }
 
@@ -304,7 +282,7 @@ func deployMonitoring(ctx context.Context, u *upState, s *steps.Step) error {
 	if err != nil {
 		return err
 	}
-	st, err := monitoring.Stack(u.top.Name, nodes, u.refs.Monitoring, u.o.Retention)
+	st, err := monitoring.Stack(u.top.Name, nodes, u.refs.Monitoring, u.settings.Retention)
 	if err != nil {
 		return err
 	}
@@ -344,11 +322,11 @@ func waitTargets(ctx context.Context, u *upState, s *steps.Step) error {
 }
 
 func deployGrafana(ctx context.Context, u *upState, s *steps.Step) error {
-	st, err := grafanaStack(u.o.GrafanaImage, u.settings.GrafanaPassword)
+	st, err := grafanaStack(u.grafanaImage(), u.settings.GrafanaPassword)
 	if err != nil {
 		return err
 	}
-	u.grafanaURL = "http://" + net.JoinHostPort(u.inv.Managers()[0].Address, "3000")
+	u.grafanaURL = grafanaURL(u.inv)
 	return deployStack(ctx, s, u.cluster.Leader(), stackDir(u), st)
 }
 
@@ -443,12 +421,12 @@ type stackImages struct {
 // registries where those are reachable (--images upstream).
 func upstreamImages() stackImages {
 	return stackImages{
-		Kafka: "apache/kafka:" + images.KafkaVersion,
+		Kafka: images.Upstream["kafka"],
 		Monitoring: monitoring.Images{
-			Prometheus:   "prom/prometheus:v3.15.0",
-			NodeExporter: "prom/node-exporter:v1.12.1",
-			CAdvisor:     "gcr.io/cadvisor/cadvisor:v0.53.0",
-			Alertmanager: "prom/alertmanager:v0.31.1",
+			Prometheus:   images.Upstream["prometheus"],
+			NodeExporter: images.Upstream["node-exporter"],
+			CAdvisor:     images.Upstream["cadvisor"],
+			Alertmanager: images.Upstream["alertmanager"],
 		},
 	}
 }

@@ -44,6 +44,15 @@ type Topology struct {
 	ManagerDataGB, WorkerDataGB int
 }
 
+// CheckType reports an instance type that the price table lacks, with the
+// types it has.
+func CheckType(it string) error {
+	if _, ok := Hourly[it]; !ok {
+		return fmt.Errorf("instance type %q is not in the price table (%s, %s): use one of %s, or add its hourly price to internal/pricing", it, Region, AsOf, strings.Join(Types(), ", "))
+	}
+	return nil
+}
+
 // Estimate is the cost of a topology.
 type Estimate struct {
 	Instances float64 // per hour
@@ -57,8 +66,8 @@ type Estimate struct {
 func Price(t Topology) (Estimate, error) {
 	var e Estimate
 	for _, it := range []string{t.ManagerType, t.WorkerType} {
-		if _, ok := Hourly[it]; !ok {
-			return e, fmt.Errorf("instance type %q is not in the price table (%s, %s): use one of %s, or add its hourly price to internal/pricing", it, Region, AsOf, strings.Join(Types(), ", "))
+		if err := CheckType(it); err != nil {
+			return e, err
 		}
 	}
 	e.Instances = float64(t.Managers)*Hourly[t.ManagerType] + float64(t.Workers)*Hourly[t.WorkerType]

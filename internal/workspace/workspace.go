@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/alert-testbed/testbed/internal/config"
 	"github.com/alert-testbed/testbed/internal/topology"
 )
 
@@ -86,36 +87,21 @@ func (w Workspace) Testbeds() ([]string, error) {
 	return names, nil
 }
 
-// Settings are the values chosen once when a testbed is first stood up and
-// reused by every later up, so that a second up changes nothing.
+// Settings are a testbed's configuration (what `up` was asked, with its
+// defaults) and the values chosen once when it was first stood up, reused
+// by every later up so that a second up changes nothing. The
+// configuration's fields are at the top level of settings.json.
 type Settings struct {
-	Env              string `json:"env"`
-	Managers         int    `json:"managers"`
-	Workers          int    `json:"workers"`
+	config.Testbed
 	RegistryHostPort int    `json:"registry_host_port"`
 	KafkaClusterID   string `json:"kafka_cluster_id"`
 	GrafanaPassword  string `json:"grafana_password"`
-	// DockerAPI is how the nodes' Docker APIs are reached: "unix" (local's
-	// default) or "ssh" (aws; local on request).
-	DockerAPI string `json:"docker_api,omitempty"`
+	// ImageSources says where each stack image comes from (by the short
+	// name of its offline build: "upstream" or "offline"), chosen when the
+	// testbed is made (config.ImagesAuto decides per image).
+	ImageSources map[string]string `json:"image_sources,omitempty"`
 	// CreatedAt is when the testbed was first stood up (RFC 3339, UTC).
 	CreatedAt string `json:"created_at,omitempty"`
-	// AWS holds the aws environment's choices, which `down` must give
-	// Terraform again.
-	AWS *AWSSettings `json:"aws,omitempty"`
-}
-
-// AWSSettings are the inputs of terraform/aws that a testbed was made with.
-type AWSSettings struct {
-	Region           string `json:"region"`
-	Endpoint         string `json:"endpoint,omitempty"` // an AWS API emulator
-	Owner            string `json:"owner"`
-	ExpiresAt        string `json:"expires_at"` // RFC 3339, UTC
-	OperatorCIDR     string `json:"operator_cidr"`
-	AllowAnyOperator bool   `json:"allow_any_operator,omitempty"`
-	ManagerType      string `json:"manager_instance_type"`
-	WorkerType       string `json:"worker_instance_type"`
-	AMI              string `json:"ami,omitempty"` // empty: Debian 12 looked up by filter
 }
 
 func (w Workspace) settingsPath(name string) (string, error) {

@@ -1,6 +1,8 @@
 package workspace
 
 import (
+	"github.com/alert-testbed/testbed/internal/config"
+
 	"os"
 	"path/filepath"
 	"strings"
@@ -46,12 +48,12 @@ func TestSettingsRoundTrip(t *testing.T) {
 	if _, ok, err := w.LoadSettings("tb"); ok || err != nil {
 		t.Fatalf("settings of a testbed never stood up: ok=%v err=%v", ok, err)
 	}
-	want := Settings{Env: "local", Managers: 3, Workers: 2}
+	want := Settings{Testbed: config.Testbed{Env: "local", Managers: 3, Workers: 2}, KafkaClusterID: "id"}
 	if err := w.SaveSettings("tb", want); err != nil {
 		t.Fatal(err)
 	}
 	got, ok, err := w.LoadSettings("tb")
-	if err != nil || !ok || got.Env != want.Env || got.Managers != want.Managers || got.Workers != want.Workers {
+	if err != nil || !ok || got.Env != want.Env || got.Managers != want.Managers || got.Workers != want.Workers || got.KafkaClusterID != "id" {
 		t.Fatalf("LoadSettings = %+v, %v, %v; want %+v", got, ok, err, want)
 	}
 	if names, err := w.Testbeds(); err != nil || len(names) != 1 || names[0] != "tb" {

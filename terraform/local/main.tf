@@ -142,11 +142,15 @@ resource "docker_container" "node" {
     }
   }
 
-  env = [
+  # The mirrors' variable is set only when there are mirrors, so that a
+  # testbed made without them keeps its nodes' settings unchanged.
+  env = concat([
     "TESTBED_NAME=${var.name}",
     "TESTBED_NODE=${each.key}",
     "TESTBED_INSECURE_REGISTRY=${local.registry_host}:5000",
-  ]
+    ], length(var.registry_mirrors) == 0 ? [] : [
+    "TESTBED_REGISTRY_MIRRORS=${join(" ", var.registry_mirrors)}",
+  ])
 
   networks_advanced {
     name = docker_network.testbed.name

@@ -102,3 +102,14 @@ variable "docker_host" {
     error_message = "The Docker host must be a unix://, tcp:// or ssh:// address."
   }
 }
+
+variable "registry_mirrors" {
+  description = "Registry mirrors the nodes' Docker Engines pull Docker Hub's images through (dockerd --registry-mirror): URLs with a scheme and a host, no path. A mirror over plain HTTP is also trusted as an insecure registry."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for m in var.registry_mirrors : can(regex("^https?://[^/?#]+/?$", m))])
+    error_message = "Each registry mirror must be http:// or https:// and a host[:port], with no path."
+  }
+}

@@ -16,6 +16,14 @@ if [ -n "${TESTBED_INSECURE_REGISTRY:-}" ]; then
 	# The testbed's own registry speaks plain HTTP on its private network.
 	args+=(--insecure-registry="${TESTBED_INSECURE_REGISTRY}")
 fi
+for mirror in ${TESTBED_REGISTRY_MIRRORS:-}; do
+	# Docker Hub's images through a mirror (up's --registry-mirror); one
+	# over plain HTTP must be an insecure registry to be used.
+	args+=(--registry-mirror="${mirror}")
+	case "${mirror}" in
+	http://*) host="${mirror#http://}" && args+=(--insecure-registry="${host%/}") ;;
+	esac
+done
 if [ -n "${TESTBED_NAME:-}" ] && [ -n "${TESTBED_NODE:-}" ]; then
 	# The node shares the host's cgroup namespace; a parent of its own keeps
 	# its containers' cgroups apart and lets `testbed down` remove them.
