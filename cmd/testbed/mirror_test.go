@@ -21,8 +21,8 @@ var mirroredImages = []string{"kafka", "prometheus", "node-exporter", "alertmana
 // Docker Hub registry mirror holding the images built here under their
 // upstream names (apache/kafka:4.3.1, prom/...), so that `up --images
 // auto` takes the upstream path here, where Docker Hub does not answer.
-// It returns the mirror's URL as the nodes reach it (the host's address on
-// Docker's default bridge) and removes the mirror when the test ends.
+// It returns the mirror's URL as the nodes reach it (this host's address)
+// and removes the mirror when the test ends.
 func startMirror(t *testing.T, bin, name string) string {
 	t.Helper()
 	if r := run(t, bin, "images", "build"); r.code != 0 {
@@ -71,6 +71,15 @@ func startMirror(t *testing.T, bin, name string) string {
 		docker("push", as)
 		docker("rmi", as)
 	}
-	gw := docker("network", "inspect", "bridge", "--format", "{{(index .IPAM.Config 0).Gateway}}")
-	return fmt.Sprintf("http://%s:%d", gw, port)
+	// The nodes reach the host at its own address (not Docker's bridge
+	// gateway: each node's Engine has a docker0 of its own at that address).
+	// A UDP socket sends nothing: it only asks the kernel for the source
+	// address of the default route.
+	c, err := net.Dial("udp", "192.0.2.1:53")
+	if err != nil {
+		t.Fatalf("this host's address on its default route, for the nodes to reach the mirror at: %v", err)
+	}
+	host := c.LocalAddr().(*net.UDPAddr).IP.String()
+	c.Close()
+	return fmt.Sprintf("http://%s:%d", host, port)
 }

@@ -160,11 +160,11 @@ func Up(ctx context.Context, ws workspace.Workspace, o UpOptions) (inventory.Inv
 		}
 	}
 	if u.grafanaImage() == "" {
-		why := "--grafana-image none"
+		why := "no image could be had when the testbed was made, or --grafana-image none"
 		if u.grafanaMissing != "" {
 			why = u.grafanaMissing + "; no package registry carries Grafana"
 		}
-		fmt.Fprintf(o.Out, " - Grafana: left out (%s); everything else works without it\n", why)
+		fmt.Fprintf(o.Out, " - Grafana: left out (%s); everything else works without it; `testbed up --name %s --grafana-image IMAGE` adds it\n", why, u.top.Name)
 	}
 	printUp(u, p.Changed)
 	return u.inv, nil
