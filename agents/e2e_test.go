@@ -8,6 +8,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"github.com/alert-testbed/testbed/internal/outcome"
 	"os/exec"
 	"strings"
 	"sync"
@@ -295,7 +296,7 @@ func TestOneVisitTwoProducersTwoGroupsAndAFilterGroup(t *testing.T) {
 			t.Errorf("producer %d: %d bytes for %d alerts with stamps, want about 136 KB each", p.Producer, p.Bytes, p.Acked)
 		}
 	}
-	folded, err := results.Fold(prodRecs, consRecs)
+	folded, err := outcome.Fold(prodRecs, consRecs)
 	if err != nil {
 		t.Fatal(err)
 	}

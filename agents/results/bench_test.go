@@ -63,21 +63,3 @@ func BenchmarkObserveAt(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "deliveries/s")
 }
-
-// BenchmarkFold100kAlerts folds a 100,000-alert visit read by 2 groups of
-// 10 members: what the orchestrator does every few seconds during a run
-// and once at its end. Reports alerts/s (alerts of the visit per group).
-func BenchmarkFold100kAlerts(b *testing.B) {
-	ps, cs := benchVisit(2)
-	b.ReportAllocs()
-	for b.Loop() {
-		rows, err := Fold(ps, cs)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if len(rows) != 2 || rows[0].Lost != 0 || rows[0].Unique != benchProducers*benchPerProd {
-			b.Fatalf("fold: %+v", rows)
-		}
-	}
-	b.ReportMetric(float64(b.N*2*benchProducers*benchPerProd)/b.Elapsed().Seconds(), "alerts/s")
-}

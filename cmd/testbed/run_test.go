@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"github.com/alert-testbed/testbed/internal/faults"
+	"github.com/alert-testbed/testbed/internal/outcome"
 	"github.com/alert-testbed/testbed/internal/report"
-	runs "github.com/alert-testbed/testbed/internal/run"
 )
 
 // The issue's integration run: 3 visits, 2 producers, 3 partitions, 2
@@ -154,7 +154,7 @@ func TestRunOnTheLocalEnvironment(t *testing.T) {
 	if len(archives) != 2 {
 		t.Fatalf("%d archives after the interrupted run, want 2", len(archives))
 	}
-	var s runs.Summary
+	var s outcome.Summary
 	readJSON(t, filepath.Join(newest(archives), "summary.json"), &s)
 	if s.OK() || !strings.Contains(strings.Join(s.Problems, "\n"), "interrupted at") {
 		t.Fatalf("interrupted run's summary problems %q, want 'interrupted at'", s.Problems)
@@ -172,7 +172,7 @@ func TestRunOnTheLocalEnvironment(t *testing.T) {
 	// Faults on the same testbed (issue 10): a broker and a consumer
 	// member killed in visit 2, a filter over a nullable field; then a
 	// broker paused for 20 s and another partitioned for 30 s.
-	faultRun(t, bin, name, dir, "kill", killExperiment, func(t *testing.T, arch string, s runs.Summary, fs []faults.Record, out string) {
+	faultRun(t, bin, name, dir, "kill", killExperiment, func(t *testing.T, arch string, s outcome.Summary, fs []faults.Record, out string) {
 		g := group(t, s, "counting")
 		if g.Lost != 0 || g.NotReceived != 0 || g.Complete != 4 {
 			t.Errorf("counting after a broker and a member were killed: %+v; want 0 lost, every visit complete", g)
@@ -204,7 +204,7 @@ func TestRunOnTheLocalEnvironment(t *testing.T) {
 			t.Errorf("the run did not warn of the filter over a nullable field")
 		}
 	})
-	faultRun(t, bin, name, dir, "pause", pauseExperiment, func(t *testing.T, arch string, s runs.Summary, fs []faults.Record, out string) {
+	faultRun(t, bin, name, dir, "pause", pauseExperiment, func(t *testing.T, arch string, s outcome.Summary, fs []faults.Record, out string) {
 		g := group(t, s, "counting")
 		if g.Lost != 0 || g.NotReceived != 0 || g.Complete != 4 {
 			t.Errorf("counting after a broker paused and one partitioned: %+v; want 0 lost, every visit complete", g)
@@ -336,7 +336,7 @@ faults:
 // faultRun runs one fault experiment on the testbed: it must pass, write
 // faults.json with every fault fired, draw them on the plots' legend (the
 // report lists them), and leave no agent; check looks at the rest.
-func faultRun(t *testing.T, bin, name, dir, label, experiment string, check func(t *testing.T, arch string, s runs.Summary, fs []faults.Record, out string)) {
+func faultRun(t *testing.T, bin, name, dir, label, experiment string, check func(t *testing.T, arch string, s outcome.Summary, fs []faults.Record, out string)) {
 	t.Run(label, func(t *testing.T) {
 		file := filepath.Join(dir, label+".yaml")
 		if err := os.WriteFile(file, []byte(experiment), 0o644); err != nil {
@@ -352,7 +352,7 @@ func faultRun(t *testing.T, bin, name, dir, label, experiment string, check func
 			logAgents(t, runsDir)
 			t.Errorf("run with faults: exit %d, want 0 (faults are survived, not failures)", r.code)
 		}
-		var s runs.Summary
+		var s outcome.Summary
 		readJSON(t, filepath.Join(archives[0], "summary.json"), &s)
 		var fs []faults.Record
 		readJSON(t, filepath.Join(archives[0], "faults.json"), &fs)
@@ -403,7 +403,7 @@ func checkReportAgain(t *testing.T, bin, dir string) {
 }
 
 // group returns the summary of the experiment's group label.
-func group(t *testing.T, s runs.Summary, label string) runs.GroupSummary {
+func group(t *testing.T, s outcome.Summary, label string) outcome.GroupSummary {
 	t.Helper()
 	for _, g := range s.Groups {
 		if g.Group == label {
@@ -411,7 +411,7 @@ func group(t *testing.T, s runs.Summary, label string) runs.GroupSummary {
 		}
 	}
 	t.Fatalf("no group %s in the summary", label)
-	return runs.GroupSummary{}
+	return outcome.GroupSummary{}
 }
 
 // tail is the last n lines of b.
@@ -452,7 +452,7 @@ func checkArchive(t *testing.T, dir string) {
 			t.Errorf("archive file %s: %v", f, err)
 		}
 	}
-	var s runs.Summary
+	var s outcome.Summary
 	readJSON(t, filepath.Join(dir, "summary.json"), &s)
 	if !s.OK() || s.Visits != 3 || len(s.Groups) != 3 || len(s.EndUsers) != 3 || s.Producing.N != 3 {
 		t.Errorf("summary: ok %v, %d visits, %d groups, %d end users, %d producing times: %+v", s.OK(), s.Visits, len(s.Groups), len(s.EndUsers), s.Producing.N, s)

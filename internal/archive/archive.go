@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/alert-testbed/testbed/internal/outcome"
 	"io"
 	"os"
 	"os/exec"
@@ -20,7 +21,6 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/alert-testbed/testbed/agents/results"
 	"github.com/alert-testbed/testbed/internal/experiment"
 	"github.com/alert-testbed/testbed/internal/images"
 	"github.com/alert-testbed/testbed/internal/inventory"
@@ -192,7 +192,7 @@ func GitRevision(root string) string {
 
 // VisitsCSV writes the folded rows, one per visit (numbered from 1) and
 // stream group.
-func VisitsCSV(w io.Writer, rows []results.VisitGroup, groups []run.Group) error {
+func VisitsCSV(w io.Writer, rows []outcome.VisitGroup, groups []run.Group) error {
 	label := map[string]string{}
 	for _, g := range groups {
 		label[g.Name] = g.Label

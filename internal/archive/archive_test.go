@@ -2,6 +2,7 @@ package archive
 
 import (
 	"bytes"
+	"github.com/alert-testbed/testbed/internal/outcome"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -9,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alert-testbed/testbed/agents/results"
 	"github.com/alert-testbed/testbed/internal/run"
 )
 
@@ -31,7 +31,7 @@ func TestCreateNeverOverwrites(t *testing.T) {
 }
 
 func TestVisitsCSV(t *testing.T) {
-	rows := []results.VisitGroup{{Visit: 0, Group: "r1-c1", Producers: 1, Members: 2, Expected: 10, Acked: 10, Received: 11, Unique: 10, Duplicated: 1,
+	rows := []outcome.VisitGroup{{Visit: 0, Group: "r1-c1", Producers: 1, Members: 2, Expected: 10, Acked: 10, Received: 11, Unique: 10, Duplicated: 1,
 		ProducingTime: 1500 * time.Millisecond, TransitTime: 250 * time.Millisecond, TotalTime: 1750 * time.Millisecond, Complete: true}}
 	var b bytes.Buffer
 	if err := VisitsCSV(&b, rows, []run.Group{{Name: "r1-c1", Label: "c1"}}); err != nil {

@@ -16,9 +16,9 @@ const (
 	FileExperiment = "experiment.yaml"      // the experiment as run, every default filled in
 	FileRun        = "run.json"             // Meta
 	FileRecords    = "records.jsonl"        // every result record the agents published
-	FileVisitsJSON = "visits.json"          // []results.VisitGroup, folded per visit and group
+	FileVisitsJSON = "visits.json"          // []outcome.VisitGroup, folded per visit and group
 	FileVisitsCSV  = "visits.csv"           // the same, one row per visit and group (VisitsCSV)
-	FileSummary    = "summary.json"         // run.Summary
+	FileSummary    = "summary.json"         // outcome.Summary
 	FileFaults     = "faults.json"          // []faults.Record (only with faults)
 	FileServices   = "metrics/services.csv" // per-service series (monitoring.Series.WriteCSV)
 	FileTotals     = "metrics/totals.json"  // per-service counters over the window (monitoring.Totals)

@@ -5,13 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/alert-testbed/testbed/internal/outcome"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
 
-	"github.com/alert-testbed/testbed/agents/results"
 	"github.com/alert-testbed/testbed/internal/experiment"
 	"github.com/alert-testbed/testbed/internal/faults"
 	"github.com/alert-testbed/testbed/internal/monitoring"
@@ -23,8 +23,8 @@ type Run struct {
 	Dir        string
 	Meta       Meta
 	Experiment experiment.Experiment
-	Summary    run.Summary
-	Rows       []results.VisitGroup // visits.json
+	Summary    outcome.Summary
+	Rows       []outcome.VisitGroup // visits.json
 	Groups     []run.Group          // from the experiment and the run id, as the run named them
 	Faults     []faults.Record      // faults.json; nil without faults
 	// Series and Totals are nil when the run could not read them

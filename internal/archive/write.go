@@ -1,10 +1,10 @@
 package archive
 
 import (
+	"github.com/alert-testbed/testbed/internal/outcome"
 	"io"
 	"strings"
 
-	"github.com/alert-testbed/testbed/agents/results"
 	"github.com/alert-testbed/testbed/internal/experiment"
 	"github.com/alert-testbed/testbed/internal/faults"
 	"github.com/alert-testbed/testbed/internal/monitoring"
@@ -18,9 +18,9 @@ type Contents struct {
 	Meta       Meta
 	Experiment experiment.Experiment
 	Records    [][]byte             // the results topic's records, as read
-	Rows       []results.VisitGroup // the fold: one row per visit and group
+	Rows       []outcome.VisitGroup // the fold: one row per visit and group
 	Groups     []run.Group
-	Summary    run.Summary
+	Summary    outcome.Summary
 	Faults     []faults.Record // written when the experiment has faults
 	// Series and Totals are the services' metrics over the run's window;
 	// nil when they could not be read (Meta.MetricsError says why).

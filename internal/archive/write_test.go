@@ -1,17 +1,16 @@
 package archive
 
 import (
+	"github.com/alert-testbed/testbed/internal/outcome"
 	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
 
-	"github.com/alert-testbed/testbed/agents/results"
 	"github.com/alert-testbed/testbed/internal/experiment"
 	"github.com/alert-testbed/testbed/internal/faults"
 	"github.com/alert-testbed/testbed/internal/monitoring"
-	"github.com/alert-testbed/testbed/internal/run"
 )
 
 // What Write writes, Load reads back: an archive is its files.
@@ -27,8 +26,8 @@ func TestWriteThenLoad(t *testing.T) {
 			Start: t0, End: t0.Add(time.Minute), T0: t0.Add(20 * time.Second)},
 		Experiment: e,
 		Records:    [][]byte{[]byte(`{"kind":"x"}`)},
-		Rows:       []results.VisitGroup{{Visit: 1, Group: "consumer1", Expected: 100, Received: 100}},
-		Summary:    run.Summary{RunID: "20261130-120000-abcd", Experiment: e.Name, Visits: 2},
+		Rows:       []outcome.VisitGroup{{Visit: 1, Group: "consumer1", Expected: 100, Received: 100}},
+		Summary:    outcome.Summary{RunID: "20261130-120000-abcd", Experiment: e.Name, Visits: 2},
 		Faults:     []faults.Record{{Index: 1, Action: "kill", Target: "broker 2", Visit: 2, After: time.Second, Fired: t0.Add(31 * time.Second)}},
 		Series:     monitoring.Series{"kafka_kafka-1": {"cpu": {{T: t0, V: 0.5}}}},
 		Totals:     map[string]monitoring.Totals{"kafka_kafka-1": {}},

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/alert-testbed/testbed/internal/outcome"
 	"io"
 	"os"
 	"path/filepath"
@@ -18,7 +19,6 @@ import (
 	"github.com/IBM/sarama"
 	"github.com/docker/docker/client"
 
-	"github.com/alert-testbed/testbed/agents/results"
 	"github.com/alert-testbed/testbed/internal/alertschema"
 	"github.com/alert-testbed/testbed/internal/archive"
 	"github.com/alert-testbed/testbed/internal/experiment"
@@ -52,7 +52,7 @@ type RunOptions struct {
 type RunResult struct {
 	ID      string
 	Dir     string // the archive
-	Summary run.Summary
+	Summary outcome.Summary
 }
 
 // ErrRunFailed marks a run that lost or duplicated alerts, missed a limit
@@ -286,7 +286,7 @@ type liveRun struct {
 	id       string
 	groups   []run.Group
 	t0       time.Time
-	coll     run.Collector
+	coll     outcome.Collector
 	printed  int // visits whose line is printed
 	maxLag   map[string]int64
 	lastLag  int64
@@ -300,7 +300,7 @@ type liveRun struct {
 	// behind are the groups that fell behind: named by a limit, or still
 	// behind when the run stopped early.
 	behind   map[string]bool
-	stopped  *run.Stopped
+	stopped  *outcome.Stopped
 	injector *faults.Injector
 	faults   []faults.Record
 	// progress is the last time a result record came or the stream
@@ -311,7 +311,7 @@ type liveRun struct {
 	// before).
 	producersDone time.Time
 	// rows is the last fold, of the first folded records, at foldedAt.
-	rows     []results.VisitGroup
+	rows     []outcome.VisitGroup
 	folded   int
 	foldedAt time.Time
 }
@@ -354,7 +354,7 @@ func (env *runEnv) runOne(ctx context.Context, e experiment.Experiment, runsDir 
 	topics := plan.Topics
 	lr := &liveRun{e: e, id: id, groups: plan.Groups, maxLag: map[string]int64{},
 		lagPerVisit: map[string][]int64{}, behind: map[string]bool{},
-		coll: run.Collector{RunID: id, StreamTopic: e.Topic.Name}}
+		coll: outcome.Collector{RunID: id, StreamTopic: e.Topic.Name}}
 	fmt.Fprintf(env.out, "Run %s on testbed %q: %s", id, env.inv.Name, e.String())
 	for _, w := range e.Warnings() {
 		fmt.Fprintf(env.out, " ! warning: %s\n", w)
@@ -390,7 +390,7 @@ func (env *runEnv) runOne(ctx context.Context, e experiment.Experiment, runsDir 
 	}
 	streamGroups := lr.streamGroups()
 	if runErr != nil {
-		lr.stopped = &run.Stopped{Reason: runErr.Error(), At: time.Now()}
+		lr.stopped = &outcome.Stopped{Reason: runErr.Error(), At: time.Now()}
 		lr.problems = append(lr.problems, runErr.Error())
 		// Which groups were behind when it stopped.
 		if lag, err := run.Lag(env.client, env.admin, streamGroups); err == nil {
@@ -451,8 +451,8 @@ func (env *runEnv) runOne(ctx context.Context, e experiment.Experiment, runsDir 
 	}); err != nil {
 		lr.problems = append(lr.problems, "lag at the end: "+err.Error())
 	} else {
-		run.MarkNotReceived(rows, lagAtEnd)
-		run.MarkEndUsersNotReceived(endUsers, lagAtEnd)
+		outcome.MarkNotReceived(rows, lagAtEnd)
+		outcome.MarkEndUsersNotReceived(endUsers, lagAtEnd)
 	}
 	if n := len(lr.coll.Bad); n > 0 {
 		lr.problems = append(lr.problems, fmt.Sprintf("%d result records could not be read; first: %s", n, lr.coll.Bad[0]))
@@ -468,7 +468,7 @@ func (env *runEnv) runOne(ctx context.Context, e experiment.Experiment, runsDir 
 			lr.problems = append(lr.problems, fmt.Sprintf("%s: %s", f, f.Error))
 		}
 	}
-	res.Summary = run.Summarize(run.Facts{
+	res.Summary = outcome.Summarize(outcome.Facts{
 		RunID: id, Experiment: e.Name, Visits: e.Visits, Groups: lr.groups, Rows: rows, EndUsers: endUsers,
 		MaxLag: lr.maxLag, LagPerVisit: lr.lagPerVisit, Behind: lr.behind, Stopped: lr.stopped,
 		Expect: e.Expect.Duplicates, Problems: lr.problems, Notes: lr.notes,
@@ -734,7 +734,7 @@ func (lr *liveRun) observeLag(now time.Time, lag map[string]int64, label map[str
 	return nil
 }
 
-func allComplete(rows []results.VisitGroup) bool {
+func allComplete(rows []outcome.VisitGroup) bool {
 	for _, r := range rows {
 		if !r.Complete {
 			return false
@@ -747,9 +747,9 @@ func allComplete(rows []results.VisitGroup) bool {
 // has it complete or its grace has passed; it fails the run when a visit
 // misses limits.visit_deadline. final (the run stopped early) prints the
 // line of every visit that started by now, as far as it got.
-func (env *runEnv) printVisits(lr *liveRun, rows []results.VisitGroup, now time.Time, final bool) error {
+func (env *runEnv) printVisits(lr *liveRun, rows []outcome.VisitGroup, now time.Time, final bool) error {
 	e := lr.e
-	byVisit := map[int][]results.VisitGroup{}
+	byVisit := map[int][]outcome.VisitGroup{}
 	for _, r := range rows {
 		byVisit[r.Visit] = append(byVisit[r.Visit], r)
 	}
@@ -886,7 +886,7 @@ func findGrafana(ctx context.Context, inv inventory.Inventory, s workspace.Setti
 // records (the services' metrics over the run's window, the TSDB
 // snapshot, Grafana's annotations and snapshot) and has internal/archive
 // write it into res.Dir, then internal/report make the report from it.
-func (env *runEnv) writeArchive(ctx context.Context, res RunResult, e experiment.Experiment, lr *liveRun, rows []results.VisitGroup, logs map[string][]byte, start, end time.Time) error {
+func (env *runEnv) writeArchive(ctx context.Context, res RunResult, e experiment.Experiment, lr *liveRun, rows []outcome.VisitGroup, logs map[string][]byte, start, end time.Time) error {
 	a, err := archive.Create(res.Dir)
 	if err != nil {
 		return err

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"github.com/alert-testbed/testbed/internal/outcome"
 	"io"
 	"math"
 	"os"
@@ -17,7 +18,6 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/alert-testbed/testbed/agents/results"
 	"github.com/alert-testbed/testbed/internal/archive"
 	"github.com/alert-testbed/testbed/internal/monitoring"
 )
@@ -30,10 +30,10 @@ type Compared struct {
 	// ("topic.partitions", "consumers[0].members"), plus the derived
 	// "consumer_groups" (stream groups, DMTN-028's "consumers").
 	Settings  map[string]string
-	Producing results.Stats
+	Producing outcome.Stats
 	// Transit is the slowest stream group's transit time (by mean), as
 	// DMTN-028's consuming time is its slowest consumer's.
-	Transit      results.Stats
+	Transit      outcome.Stats
 	TransitGroup string
 	// Total is Producing.Mean + Transit.Mean, DMTN-028's total, in
 	// seconds; NaN when no visit was complete.
@@ -67,7 +67,7 @@ var Metrics = []Metric{
 
 // seconds is the mean of s in seconds, NaN without a value (a run with no
 // complete visit is left out of the plots and fits, not drawn at 0).
-func seconds(s results.Stats) float64 {
+func seconds(s outcome.Stats) float64 {
 	if s.N == 0 {
 		return math.NaN()
 	}
@@ -459,7 +459,7 @@ func (cm *Comparison) RunsCSV(w io.Writer) error {
 			total = g(c.Total)
 		}
 		// A run without a complete visit has no times: empty cells, not 0.
-		stat := func(s results.Stats) (string, string) {
+		stat := func(s outcome.Stats) (string, string) {
 			if s.N == 0 {
 				return "", ""
 			}
@@ -528,7 +528,7 @@ func (cm *Comparison) fellBehind() []*Compared {
 	return out
 }
 
-func meanSD(s results.Stats) string {
+func meanSD(s outcome.Stats) string {
 	if s.N == 0 {
 		return "–"
 	}

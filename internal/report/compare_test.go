@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/alert-testbed/testbed/internal/outcome"
 	"math"
 	"os"
 	"path/filepath"
@@ -41,7 +42,7 @@ func writeArchive(t *testing.T, runsDir string, s synthetic) string {
 	start := time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
 	produce := time.Duration((2 + 0.5*float64(s.producers)) * float64(time.Second))
 	transit := time.Duration((1 + 0.25*float64(s.producers)) * float64(time.Second))
-	var rows []results.VisitGroup
+	var rows []outcome.VisitGroup
 	var records [][]byte
 	for v := 1; v <= e.Visits; v++ {
 		tr := transit
@@ -49,7 +50,7 @@ func writeArchive(t *testing.T, runsDir string, s synthetic) string {
 			tr += time.Duration(v-1) * 10 * time.Second
 		}
 		for _, g := range groups {
-			rows = append(rows, results.VisitGroup{Visit: v, Group: g.Name, Producers: e.Producers, Members: 1, Expected: 1000, Sent: 1000, Acked: 1000,
+			rows = append(rows, outcome.VisitGroup{Visit: v, Group: g.Name, Producers: e.Producers, Members: 1, Expected: 1000, Sent: 1000, Acked: 1000,
 				Received: 1000, Unique: 1000, Complete: true, ProducingTime: produce, TransitTime: tr, TotalTime: produce + tr})
 		}
 		for p := 0; p < e.Producers; p++ {
@@ -62,7 +63,7 @@ func writeArchive(t *testing.T, runsDir string, s synthetic) string {
 	if s.fellBack {
 		behind = map[string]bool{groups[0].Name: true}
 	}
-	sum := run.Summarize(run.Facts{RunID: s.id, Experiment: e.Name, Visits: e.Visits, Groups: groups, Rows: rows, Behind: behind})
+	sum := outcome.Summarize(outcome.Facts{RunID: s.id, Experiment: e.Name, Visits: e.Visits, Groups: groups, Rows: rows, Behind: behind})
 	series := monitoring.Series{}
 	for i, svc := range []string{"kafka_kafka-1", "kafka_kafka-2", "run-" + s.id + "-producer"} {
 		series[svc] = map[string][]monitoring.Point{}

@@ -5,6 +5,7 @@ package report
 
 import (
 	"fmt"
+	"github.com/alert-testbed/testbed/internal/outcome"
 	"image/color"
 	"io"
 	"os"
@@ -18,7 +19,6 @@ import (
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 
-	"github.com/alert-testbed/testbed/agents/results"
 	"github.com/alert-testbed/testbed/internal/archive"
 	"github.com/alert-testbed/testbed/internal/monitoring"
 	"github.com/alert-testbed/testbed/internal/run"
@@ -26,8 +26,8 @@ import (
 
 // Input is what a report is made of.
 type Input struct {
-	Summary    run.Summary
-	Rows       []results.VisitGroup // folded, per visit and stream group
+	Summary    outcome.Summary
+	Rows       []outcome.VisitGroup // folded, per visit and stream group
 	Groups     []run.Group
 	Experiment string // Experiment.String()
 	Testbed    string // name and topology, one line

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"github.com/alert-testbed/testbed/internal/outcome"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -8,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alert-testbed/testbed/agents/results"
 	"github.com/alert-testbed/testbed/internal/monitoring"
 	"github.com/alert-testbed/testbed/internal/run"
 )
@@ -16,9 +16,9 @@ import (
 func TestWriteMakesTheReportAndItsPlots(t *testing.T) {
 	start := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 	groups := []run.Group{{Name: "r1-c1", Label: "c1", Stream: true}}
-	var rows []results.VisitGroup
+	var rows []outcome.VisitGroup
 	for v := 1; v <= 3; v++ {
-		rows = append(rows, results.VisitGroup{Visit: v, Group: "r1-c1", Producers: 1, Members: 1, Expected: 10, Sent: 10, Acked: 10, Received: 10, Unique: 10, Complete: true,
+		rows = append(rows, outcome.VisitGroup{Visit: v, Group: "r1-c1", Producers: 1, Members: 1, Expected: 10, Sent: 10, Acked: 10, Received: 10, Unique: 10, Complete: true,
 			ProducingTime: time.Duration(2+v) * time.Second, TransitTime: 300 * time.Millisecond, TotalTime: time.Duration(2+v)*time.Second + 300*time.Millisecond})
 	}
 	series := monitoring.Series{}
@@ -30,7 +30,7 @@ func TestWriteMakesTheReportAndItsPlots(t *testing.T) {
 			}
 		}
 	}
-	s := run.Summarize(run.Facts{RunID: "r1", Experiment: "exp", Visits: 3, Groups: groups, Rows: rows})
+	s := outcome.Summarize(outcome.Facts{RunID: "r1", Experiment: "exp", Visits: 3, Groups: groups, Rows: rows})
 	dir := t.TempDir()
 	err := Write(dir, Input{Summary: s, Rows: rows, Groups: groups, Experiment: "exp\n", Testbed: "tb", Start: start, End: start.Add(95 * time.Second),
 		Series: series, Totals: map[string]monitoring.Totals{"kafka_kafka-1": {CPUSeconds: 50, ReceiveBytes: 100 << 20, TransmitBytes: 200 << 20}},

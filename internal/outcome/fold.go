@@ -1,9 +1,10 @@
-package results
+package outcome
 
 import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"github.com/alert-testbed/testbed/agents/results"
 	"slices"
 	"sort"
 	"time"
@@ -24,7 +25,7 @@ import (
 //   - Lost = Expected - Unique - NotSent: acknowledged (or unaccounted)
 //     alerts no member of the group received. The caller may still call
 //     some of them not received yet (a run stopped early with the group
-//     behind): see the orchestrator's run package.
+//     behind): see MarkNotReceived.
 //   - Stray: distinct deliveries that no producer record accounts for: seq >=
 //     its producer's Expected, or a producer without a record for the visit,
 //     plus every Invalid delivery (corrupt headers). Strays are neither lost
@@ -91,7 +92,7 @@ type VisitGroup struct {
 	LatencyMax time.Duration `json:"latency_max_ns"`
 	// Latency is the union of the members' histograms, to merge into
 	// run-wide percentiles.
-	Latency *Histogram `json:"latency"`
+	Latency *results.Histogram `json:"latency"`
 
 	// Complete: there are producer records for the visit and no alert of
 	// theirs is lost.
@@ -138,10 +139,10 @@ type producerKey struct{ visit, producer int }
 // visitProducers aggregates the producer records of one visit.
 type visitProducers struct {
 	n                              int
-	expected                       map[int]int     // producer -> Expected
-	failed                         map[int]*Bitmap // producer -> Failed
-	errors                         map[int]int     // producer -> Errors
-	sentBy                         map[int]int     // producer -> Sent
+	expected                       map[int]int             // producer -> Expected
+	failed                         map[int]*results.Bitmap // producer -> Failed
+	errors                         map[int]int             // producer -> Errors
+	sentBy                         map[int]int             // producer -> Sent
 	sumExpected, sent, acked, errs int
 	intendedStart, firstSerialize  time.Time
 	lastAck                        time.Time
@@ -177,7 +178,7 @@ func span(from, to time.Time) time.Duration {
 // encoding) count once. It is an error when the records are of more than one
 // run, when a record fails its Validate, and when two different records
 // exist for the same (visit, producer).
-func Fold(producers []ProducerVisit, consumers []ConsumerVisit) ([]VisitGroup, error) {
+func Fold(producers []results.ProducerVisit, consumers []results.ConsumerVisit) ([]VisitGroup, error) {
 	run, haveRun := "", false
 	checkRun := func(r string) error {
 		if !haveRun {
@@ -212,7 +213,7 @@ func Fold(producers []ProducerVisit, consumers []ConsumerVisit) ([]VisitGroup, e
 		seenProducer[k] = enc
 		vp := visits[p.Visit]
 		if vp == nil {
-			vp = &visitProducers{expected: map[int]int{}, failed: map[int]*Bitmap{}, errors: map[int]int{}, sentBy: map[int]int{}}
+			vp = &visitProducers{expected: map[int]int{}, failed: map[int]*results.Bitmap{}, errors: map[int]int{}, sentBy: map[int]int{}}
 			visits[p.Visit] = vp
 		}
 		vp.n++
@@ -233,7 +234,7 @@ func Fold(producers []ProducerVisit, consumers []ConsumerVisit) ([]VisitGroup, e
 		visit int
 		group string
 	}
-	members := map[visitGroup][]*ConsumerVisit{}
+	members := map[visitGroup][]*results.ConsumerVisit{}
 	groupSet := map[string]bool{}
 	seenConsumer := map[[sha256.Size]byte]bool{}
 	for i := range consumers {
@@ -257,7 +258,7 @@ func Fold(producers []ProducerVisit, consumers []ConsumerVisit) ([]VisitGroup, e
 		members[k] = append(members[k], c)
 		groupSet[c.Group] = true
 		if visits[c.Visit] == nil {
-			visits[c.Visit] = &visitProducers{expected: map[int]int{}, failed: map[int]*Bitmap{}, errors: map[int]int{}, sentBy: map[int]int{}}
+			visits[c.Visit] = &visitProducers{expected: map[int]int{}, failed: map[int]*results.Bitmap{}, errors: map[int]int{}, sentBy: map[int]int{}}
 		}
 	}
 
@@ -287,20 +288,20 @@ func Fold(producers []ProducerVisit, consumers []ConsumerVisit) ([]VisitGroup, e
 }
 
 // foldOne accounts one (visit, group).
-func foldOne(visit int, group string, vp *visitProducers, recs []*ConsumerVisit) (VisitGroup, error) {
+func foldOne(visit int, group string, vp *visitProducers, recs []*results.ConsumerVisit) (VisitGroup, error) {
 	row := VisitGroup{
 		Visit: visit, Group: group, Producers: vp.n,
 		Expected: vp.sumExpected, Sent: vp.sent, Acked: vp.acked, Errors: vp.errs,
 		IntendedStart: vp.intendedStart, FirstSerialize: vp.firstSerialize, LastAck: vp.lastAck,
-		Latency: NewHistogram(),
+		Latency: results.NewHistogram(),
 	}
-	union := map[int]*Bitmap{}
+	union := map[int]*results.Bitmap{}
 	memberSet := map[string]bool{}
-	var offsets map[int32][]OffsetRange // every record's ranges, per partition
+	var offsets map[int32][]results.OffsetRange // every record's ranges, per partition
 	for _, c := range recs {
 		for part, rs := range c.Offsets {
 			if offsets == nil {
-				offsets = map[int32][]OffsetRange{}
+				offsets = map[int32][]results.OffsetRange{}
 			}
 			offsets[part] = append(offsets[part], rs...)
 		}
@@ -313,7 +314,7 @@ func foldOne(visit int, group string, vp *visitProducers, recs []*ConsumerVisit)
 		for p, b := range c.Seqs {
 			u := union[p]
 			if u == nil {
-				u = &Bitmap{}
+				u = &results.Bitmap{}
 				union[p] = u
 			}
 			u.Or(b)
@@ -407,7 +408,7 @@ func foldOne(visit int, group string, vp *visitProducers, recs []*ConsumerVisit)
 
 // overlap is the number of offsets covered more than once by the ranges:
 // the sum of their lengths minus the length of their union.
-func overlap(rs []OffsetRange) int64 {
+func overlap(rs []results.OffsetRange) int64 {
 	var total int64
 	for _, r := range rs {
 		total += r.Len()
@@ -416,12 +417,12 @@ func overlap(rs []OffsetRange) int64 {
 }
 
 // UnionLen is the number of distinct offsets the ranges cover.
-func UnionLen(rs []OffsetRange) int64 {
+func UnionLen(rs []results.OffsetRange) int64 {
 	if len(rs) == 0 {
 		return 0
 	}
 	sorted := slices.Clone(rs)
-	slices.SortFunc(sorted, func(a, b OffsetRange) int {
+	slices.SortFunc(sorted, func(a, b results.OffsetRange) int {
 		if a[0] != b[0] {
 			return int(a[0] - b[0])
 		}

@@ -1,4 +1,4 @@
-package run
+package outcome
 
 import (
 	"bytes"
@@ -8,14 +8,14 @@ import (
 	"time"
 
 	"github.com/alert-testbed/testbed/agents/results"
-	"github.com/alert-testbed/testbed/internal/experiment"
+	"github.com/alert-testbed/testbed/internal/run"
 )
 
-var t0 = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+var runT0 = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 
 func producerRecord(t *testing.T, run string, visit, producer, expected int, produce time.Duration) []byte {
 	t.Helper()
-	start := t0.Add(time.Duration(visit-1) * 39 * time.Second) // visits are numbered from 1
+	start := runT0.Add(time.Duration(visit-1) * 39 * time.Second) // visits are numbered from 1
 	b, err := results.Record{Kind: results.KindProducer, Producer: &results.ProducerVisit{
 		Run: run, Visit: visit, Producer: producer, Expected: expected, Sent: expected, Acked: expected,
 		IntendedStart: start, FirstSerialize: start, LastAck: start.Add(produce)}}.Encode()
@@ -29,7 +29,7 @@ func producerRecord(t *testing.T, run string, visit, producer, expected int, pro
 // visit start + last.
 func consumerRecord(t *testing.T, run string, visit int, group, member, topic string, producer, from, to int, last time.Duration) []byte {
 	t.Helper()
-	start := t0.Add(time.Duration(visit-1) * 39 * time.Second)
+	start := runT0.Add(time.Duration(visit-1) * 39 * time.Second)
 	cv := results.NewConsumerVisit(run, visit, group, member, topic)
 	for s := from; s < to; s++ {
 		at := start.Add(last * time.Duration(s-from+1) / time.Duration(to-from))
@@ -42,8 +42,8 @@ func consumerRecord(t *testing.T, run string, visit int, group, member, topic st
 	return b
 }
 
-func groups2() []Group {
-	return []Group{
+func groups2() []run.Group {
+	return []run.Group{
 		{Name: "r1-c1", Label: "c1", Topic: "alerts", Members: 2, Stream: true},
 		{Name: "r1-c2", Label: "c2", Topic: "alerts", Members: 1, Stream: true},
 		{Name: "r1-enduser-F1-1", Label: "enduser-F1-1", Topic: "F1", Members: 1},
@@ -192,45 +192,6 @@ func TestSummaryNamesMissingRecords(t *testing.T) {
 	}
 }
 
-func TestGroupsNameWhatAgentsDeploys(t *testing.T) {
-	e := load(t, "minibroker.yaml")
-	e.Consumers = []experiment.ConsumerGroup{{Name: "c", Members: 3, Mode: "count", Copies: 2}}
-	gs := Groups(e, "r9")
-	var stream, endUsers int
-	for _, g := range gs {
-		if g.Stream {
-			stream++
-		} else {
-			endUsers++
-			if !strings.HasPrefix(g.Name, "r9-enduser-Filter") || g.Topic == e.Topic.Name {
-				t.Errorf("end-user group %+v", g)
-			}
-		}
-	}
-	if stream != 2+5 || endUsers != 100 || gs[0].Name != "r9-c-1" || gs[0].Members != 3 || gs[2].Name != "r9-filters-1" {
-		t.Fatalf("%d stream groups, %d end users, first %+v", stream, endUsers, gs[0])
-	}
-	// The agents' GROUP variables are exactly these names.
-	agents, err := Agents(e, Params{RunID: "r9", Image: "i", Brokers: "b", ResultsTopic: "res", Network: "n", Workers: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	names := map[string]bool{}
-	for _, g := range gs {
-		names[g.Name] = true
-	}
-	for _, a := range agents {
-		for _, kv := range a.Spec.TaskTemplate.ContainerSpec.Env {
-			if g, ok := strings.CutPrefix(kv, "GROUP="); ok {
-				g = strings.ReplaceAll(g, "{{.Task.Slot}}", "1")
-				if !names[g] {
-					t.Errorf("service %s joins group %s, which Groups does not list", a.Spec.Name, g)
-				}
-			}
-		}
-	}
-}
-
 // A visit planned but never sent (the run was interrupted first) is said
 // to be unsent, not lost, and its zero producing time is not averaged.
 func TestSummaryOfAnUnsentVisit(t *testing.T) {
@@ -238,7 +199,7 @@ func TestSummaryOfAnUnsentVisit(t *testing.T) {
 	c.Add(producerRecord(t, "r1", 1, 0, 10, time.Second))
 	c.Add(consumerRecord(t, "r1", 1, "r1-c1", "m1", "alerts", 0, 0, 10, time.Second))
 	b, _ := results.Record{Kind: results.KindProducer, Producer: &results.ProducerVisit{Run: "r1", Visit: 2, Producer: 0, Expected: 10,
-		IntendedStart: t0.Add(39 * time.Second)}}.Encode()
+		IntendedStart: runT0.Add(39 * time.Second)}}.Encode()
 	c.Add(b)
 	gs := groups2()[:1]
 	rows, err := c.Fold(2, gs)
@@ -259,7 +220,7 @@ func TestSummaryOfAnUnsentVisit(t *testing.T) {
 // read (its lag when the agents stopped) is not received, from the latest
 // visits back; what it had read past stays lost.
 func TestMarkNotReceived(t *testing.T) {
-	rows := []results.VisitGroup{
+	rows := []VisitGroup{
 		{Visit: 1, Group: "g", Expected: 100, Unique: 98, Lost: 2},
 		{Visit: 2, Group: "g", Expected: 100, Unique: 40, Lost: 60},
 		{Visit: 3, Group: "g", Expected: 100, Unique: 0, Lost: 100},
@@ -276,8 +237,8 @@ func TestMarkNotReceived(t *testing.T) {
 			t.Fatalf("(lost, not received) per row %v, want %v", got, want)
 		}
 	}
-	s := Summarize(Facts{RunID: "r", Experiment: "x", Visits: 3, Rows: rows, Groups: []Group{{Name: "g", Label: "g", Stream: true}, {Name: "h", Label: "h", Stream: true}},
-		Behind: map[string]bool{"g": true}, LagPerVisit: map[string][]int64{"g": {0, 60, 150}}, Stopped: &Stopped{Reason: "limits.max_lag", At: t0}})
+	s := Summarize(Facts{RunID: "r", Experiment: "x", Visits: 3, Rows: rows, Groups: []run.Group{{Name: "g", Label: "g", Stream: true}, {Name: "h", Label: "h", Stream: true}},
+		Behind: map[string]bool{"g": true}, LagPerVisit: map[string][]int64{"g": {0, 60, 150}}, Stopped: &Stopped{Reason: "limits.max_lag", At: runT0}})
 	if !s.Groups[0].FellBehind || s.Groups[0].NotReceived != 150 || s.Groups[0].Lost != 12 {
 		t.Errorf("group g %+v", s.Groups[0])
 	}
@@ -293,7 +254,7 @@ func TestEndUserOfATopicWithADuplicate(t *testing.T) {
 	c := Collector{RunID: "r1", StreamTopic: "alerts"}
 	cv := results.NewConsumerVisit("r1", 1, "r1-enduser-F1-1", "e", "F1")
 	for off, seq := range []int{0, 1, 2, 3, 4, 4, 5, 6, 7, 8} {
-		cv.ObserveAt(0, seq, t0, t0.Add(time.Second), 0, int64(off))
+		cv.ObserveAt(0, seq, runT0, runT0.Add(time.Second), 0, int64(off))
 	}
 	b, err := results.Record{Kind: results.KindConsumer, Consumer: cv}.Encode()
 	if err != nil {

@@ -1,4 +1,4 @@
-package run
+package outcome
 
 import (
 	"fmt"
@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/alert-testbed/testbed/agents/results"
+	"github.com/alert-testbed/testbed/internal/run"
 )
 
 // Collector gathers a run's result records as they come off the results
@@ -47,8 +48,8 @@ func (c *Collector) Add(data []byte) {
 // every (visit, group) of the run, visits numbered 1 to visits as the
 // producers number them (FIRST_VISIT 1), including groups that have not
 // reported a visit yet.
-func (c *Collector) Fold(visits int, groups []Group) ([]results.VisitGroup, error) {
-	rows, err := results.Fold(c.Producers, c.Stream)
+func (c *Collector) Fold(visits int, groups []run.Group) ([]VisitGroup, error) {
+	rows, err := Fold(c.Producers, c.Stream)
 	if err != nil {
 		return nil, err
 	}
@@ -58,7 +59,7 @@ func (c *Collector) Fold(visits int, groups []Group) ([]results.VisitGroup, erro
 	}
 	// Rows Fold cannot know about: a group that sent no record of a visit
 	// at all. Its expected count comes from the visit's producers.
-	byVisit := map[int]results.VisitGroup{}
+	byVisit := map[int]VisitGroup{}
 	for _, r := range rows {
 		byVisit[r.Visit] = r
 	}
@@ -67,7 +68,7 @@ func (c *Collector) Fold(visits int, groups []Group) ([]results.VisitGroup, erro
 			if !g.Stream || have[[2]any{v, g.Name}] {
 				continue
 			}
-			row := results.VisitGroup{Visit: v, Group: g.Name, Latency: results.NewHistogram()}
+			row := VisitGroup{Visit: v, Group: g.Name, Latency: results.NewHistogram()}
 			if p, ok := byVisit[v]; ok {
 				row.Producers, row.Expected, row.Sent, row.Acked, row.Errors = p.Producers, p.Expected, p.Sent, p.Acked, p.Errors
 				row.IntendedStart, row.FirstSerialize, row.LastAck = p.IntendedStart, p.FirstSerialize, p.LastAck
@@ -116,7 +117,7 @@ type EndUser struct {
 // in its filter topic (topicCount), which holds only this run's alerts
 // because the run created it: what it did not read of them is lost (or,
 // see MarkEndUsersNotReceived, not received yet).
-func (c *Collector) FoldEndUsers(groups []Group, topicCount func(topic string) (int64, error)) ([]EndUser, error) {
+func (c *Collector) FoldEndUsers(groups []run.Group, topicCount func(topic string) (int64, error)) ([]EndUser, error) {
 	var out []EndUser
 	for _, g := range groups {
 		if g.Stream {
@@ -160,7 +161,7 @@ func (c *Collector) FoldEndUsers(groups []Group, topicCount func(topic string) (
 			// count records read (distinct offsets), not distinct alerts.
 			var distinct, total int64
 			for _, rs := range offsets {
-				distinct += results.UnionLen(rs)
+				distinct += UnionLen(rs)
 				for _, r := range rs {
 					total += r.Len()
 				}

@@ -1,4 +1,4 @@
-package run
+package outcome
 
 import (
 	"fmt"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/alert-testbed/testbed/agents/results"
+	"github.com/alert-testbed/testbed/internal/run"
 )
 
 // Summary is a run's result in DMTN-028's form: per consumer group, the
@@ -18,7 +19,7 @@ type Summary struct {
 	RunID      string         `json:"run_id"`
 	Experiment string         `json:"experiment"`
 	Visits     int            `json:"visits"` // visits of the experiment, numbered 1 to Visits
-	Producing  results.Stats  `json:"producing"`
+	Producing  Stats          `json:"producing"`
 	Groups     []GroupSummary `json:"groups"`
 	EndUsers   []EndUser      `json:"end_users,omitempty"`
 	// Stopped says why and when the run ended before its last visit was
@@ -44,8 +45,8 @@ type Stopped struct {
 type GroupSummary struct {
 	Group       string        `json:"group"` // the experiment's name: consumer1, filters-1
 	Kafka       string        `json:"kafka_group"`
-	Transit     results.Stats `json:"transit"`
-	Total       results.Stats `json:"total"`
+	Transit     Stats         `json:"transit"`
+	Total       Stats         `json:"total"`
 	LatencyP50  time.Duration `json:"latency_p50_ns"`
 	LatencyP99  time.Duration `json:"latency_p99_ns"`
 	LatencyMax  time.Duration `json:"latency_max_ns"`
@@ -74,8 +75,8 @@ type GroupSummary struct {
 type Facts struct {
 	RunID, Experiment string
 	Visits            int
-	Groups            []Group
-	Rows              []results.VisitGroup // with NotReceived marked (MarkNotReceived)
+	Groups            []run.Group
+	Rows              []VisitGroup // with NotReceived marked (MarkNotReceived)
 	EndUsers          []EndUser
 	MaxLag            map[string]int64   // per Kafka group
 	LagPerVisit       map[string][]int64 // per Kafka group, visit 1 first
@@ -97,7 +98,7 @@ func Summarize(f Facts) Summary {
 		label[g.Name] = g.Label
 	}
 	producing := map[int]time.Duration{}
-	byGroup := map[string][]results.VisitGroup{}
+	byGroup := map[string][]VisitGroup{}
 	for _, r := range f.Rows {
 		// Producing times of visits the producers finished: an
 		// interrupted visit's would be a fraction.
@@ -112,7 +113,7 @@ func Summarize(f Facts) Summary {
 			pt = append(pt, d)
 		}
 	}
-	s.Producing = results.Summarize(pt)
+	s.Producing = StatsOf(pt)
 	names := make([]string, 0, len(byGroup))
 	for g := range byGroup {
 		names = append(names, g)
@@ -155,7 +156,7 @@ func Summarize(f Facts) Summary {
 			}
 		}
 		duplicated += gs.Duplicated
-		gs.Transit, gs.Total = results.Summarize(transit), results.Summarize(total)
+		gs.Transit, gs.Total = StatsOf(transit), StatsOf(total)
 		gs.LatencyP50, gs.LatencyP99, gs.LatencyMax = h.ValueAtQuantile(50), h.ValueAtQuantile(99), h.Max()
 		if gs.FellBehind {
 			s.Problems = append(s.Problems, fmt.Sprintf("%s FELL BEHIND: lag at the end of each visit %s", gs.Group, lags(gs.LagPerVisit)))
@@ -212,7 +213,7 @@ func lags(l []int64) string {
 // each partition in order and what it has not read is the end of the log.
 // What the group had read past, or what never came though it read
 // everything, stays lost.
-func MarkNotReceived(rows []results.VisitGroup, lagAtEnd map[string]int64) {
+func MarkNotReceived(rows []VisitGroup, lagAtEnd map[string]int64) {
 	left := map[string]int64{}
 	for g, l := range lagAtEnd {
 		left[g] = l
@@ -235,7 +236,7 @@ func (s Summary) OK() bool { return len(s.Problems) == 0 }
 // Timing is one row of the timings table.
 type Timing struct {
 	Name string
-	results.Stats
+	Stats
 }
 
 // Timings are the rows of DMTN-028's timings table: producing, then each

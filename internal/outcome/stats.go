@@ -1,4 +1,4 @@
-package results
+package outcome
 
 import (
 	"fmt"
@@ -16,8 +16,8 @@ type Stats struct {
 	Max    time.Duration `json:"max_ns"`
 }
 
-// Summarize computes Stats of values (all zero for none).
-func Summarize(values []time.Duration) Stats {
+// StatsOf computes the Stats of values (all zero for none).
+func StatsOf(values []time.Duration) Stats {
 	s := Stats{N: len(values)}
 	if len(values) == 0 {
 		return s
