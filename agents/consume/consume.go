@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/IBM/sarama"
+	"golang.org/x/time/rate"
 
 	"github.com/alert-testbed/testbed/agents/headers"
 	"github.com/alert-testbed/testbed/agents/metrics"
@@ -48,6 +49,10 @@ type Member struct {
 	Out          io.Writer     // status lines
 	Metrics      *metrics.Metrics
 	Handle       Handler
+	// Limit, when set, bounds the alerts per second this member takes in
+	// over all its partitions: a consumer slowed on purpose (--max-rate),
+	// to see what falling behind looks like.
+	Limit *rate.Limiter
 
 	mu sync.Mutex
 	// visits are the visits' accounts since the member started, for the
@@ -227,6 +232,11 @@ func (m *Member) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.Con
 		case msg, ok := <-claim.Messages():
 			if !ok {
 				return nil
+			}
+			if m.Limit != nil {
+				if err := m.Limit.Wait(sess.Context()); err != nil {
+					return nil // the session ended while waiting
+				}
 			}
 			if err := m.consume(sess.Context(), msg); err != nil {
 				return err

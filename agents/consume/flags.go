@@ -3,11 +3,13 @@ package consume
 import (
 	"context"
 	"fmt"
+	"math"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
+	"golang.org/x/time/rate"
 
 	"github.com/alert-testbed/testbed/agents/metrics"
 )
@@ -27,12 +29,20 @@ func Flags(topicUsage, groupUsage string) []cli.Flag {
 		&cli.DurationFlag{Name: "duration", EnvVars: []string{"DURATION"}, Usage: "stop after this long (0: run until interrupted)"},
 		&cli.UintFlag{Name: "schema-id", EnvVars: []string{"SCHEMA_ID"}, Value: 1, Usage: "expected schema id in the wire-format header"},
 		&cli.StringFlag{Name: "schema", EnvVars: []string{"ALERT_SCHEMA"}, Value: "testbed", Usage: "the alerts' Avro schema: testbed (the project's own), the path of a self-contained .avsc file, or the schema's JSON text"},
+		&cli.Float64Flag{Name: "max-rate", EnvVars: []string{"MAX_RATE"}, Usage: "take in at most this many alerts per second over all of this member's partitions (0: as fast as it can): a consumer slowed on purpose"},
 		&cli.StringFlag{Name: "metrics-addr", EnvVars: []string{"METRICS_ADDR"}, Value: ":9100", Usage: "address of the Prometheus /metrics endpoint (empty: none)"},
 	}
 }
 
 // FromFlags makes the member the flags describe, serving its metrics.
 func FromFlags(c *cli.Context, printEnd bool, handle Handler) (*Member, error) {
+	var limit *rate.Limiter
+	switch r := c.Float64("max-rate"); {
+	case r < 0 || math.IsNaN(r) || math.IsInf(r, 0):
+		return nil, fmt.Errorf("invalid --max-rate %v: use alerts per second, more than 0, or 0 for no limit", r)
+	case r > 0:
+		limit = rate.NewLimiter(rate.Limit(r), 1)
+	}
 	m := metrics.New()
 	if err := m.Serve(c.Context, c.String("metrics-addr")); err != nil {
 		return nil, fmt.Errorf("metrics endpoint %s: %w", c.String("metrics-addr"), err)
@@ -41,6 +51,7 @@ func FromFlags(c *cli.Context, printEnd bool, handle Handler) (*Member, error) {
 		RunID: c.String("run-id"), Group: c.String("group"), Name: c.String("member"),
 		Topics: strings.Split(c.String("topic"), ","), ResultsTopic: c.String("results-topic"),
 		VisitIdle: c.Duration("visit-idle"), PrintEnd: printEnd, Out: os.Stdout, Metrics: m, Handle: handle,
+		Limit: limit,
 	}, nil
 }
 

@@ -88,7 +88,7 @@ var badInputs = append([]badInput{
 	// Experiment files, by run --check and by run on a testbed that does
 	// not exist (the files are checked first).
 	{"unknown field", []string{"run", "--check", "unknown-field.yaml"},
-		"unknown-field.yaml: visit: unknown field; did you mean visits? (allowed: name, description, needs, visits, visit_interval, alerts_per_visit, producers, alert, pacing, topic, consumers, filters, kafka, limits, faults, expect)", ""},
+		"unknown-field.yaml: visit: unknown field; did you mean visits? (allowed: name, description, needs, visits, visit_interval, alerts_per_visit, producers, alert, pacing, topic, consumers, external_consumers, filters, kafka, limits, faults, expect)", ""},
 	{"YAML syntax", []string{"run", "--name", "no-such", "syntax.yaml"},
 		"syntax.yaml: yaml: line 2: mapping values are not allowed in this context", ""},
 	{"empty file", []string{"run", "--check", "empty.yaml"},

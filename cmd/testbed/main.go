@@ -47,6 +47,17 @@ func testbedName(c *cli.Context) (string, error) {
 	return name, topology.ValidateName(name)
 }
 
+// testbedAndWorkspace is the checked --name of a command and the
+// workspace its testbed lives in.
+func testbedAndWorkspace(c *cli.Context) (string, workspace.Workspace, error) {
+	name, err := testbedName(c)
+	if err != nil {
+		return "", workspace.Workspace{}, err
+	}
+	ws, err := workspace.Open()
+	return name, ws, err
+}
+
 func app() *cli.App {
 	return &cli.App{
 		Name:  "testbed",
@@ -59,18 +70,15 @@ func app() *cli.App {
 			{
 				Name:  "status",
 				Usage: "show a testbed's nodes, services and Kafka health",
-				Description: "Prints four tables: NODES (name, role, state, availability, manager\n" +
+				Description: "Prints NODES (name, role, state, availability, manager\n" +
 					"reachability, labels), SERVICES (replicas running/desired, image), TARGETS\n" +
-					"(Prometheus scrape targets up per job) and KAFKA (quorum, brokers, a replicated\n" +
-					"round trip, bootstrap). Exits non-zero when\n" +
+					"(Prometheus scrape targets up per job), KAFKA (quorum, brokers, a replicated\n" +
+					"round trip, bootstrap) and GRAFANA (address and login, or why it was left out).\n" +
+					"Exits non-zero when\n" +
 					"something is unhealthy or the testbed is not up.",
 				Flags: []cli.Flag{nameFlag()},
 				Action: func(c *cli.Context) error {
-					name, err := testbedName(c)
-					if err != nil {
-						return err
-					}
-					ws, err := workspace.Open()
+					name, ws, err := testbedAndWorkspace(c)
 					if err != nil {
 						return err
 					}
@@ -88,11 +96,7 @@ func app() *cli.App {
 				Action: func(c *cli.Context) error {
 					// Down removes TESTBED_HOME/testbeds/NAME: a name such
 					// as "" or ".." must never get that far.
-					name, err := testbedName(c)
-					if err != nil {
-						return err
-					}
-					ws, err := workspace.Open()
+					name, ws, err := testbedAndWorkspace(c)
 					if err != nil {
 						return err
 					}

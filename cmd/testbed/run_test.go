@@ -262,6 +262,8 @@ func TestRunOnTheLocalEnvironment(t *testing.T) {
 			t.Errorf("comparison lacks %s", f)
 		}
 	}
+
+	externalConsumersRun(t, bin, name, dir)
 }
 
 const killExperiment = `name: faults-kill

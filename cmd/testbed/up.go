@@ -9,7 +9,6 @@ import (
 	"github.com/alert-testbed/testbed/internal/images"
 	"github.com/alert-testbed/testbed/internal/orchestrator"
 	"github.com/alert-testbed/testbed/internal/topology"
-	"github.com/alert-testbed/testbed/internal/workspace"
 )
 
 // upFlag is one flag of `up` that sets a field of the testbed's
@@ -135,11 +134,7 @@ func upCommand() *cli.Command {
 			"Prometheus, Alertmanager (and Grafana) URLs.",
 		Flags: flags,
 		Action: func(c *cli.Context) error {
-			name, err := testbedName(c)
-			if err != nil {
-				return err
-			}
-			ws, err := workspace.Open()
+			name, ws, err := testbedAndWorkspace(c)
 			if err != nil {
 				return err
 			}

@@ -10,7 +10,7 @@ import (
 	"github.com/alert-testbed/testbed/agents/alert"
 )
 
-const topFields = "name, description, needs, visits, visit_interval, alerts_per_visit, producers, alert, pacing, topic, consumers, filters, kafka, limits, faults, expect"
+const topFields = "name, description, needs, visits, visit_interval, alerts_per_visit, producers, alert, pacing, topic, consumers, external_consumers, filters, kafka, limits, faults, expect"
 
 // badFiles are experiment files that must not load, each with the exact
 // error (after "bad.yaml: ").
@@ -30,6 +30,12 @@ var badFiles = []struct {
 		"consumers[0].moed: unknown field; did you mean mode? (allowed: name, members, mode, print_every, copies)"},
 	{"unknown field brought in by a merge", "name: x\nconsumers:\n  - &c {name: a, mode: drop}\n  - {<<: *c, name: b, membres: 2}\n",
 		"consumers[1].membres: unknown field; did you mean members? (allowed: name, members, mode, print_every, copies)"},
+	{"external consumer with a space", "name: x\nexternal_consumers: [\"my group\"]\n",
+		`external_consumers[0]: "my group" is not a Kafka consumer group id this run can follow: use 1 to 249 ASCII letters, digits, '.', '_' and '-' (the group.id your consumer joins with)`},
+	{"external consumer empty", "name: x\nexternal_consumers: [ok, \"\"]\n",
+		`external_consumers[1]: "" is not a Kafka consumer group id this run can follow: use 1 to 249 ASCII letters, digits, '.', '_' and '-' (the group.id your consumer joins with)`},
+	{"external consumer listed twice", "name: x\nexternal_consumers: [broker-a, broker-a]\n",
+		`external_consumers[1]: "broker-a" is listed twice`},
 	{"field given twice", "name: x\nvisits: 3\nvisits: 4\n",
 		"visits: given twice (lines 2 and 3)"},
 	{"wrong type: string for integer", "name: x\nvisits: ten\n",

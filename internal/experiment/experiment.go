@@ -202,9 +202,15 @@ type Experiment struct {
 	Pacing    Pacing          `yaml:"pacing"`
 	Topic     Topic           `yaml:"topic"`
 	Consumers []ConsumerGroup `yaml:"consumers"`
-	Filters   Filters         `yaml:"filters"`
-	Kafka     Kafka           `yaml:"kafka"`
-	Limits    Limits          `yaml:"limits"`
+	// ExternalConsumers are Kafka consumer groups that the run does not
+	// start (a community broker's consumer, pointed at the stream topic
+	// from the host): the run waits for each to have a member before visit
+	// 1, follows their lag from their committed offsets, and says per visit
+	// whether each caught up, and in the end whether it keeps up.
+	ExternalConsumers []string `yaml:"external_consumers,omitempty"`
+	Filters           Filters  `yaml:"filters"`
+	Kafka             Kafka    `yaml:"kafka"`
+	Limits            Limits   `yaml:"limits"`
 	// Faults are what the run breaks, and when (see Fault).
 	Faults []Fault `yaml:"faults,omitempty"`
 	Expect Expect  `yaml:"expect"`
@@ -488,6 +494,9 @@ func (e Experiment) String() string {
 		gs = []string{"none"}
 	}
 	fmt.Fprintf(&b, "  consumers: %s\n", strings.Join(gs, ", "))
+	if len(e.ExternalConsumers) > 0 {
+		fmt.Fprintf(&b, "  external:  %s (not started by the run: followed from their committed offsets on %s)\n", strings.Join(e.ExternalConsumers, ", "), e.Topic.Name)
+	}
 	if e.Filters.Groups > 0 {
 		set := "the built-in DMTN-081 set"
 		if len(e.Filters.Expressions) > 0 {

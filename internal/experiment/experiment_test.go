@@ -562,6 +562,7 @@ alert: {stamps: false, size: 20000, schema: rubin-7.4, schema_id: 7, null_rate: 
 pacing: {model: ccd-bursts, bursts: 100, burst_min: 20, burst_max: 150, burst_mean: 40, burst_spread: 2s, rate: 400, seed: 9}
 topic: {name: t, partitions: 4, replication_factor: 2, min_insync_replicas: 1, retention: 2h}
 consumers: [{name: g, members: 2, mode: print-every, print_every: 10, copies: 2}]
+external_consumers: [my-broker]
 filters:
   groups: 1
   filters_per_group: 2

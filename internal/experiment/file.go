@@ -29,11 +29,14 @@ type fileExperiment struct {
 	Pacing         filePacing          `yaml:"pacing"`
 	Topic          fileTopic           `yaml:"topic"`
 	Consumers      []fileConsumerGroup `yaml:"consumers"` // nil: left out; empty: none
-	Filters        fileFilters         `yaml:"filters"`
-	Kafka          fileKafka           `yaml:"kafka"`
-	Limits         fileLimits          `yaml:"limits"`
-	Faults         []fileFault         `yaml:"faults"`
-	Expect         fileExpect          `yaml:"expect"`
+	// ExternalConsumers are Kafka consumer groups the run follows without
+	// starting them.
+	ExternalConsumers []string    `yaml:"external_consumers" sweep:"-"`
+	Filters           fileFilters `yaml:"filters"`
+	Kafka             fileKafka   `yaml:"kafka"`
+	Limits            fileLimits  `yaml:"limits"`
+	Faults            []fileFault `yaml:"faults"`
+	Expect            fileExpect  `yaml:"expect"`
 }
 
 type fileFault struct {
@@ -267,6 +270,7 @@ func applyDefaults(f fileExperiment) Experiment {
 	e.Topic.MinInsyncReplicas = num(f.Topic.MinInsyncReplicas, min(DefaultMinInsyncReplicas, max(e.Topic.ReplicationFactor, 1)))
 	e.Limits.RunTimeout = dur(f.Limits.RunTimeout, e.Duration()+DefaultRunSlack)
 
+	e.ExternalConsumers = append([]string(nil), f.ExternalConsumers...)
 	if f.Consumers == nil {
 		e.Consumers = DefaultConsumers()
 	} else {

@@ -57,6 +57,9 @@ func (e Experiment) validate() *Error {
 	if err := e.validateTopic(); err != nil {
 		return err
 	}
+	if err := e.validateExternalConsumers(); err != nil {
+		return err
+	}
 	if err := e.validateConsumers(); err != nil {
 		return err
 	}
@@ -194,6 +197,27 @@ func (e Experiment) validateTopic() *Error {
 	}
 	if t.Retention < e.VisitInterval {
 		return errorf("topic.retention", "%s is shorter than visit_interval %s: alerts could be deleted before they are read", t.Retention, e.VisitInterval)
+	}
+	return nil
+}
+
+// kafkaGroupRE is what Kafka accepts as a group id that every client and
+// tool can name: ASCII letters, digits, '.', '_' and '-' (Kafka's rule for
+// topic names; group ids themselves are less restricted, but a name of
+// these characters works everywhere), 1 to 249 characters.
+var kafkaGroupRE = regexp.MustCompile(`^[A-Za-z0-9._-]{1,249}$`)
+
+func (e Experiment) validateExternalConsumers() *Error {
+	seen := map[string]bool{}
+	for i, g := range e.ExternalConsumers {
+		p := fmt.Sprintf("external_consumers[%d]", i)
+		if !kafkaGroupRE.MatchString(g) {
+			return errorf(p, "%q is not a Kafka consumer group id this run can follow: use 1 to 249 ASCII letters, digits, '.', '_' and '-' (the group.id your consumer joins with)", g)
+		}
+		if seen[g] {
+			return errorf(p, "%q is listed twice", g)
+		}
+		seen[g] = true
 	}
 	return nil
 }

@@ -63,6 +63,9 @@ var ErrRunFailed = errors.New("run failed")
 const (
 	readersTimeout = 3 * time.Minute // reader tasks running
 	groupsTimeout  = 2 * time.Minute // groups Stable with all members
+	// externalTimeout bounds the wait for the external consumers: a user
+	// starts them by hand.
+	externalTimeout = 3 * time.Minute
 	// producerLead is the time between the producers' creation and visit
 	// 1: their containers start, and cAdvisor samples them before the first
 	// burst (its samples are 5 to 9 s apart).
@@ -310,6 +313,10 @@ type liveRun struct {
 	// producersDone is when every producer task had completed (zero
 	// before).
 	producersDone time.Time
+	// external are the experiment's external_consumers as groups on the
+	// stream topic, and externalLag their lag checks, in time order.
+	external    []run.Group
+	externalLag map[string][]outcome.LagSample
 	// rows is the last fold, of the first folded records, at foldedAt.
 	rows     []outcome.VisitGroup
 	folded   int
@@ -354,7 +361,11 @@ func (env *runEnv) runOne(ctx context.Context, e experiment.Experiment, runsDir 
 	topics := plan.Topics
 	lr := &liveRun{e: e, id: id, groups: plan.Groups, maxLag: map[string]int64{},
 		lagPerVisit: map[string][]int64{}, behind: map[string]bool{},
-		coll: outcome.Collector{RunID: id, StreamTopic: e.Topic.Name}}
+		coll: outcome.Collector{RunID: id, StreamTopic: e.Topic.Name}, externalLag: map[string][]outcome.LagSample{}}
+	for _, g := range e.ExternalConsumers {
+		// Members 0: any number, at least one (run.WaitGroups).
+		lr.external = append(lr.external, run.Group{Name: g, Label: g, Topic: e.Topic.Name, Stream: true})
+	}
 	fmt.Fprintf(env.out, "Run %s on testbed %q: %s", id, env.inv.Name, e.String())
 	for _, w := range e.Warnings() {
 		fmt.Fprintf(env.out, " ! warning: %s\n", w)
@@ -431,6 +442,45 @@ func (env *runEnv) runOne(ctx context.Context, e experiment.Experiment, runsDir 
 	if err := drain(env.client, resultsTopic, records, &offset, lr); err != nil {
 		lr.problems = append(lr.problems, "reading the results topic: "+err.Error())
 	}
+	rows, summary := env.account(lr, runErr, end)
+	res.Summary = summary
+	logs, err := run.Logs(cctx, api, nodeAPIs, id)
+	if err != nil {
+		fmt.Fprintf(env.out, " ✗ Agent logs: %v\n", err)
+	}
+
+	if env.keep {
+		fmt.Fprintf(env.out, " - Kept the agents' services (run-%s-*) and the run's topics (--keep)\n", id)
+	} else {
+		n, err := run.Remove(cctx, api, id)
+		if err == nil {
+			err = run.DeleteTopics(env.admin, topics)
+		}
+		if err != nil {
+			fmt.Fprintf(env.out, " ✗ Removing the run's services and topics: %v\n", err)
+		} else {
+			fmt.Fprintf(env.out, " ✓ Removed %d agent services and %d topics\n", n, len(topics))
+		}
+	}
+
+	fmt.Fprintln(env.out)
+	res.Summary.Print(env.out)
+	if err := env.writeArchive(cctx, res, e, lr, rows, logs, start, end); err != nil {
+		return res, fmt.Errorf("writing the archive %s: %w", res.Dir, err)
+	}
+	fmt.Fprintf(env.out, "Archive: %s (report: %s)\n", res.Dir, filepath.Join(res.Dir, "report.md"))
+	if !res.Summary.OK() {
+		return res, ErrRunFailed
+	}
+	return res, nil
+}
+
+// account folds the run's records once the agents have stopped: the
+// stream groups' visits, the end users, what each group had not read when
+// it stopped (not received, not lost), the faults' notes and problems; and
+// summarizes the run (outcome.Summarize).
+func (env *runEnv) account(lr *liveRun, runErr error, end time.Time) ([]outcome.VisitGroup, outcome.Summary) {
+	e := lr.e
 	rows, err := lr.coll.Fold(e.Visits, lr.groups)
 	if err != nil {
 		lr.problems = append(lr.problems, err.Error())
@@ -468,40 +518,13 @@ func (env *runEnv) runOne(ctx context.Context, e experiment.Experiment, runsDir 
 			lr.problems = append(lr.problems, fmt.Sprintf("%s: %s", f, f.Error))
 		}
 	}
-	res.Summary = outcome.Summarize(outcome.Facts{
-		RunID: id, Experiment: e.Name, Visits: e.Visits, Groups: lr.groups, Rows: rows, EndUsers: endUsers,
+	return rows, outcome.Summarize(outcome.Facts{
+		RunID: lr.id, Experiment: e.Name, Visits: e.Visits, Groups: lr.groups, Rows: rows, EndUsers: endUsers,
 		MaxLag: lr.maxLag, LagPerVisit: lr.lagPerVisit, Behind: lr.behind, Stopped: lr.stopped,
 		Expect: e.Expect.Duplicates, Problems: lr.problems, Notes: lr.notes,
+		External: e.ExternalConsumers, ExternalLag: lr.externalLag, T0: lr.t0, End: end,
+		AlertsPerVisit: e.AlertsPerVisit, VisitInterval: e.VisitInterval,
 	})
-	logs, err := run.Logs(cctx, api, nodeAPIs, id)
-	if err != nil {
-		fmt.Fprintf(env.out, " ✗ Agent logs: %v\n", err)
-	}
-
-	if env.keep {
-		fmt.Fprintf(env.out, " - Kept the agents' services (run-%s-*) and the run's topics (--keep)\n", id)
-	} else {
-		n, err := run.Remove(cctx, api, id)
-		if err == nil {
-			err = run.DeleteTopics(env.admin, topics)
-		}
-		if err != nil {
-			fmt.Fprintf(env.out, " ✗ Removing the run's services and topics: %v\n", err)
-		} else {
-			fmt.Fprintf(env.out, " ✓ Removed %d agent services and %d topics\n", n, len(topics))
-		}
-	}
-
-	fmt.Fprintln(env.out)
-	res.Summary.Print(env.out)
-	if err := env.writeArchive(cctx, res, e, lr, rows, logs, start, end); err != nil {
-		return res, fmt.Errorf("writing the archive %s: %w", res.Dir, err)
-	}
-	fmt.Fprintf(env.out, "Archive: %s (report: %s)\n", res.Dir, filepath.Join(res.Dir, "report.md"))
-	if !res.Summary.OK() {
-		return res, ErrRunFailed
-	}
-	return res, nil
 }
 
 // streamGroups are the run's groups that read the alert stream.
@@ -617,6 +640,17 @@ func (env *runEnv) deployAndWatch(ctx context.Context, lr *liveRun, plan run.Pla
 	}
 	fmt.Fprintf(env.out, " ✓ Started %d reader services; %d consumer groups stable with all members (%s: tasks running in %s)\n",
 		len(readers), len(lr.groups), time.Since(t).Round(100*time.Millisecond), running.Round(100*time.Millisecond))
+	if len(lr.external) > 0 {
+		// The user starts these, now if not before: the run waits for
+		// them so that visit 1 is not over before they read.
+		fmt.Fprintf(env.out, " • Waiting up to %s for the external consumer groups %s to have a member on topic %s (bootstrap from this host: %s)\n",
+			externalTimeout, strings.Join(e.ExternalConsumers, ", "), e.Topic.Name, strings.Join(Bootstrap(env.inv), ","))
+		t := time.Now()
+		if err := run.WaitGroups(ctx, env.admin, lr.external, externalTimeout); err != nil {
+			return fmt.Errorf("%w: start each external consumer (its group.id, topic %s, bootstrap %s) before or during `testbed run`, or take it out of external_consumers", err, e.Topic.Name, strings.Join(Bootstrap(env.inv), ","))
+		}
+		fmt.Fprintf(env.out, " ✓ External consumer groups joined (%s)\n", time.Since(t).Round(100*time.Millisecond))
+	}
 	t0 := time.Now().Add(producerLead).Truncate(time.Second)
 	if err := run.Deploy(ctx, api, []run.Agent{plan.Producers(t0)}, env.registryAuth, readersTimeout); err != nil {
 		return err
@@ -649,6 +683,13 @@ func (env *runEnv) deployAndWatch(ctx context.Context, lr *liveRun, plan run.Pla
 			lr.progress = time.Now()
 			continue
 		case now := <-tick.C:
+			if now.After(nextLag) && len(lr.external) > 0 {
+				if lag, err := run.Lag(env.client, env.admin, lr.external); err == nil {
+					for g, l := range lag {
+						lr.externalLag[g] = append(lr.externalLag[g], outcome.LagSample{Time: now, Lag: l})
+					}
+				}
+			}
 			if now.After(nextLag) && len(streamGroups) > 0 {
 				nextLag = now.Add(lagEvery)
 				if lag, err := run.Lag(env.client, env.admin, streamGroups); err == nil {

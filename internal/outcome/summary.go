@@ -22,6 +22,9 @@ type Summary struct {
 	Producing  Stats          `json:"producing"`
 	Groups     []GroupSummary `json:"groups"`
 	EndUsers   []EndUser      `json:"end_users,omitempty"`
+	// External are the consumer groups the run followed without starting
+	// them (the experiment's external_consumers), with their verdicts.
+	External []ExternalGroup `json:"external_consumers,omitempty"`
 	// Stopped says why and when the run ended before its last visit was
 	// accounted; nil for a run that went to its end.
 	Stopped *Stopped `json:"stopped,omitempty"`
@@ -82,17 +85,32 @@ type Facts struct {
 	LagPerVisit       map[string][]int64 // per Kafka group, visit 1 first
 	// Behind lists the Kafka groups that fell behind: still behind when
 	// the run stopped, or named by a limit.
-	Behind   map[string]bool
-	Stopped  *Stopped
-	Expect   *int     // expect.duplicates: the most duplicates a passing run may have; nil: any
-	Problems []string // found while running (a limit, an interruption, ...)
-	Notes    []string // found while running (faults, vanished agents)
+	Behind  map[string]bool
+	Stopped *Stopped
+	// External are the external_consumers' Kafka groups, in the
+	// experiment's order, and ExternalLag their lag checks; T0 is when
+	// visit 1 was due, End when the lag checks stopped; AlertsPerVisit and
+	// VisitInterval the experiment's.
+	External       []string
+	ExternalLag    map[string][]LagSample
+	T0, End        time.Time
+	AlertsPerVisit int
+	VisitInterval  time.Duration
+	Expect         *int     // expect.duplicates: the most duplicates a passing run may have; nil: any
+	Problems       []string // found while running (a limit, an interruption, ...)
+	Notes          []string // found while running (faults, vanished agents)
 }
 
 // Summarize summarizes a run.
 func Summarize(f Facts) Summary {
 	s := Summary{RunID: f.RunID, Experiment: f.Experiment, Visits: f.Visits, EndUsers: f.EndUsers, Stopped: f.Stopped,
 		Problems: append([]string{}, f.Problems...), Notes: append([]string{}, f.Notes...)}
+	if len(f.External) > 0 {
+		windows := visitWindows(f)
+		for _, g := range f.External {
+			s.External = append(s.External, JudgeExternal(g, f.ExternalLag[g], windows, f.AlertsPerVisit, f.VisitInterval))
+		}
+	}
 	label := map[string]string{}
 	for _, g := range f.Groups {
 		label[g.Name] = g.Label
@@ -288,6 +306,7 @@ func (s Summary) Print(w io.Writer) {
 		}
 		fmt.Fprintf(w, "  end users: %d, %d of %d forwarded alerts received, %d lost, %d duplicated\n", len(s.EndUsers), recv, forwarded, lost, dup)
 	}
+	printExternal(w, s.External)
 	printList(w, "NOTES", s.Notes)
 	if s.OK() {
 		fmt.Fprintf(w, "  no alert lost\n")
@@ -313,3 +332,33 @@ func printList(w io.Writer, title string, items []string) {
 }
 
 func secs(d time.Duration) string { return fmt.Sprintf("%.3f s", d.Seconds()) }
+
+// visitWindows are the visits' windows for judging external groups: each
+// visit's last acknowledgement (the latest over the rows of the visit), and
+// when the next visit was due (T0 + visit × interval; the end of the lag
+// checks for the last visit). A visit whose producing ran past the next
+// one's due time gets one lag check (lagCheck) after its last
+// acknowledgement.
+func visitWindows(f Facts) []VisitWindow {
+	last := map[int]time.Time{}
+	for _, r := range f.Rows {
+		if r.LastAck.After(last[r.Visit]) {
+			last[r.Visit] = r.LastAck
+		}
+	}
+	out := make([]VisitWindow, 0, f.Visits)
+	for v := 1; v <= f.Visits; v++ {
+		w := VisitWindow{Visit: v, LastAck: last[v], Next: f.T0.Add(time.Duration(v) * f.VisitInterval)}
+		if v == f.Visits || w.Next.After(f.End) {
+			w.Next = f.End
+		}
+		if !w.LastAck.IsZero() && w.Next.Before(w.LastAck.Add(lagCheck)) {
+			w.Next = w.LastAck.Add(lagCheck)
+		}
+		out = append(out, w)
+	}
+	return out
+}
+
+// lagCheck is how often the orchestrator checks the groups' lag.
+const lagCheck = time.Second

@@ -340,6 +340,16 @@ func markdown(w io.Writer, in Input) {
 			fmt.Fprintf(w, "| %s | %s | %d | %d | %d | %d | %.3f s | %.3f s |\n", eu.Group, eu.Topic, eu.InTopic, eu.Unique, eu.Lost, eu.Dup, eu.LatencyP50.Seconds(), eu.LatencyP99.Seconds())
 		}
 	}
+	if len(s.External) > 0 {
+		fmt.Fprintf(w, "\n### External consumers\n\nConsumer groups the run did not start, followed from their committed offsets (lag checked every second). "+
+			"A visit is caught up when the group's lag was 0 after its last alert was produced and before the next visit was due.\n\n")
+		for _, g := range s.External {
+			fmt.Fprintf(w, "- **%s: %s**\n", g.Group, g.VerdictLine())
+			for _, v := range g.Visits {
+				fmt.Fprintf(w, "  - visit %d: %s\n", v.Visit, v)
+			}
+		}
+	}
 	if !s.OK() {
 		fmt.Fprintf(w, "\n### Problems\n\n")
 		for _, p := range s.Problems {

@@ -31,7 +31,9 @@ func Groups(e experiment.Experiment, runID string) []Group {
 
 // WaitGroups waits until every group is Stable with all its members, so
 // that no rebalance moves partitions while the producers send. A group
-// that is still rebalancing at the deadline is named in the error.
+// that is still rebalancing at the deadline is named in the error. A
+// group of Members 0 (an external consumer's, of a size the run does not
+// know) needs at least one member.
 func WaitGroups(ctx context.Context, admin sarama.ClusterAdmin, groups []Group, timeout time.Duration) error {
 	names := make([]string, len(groups))
 	want := map[string]int{}
@@ -51,8 +53,10 @@ func WaitGroups(ctx context.Context, admin sarama.ClusterAdmin, groups []Group, 
 			seen[d.GroupId] = true
 			if d.Err != sarama.ErrNoError {
 				waiting = append(waiting, fmt.Sprintf("%s: %v", d.GroupId, d.Err))
-			} else if d.State != "Stable" || len(d.Members) != want[d.GroupId] {
-				waiting = append(waiting, fmt.Sprintf("%s: %s with %d of %d members", d.GroupId, d.State, len(d.Members), want[d.GroupId]))
+			} else if w := want[d.GroupId]; w == 0 && (d.State != "Stable" || len(d.Members) == 0) {
+				waiting = append(waiting, fmt.Sprintf("%s: %s with no member", d.GroupId, d.State))
+			} else if w > 0 && (d.State != "Stable" || len(d.Members) != w) {
+				waiting = append(waiting, fmt.Sprintf("%s: %s with %d of %d members", d.GroupId, d.State, len(d.Members), w))
 			}
 		}
 		for _, n := range names {

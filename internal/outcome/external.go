@@ -1,0 +1,155 @@
+package outcome
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// LagSample is one check of a consumer group's lag on the stream topic:
+// at Time, Lag alerts were not yet committed by the group (the sum over
+// partitions of the high-water mark minus its committed offset).
+type LagSample struct {
+	Time time.Time `json:"time"`
+	Lag  int64     `json:"lag"`
+}
+
+// VisitWindow is when a visit's alerts were produced, for judging an
+// external consumer group against it: LastAck is when its last alert was
+// acknowledged; Next is when the next visit's first alert was due (the
+// run's end for the last visit).
+type VisitWindow struct {
+	Visit   int
+	LastAck time.Time
+	Next    time.Time
+}
+
+// ExternalVisit is how an external consumer group kept up with one visit.
+type ExternalVisit struct {
+	Visit int `json:"visit"`
+	// CaughtUp says the group's lag was 0 at a check after the visit's
+	// last alert was acknowledged and no later than the next visit's
+	// first alert was due; CaughtUpAfter is how long after that last
+	// alert, to within the interval of the lag checks (1 s).
+	CaughtUp      bool          `json:"caught_up"`
+	CaughtUpAfter time.Duration `json:"caught_up_after_ns,omitempty"`
+	// Behind is the group's lag at the last check before the next visit's
+	// first alert was due (the run's end for the last visit), when it had
+	// not caught up; BehindStream is that many alerts in seconds of the
+	// stream at the experiment's rate (alerts per visit per visit
+	// interval).
+	Behind       int64         `json:"behind,omitempty"`
+	BehindStream time.Duration `json:"behind_stream_ns,omitempty"`
+	// Trend compares Behind with the previous visit's (0 when it caught
+	// up): "growing", "shrinking" or "steady"; "" when caught up.
+	Trend string `json:"trend,omitempty"`
+}
+
+// The verdicts on an external consumer group.
+const (
+	KeepingUp      = "KEEPING UP"
+	FallingBehind  = "FALLING BEHIND"
+	NotEnoughToSay = "NO VISIT PRODUCED"
+)
+
+// ExternalGroup is what the run says of a consumer group it did not start
+// (the experiment's external_consumers), followed from its committed
+// offsets.
+type ExternalGroup struct {
+	Group string `json:"group"`
+	// AlertsPerVisit is the stream's alerts per visit, the load the
+	// verdict is at.
+	AlertsPerVisit int             `json:"alerts_per_visit"`
+	Visits         []ExternalVisit `json:"visits"`
+	// Verdict is KeepingUp when the group caught up with the last visit
+	// produced before the run ended, FallingBehind otherwise.
+	Verdict string      `json:"verdict"`
+	Samples []LagSample `json:"samples"`
+}
+
+// JudgeExternal follows one external group's lag samples (in time order)
+// through the visits' windows (in visit order) at the experiment's
+// alerts per visit and visit interval.
+func JudgeExternal(group string, samples []LagSample, windows []VisitWindow, alertsPerVisit int, interval time.Duration) ExternalGroup {
+	g := ExternalGroup{Group: group, AlertsPerVisit: alertsPerVisit, Samples: samples, Verdict: NotEnoughToSay}
+	var prev int64
+	for _, w := range windows {
+		if w.LastAck.IsZero() {
+			continue // not produced: nothing to keep up with
+		}
+		v := ExternalVisit{Visit: w.Visit}
+		var last *LagSample
+		for i := range samples {
+			s := samples[i]
+			if s.Time.After(w.Next) {
+				break
+			}
+			last = &samples[i]
+			if !s.Time.Before(w.LastAck) && s.Lag == 0 {
+				v.CaughtUp, v.CaughtUpAfter = true, s.Time.Sub(w.LastAck)
+				break
+			}
+		}
+		if !v.CaughtUp {
+			if last != nil {
+				v.Behind = last.Lag
+			}
+			if alertsPerVisit > 0 {
+				v.BehindStream = time.Duration(float64(v.Behind) / float64(alertsPerVisit) * float64(interval))
+			}
+			switch {
+			case v.Behind > prev:
+				v.Trend = "growing"
+			case v.Behind < prev:
+				v.Trend = "shrinking"
+			default:
+				v.Trend = "steady"
+			}
+		}
+		prev = v.Behind
+		g.Visits = append(g.Visits, v)
+	}
+	if n := len(g.Visits); n > 0 {
+		g.Verdict = FallingBehind
+		if g.Visits[n-1].CaughtUp {
+			g.Verdict = KeepingUp
+		}
+	}
+	return g
+}
+
+// String is one visit's line: "caught up +1.2 s after its last alert" or
+// "behind by 5000 alerts (19.5 s of stream), growing".
+func (v ExternalVisit) String() string {
+	if v.CaughtUp {
+		return fmt.Sprintf("caught up +%.1f s after its last alert was produced", v.CaughtUpAfter.Seconds())
+	}
+	return fmt.Sprintf("behind by %d alerts (%.1f s of stream), %s", v.Behind, v.BehindStream.Seconds(), v.Trend)
+}
+
+// VerdictLine is the plain answer: "KEEPING UP at 10000 alerts/visit".
+func (g ExternalGroup) VerdictLine() string {
+	if g.Verdict == NotEnoughToSay {
+		return g.Verdict
+	}
+	return fmt.Sprintf("%s at %d alerts/visit", g.Verdict, g.AlertsPerVisit)
+}
+
+// printExternal writes each external group's visits and verdict.
+func printExternal(w io.Writer, groups []ExternalGroup) {
+	if len(groups) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "  EXTERNAL CONSUMERS (followed from their committed offsets; lag checked every second)\n")
+	for _, g := range groups {
+		var lines []string
+		for _, v := range g.Visits {
+			lines = append(lines, fmt.Sprintf("    visit %d: %s", v.Visit, v))
+		}
+		fmt.Fprintf(w, "  %s: %s\n", g.Group, g.VerdictLine())
+		if len(lines) > 0 {
+			fmt.Fprintln(w, strings.Join(lines, "\n"))
+		}
+	}
+}

@@ -1,0 +1,106 @@
+package outcome
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// samplesEvery are lag checks once a second from start, with lag(i) at
+// the i-th.
+func samplesEvery(start time.Time, n int, lag func(i int) int64) []LagSample {
+	out := make([]LagSample, n)
+	for i := range out {
+		out[i] = LagSample{Time: start.Add(time.Duration(i) * time.Second), Lag: lag(i)}
+	}
+	return out
+}
+
+func TestJudgeExternal(t *testing.T) {
+	t0 := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	// 3 visits of 1000 alerts every 10 s, each produced in 3 s.
+	var windows []VisitWindow
+	for v := 1; v <= 3; v++ {
+		start := t0.Add(time.Duration(v-1) * 10 * time.Second)
+		windows = append(windows, VisitWindow{Visit: v, LastAck: start.Add(3 * time.Second), Next: start.Add(10 * time.Second)})
+	}
+	windows[2].Next = t0.Add(35 * time.Second) // the run's end
+
+	// Keeps up: lag 0 two seconds after each visit's last alert.
+	fast := samplesEvery(t0, 36, func(i int) int64 {
+		if i%10 < 5 {
+			return int64(200 * (i % 10))
+		}
+		return 0
+	})
+	g := JudgeExternal("fast", fast, windows, 1000, 10*time.Second)
+	if g.Verdict != KeepingUp || len(g.Visits) != 3 || g.VerdictLine() != "KEEPING UP at 1000 alerts/visit" {
+		t.Fatalf("fast: %+v", g)
+	}
+	for _, v := range g.Visits {
+		if !v.CaughtUp || v.CaughtUpAfter != 2*time.Second || v.String() != "caught up +2.0 s after its last alert was produced" {
+			t.Errorf("fast visit %d: %+v %q", v.Visit, v, v)
+		}
+	}
+
+	// Takes in 40 alerts/s against 100/s: 600 more behind each visit.
+	slow := samplesEvery(t0, 36, func(i int) int64 { return int64(60 * i) })
+	g = JudgeExternal("slow", slow, windows, 1000, 10*time.Second)
+	if g.Verdict != FallingBehind || len(g.Visits) != 3 {
+		t.Fatalf("slow: %+v", g)
+	}
+	want := []string{
+		"behind by 600 alerts (6.0 s of stream), growing",   // lag at t0+10 s
+		"behind by 1200 alerts (12.0 s of stream), growing", // t0+20 s
+		"behind by 2100 alerts (21.0 s of stream), growing", // the run's end, t0+35 s
+	}
+	for i, v := range g.Visits {
+		if v.String() != want[i] {
+			t.Errorf("slow visit %d: %q, want %q", v.Visit, v, want[i])
+		}
+	}
+
+	// Behind, then catching up: shrinking, and in the end keeping up.
+	recover := samplesEvery(t0, 36, func(i int) int64 { return max(0, int64(800-30*i)) })
+	g = JudgeExternal("recovering", recover, windows, 1000, 10*time.Second)
+	if g.Visits[0].CaughtUp || g.Visits[0].Trend != "growing" || g.Visits[1].Trend != "shrinking" || !g.Visits[2].CaughtUp || g.Verdict != KeepingUp {
+		t.Errorf("recovering: %+v", g.Visits)
+	}
+
+	// A visit never produced is not judged; no visit at all says so.
+	windows[1].LastAck = time.Time{}
+	if g := JudgeExternal("x", fast, windows, 1000, 10*time.Second); len(g.Visits) != 2 || g.Visits[1].Visit != 3 {
+		t.Errorf("unproduced visit judged: %+v", g.Visits)
+	}
+	if g := JudgeExternal("x", fast, nil, 1000, 10*time.Second); g.Verdict != NotEnoughToSay || g.VerdictLine() != NotEnoughToSay {
+		t.Errorf("no visits: %+v", g)
+	}
+}
+
+// Summarize takes the visits' windows from the rows and T0, and prints
+// each group's verdict.
+func TestSummaryOfExternalConsumers(t *testing.T) {
+	t0 := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	rows := []VisitGroup{
+		{Visit: 1, Group: "g", IntendedStart: t0, LastAck: t0.Add(3 * time.Second)},
+		{Visit: 2, Group: "g", IntendedStart: t0.Add(10 * time.Second), LastAck: t0.Add(14 * time.Second)},
+	}
+	lag := map[string][]LagSample{"ext": samplesEvery(t0, 20, func(i int) int64 {
+		if i == 4 || i == 15 {
+			return 0
+		}
+		return 5
+	})}
+	s := Summarize(Facts{RunID: "r", Experiment: "x", Visits: 2, Rows: rows, External: []string{"ext"}, ExternalLag: lag,
+		T0: t0, End: t0.Add(19 * time.Second), AlertsPerVisit: 1000, VisitInterval: 10 * time.Second})
+	if len(s.External) != 1 || s.External[0].Verdict != KeepingUp || s.External[0].Visits[0].CaughtUpAfter != time.Second || s.External[0].Visits[1].CaughtUpAfter != time.Second {
+		t.Fatalf("external: %+v", s.External)
+	}
+	var b strings.Builder
+	s.Print(&b)
+	for _, want := range []string{"EXTERNAL CONSUMERS", "  ext: KEEPING UP at 1000 alerts/visit", "    visit 2: caught up +1.0 s after its last alert was produced"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("summary lacks %q:\n%s", want, b.String())
+		}
+	}
+}
