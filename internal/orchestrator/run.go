@@ -527,6 +527,14 @@ func (env *runEnv) account(lr *liveRun, runErr error, end time.Time) ([]outcome.
 	})
 }
 
+// followingExternal says whether the run still follows its external
+// consumer groups at now: until the last visit's window has closed (T0 +
+// visits x visit_interval, when a next visit would be due), so that every
+// visit is judged over the same window.
+func (lr *liveRun) followingExternal(now time.Time) bool {
+	return len(lr.external) > 0 && now.Before(lr.t0.Add(time.Duration(lr.e.Visits)*lr.e.VisitInterval))
+}
+
 // streamGroups are the run's groups that read the alert stream.
 func (lr *liveRun) streamGroups() []run.Group {
 	var out []run.Group
@@ -722,7 +730,7 @@ func (env *runEnv) deployAndWatch(ctx context.Context, lr *liveRun, plan run.Pla
 			if err := env.printVisits(lr, rows, now, false); err != nil {
 				return err
 			}
-			if lr.printed == e.Visits && allComplete(rows) && !lr.producersDone.IsZero() {
+			if lr.printed == e.Visits && allComplete(rows) && !lr.producersDone.IsZero() && !lr.followingExternal(now) {
 				return nil
 			}
 			// Visits that never complete: give up once the producers

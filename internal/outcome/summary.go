@@ -349,8 +349,8 @@ func visitWindows(f Facts) []VisitWindow {
 	out := make([]VisitWindow, 0, f.Visits)
 	for v := 1; v <= f.Visits; v++ {
 		w := VisitWindow{Visit: v, LastAck: last[v], Next: f.T0.Add(time.Duration(v) * f.VisitInterval)}
-		if v == f.Visits || w.Next.After(f.End) {
-			w.Next = f.End
+		if w.Next.After(f.End) {
+			w.Next = f.End // the lag checks stopped first
 		}
 		if !w.LastAck.IsZero() && w.Next.Before(w.LastAck.Add(lagCheck)) {
 			w.Next = w.LastAck.Add(lagCheck)
