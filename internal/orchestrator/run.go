@@ -692,9 +692,12 @@ func (env *runEnv) deployAndWatch(ctx context.Context, lr *liveRun, plan run.Pla
 			continue
 		case now := <-tick.C:
 			if now.After(nextLag) && len(lr.external) > 0 {
+				// Stamped when the high-water marks are read, not when the
+				// tick fired (the loop may take the tick late).
+				at := time.Now()
 				if lag, err := run.Lag(env.client, env.admin, lr.external); err == nil {
 					for g, l := range lag {
-						lr.externalLag[g] = append(lr.externalLag[g], outcome.LagSample{Time: now, Lag: l})
+						lr.externalLag[g] = append(lr.externalLag[g], outcome.LagSample{Time: at, Lag: l})
 					}
 				}
 			}

@@ -29,8 +29,8 @@ type VisitWindow struct {
 type ExternalVisit struct {
 	Visit int `json:"visit"`
 	// CaughtUp says the group's lag was 0 at a check after the visit's
-	// last alert was acknowledged and no later than the next visit's
-	// first alert was due; CaughtUpAfter is how long after that last
+	// last alert was acknowledged and before the next visit's first alert
+	// was due; CaughtUpAfter is how long after that last
 	// alert, to within the interval of the lag checks (1 s).
 	CaughtUp      bool          `json:"caught_up"`
 	CaughtUpAfter time.Duration `json:"caught_up_after_ns,omitempty"`
@@ -82,8 +82,8 @@ func JudgeExternal(group string, samples []LagSample, windows []VisitWindow, ale
 		var last *LagSample
 		for i := range samples {
 			s := samples[i]
-			if s.Time.After(w.Next) {
-				break
+			if !s.Time.Before(w.Next) {
+				break // the next visit's alerts may be in it
 			}
 			last = &samples[i]
 			if !s.Time.Before(w.LastAck) && s.Lag == 0 {

@@ -50,9 +50,9 @@ func TestJudgeExternal(t *testing.T) {
 		t.Fatalf("slow: %+v", g)
 	}
 	want := []string{
-		"behind by 600 alerts (6.0 s of stream), growing",   // lag at t0+10 s
-		"behind by 1200 alerts (12.0 s of stream), growing", // t0+20 s
-		"behind by 2100 alerts (21.0 s of stream), growing", // the run's end, t0+35 s
+		"behind by 540 alerts (5.4 s of stream), growing",   // the last check before t0+10 s
+		"behind by 1140 alerts (11.4 s of stream), growing", // before t0+20 s
+		"behind by 2040 alerts (20.4 s of stream), growing", // before the run's end, t0+35 s
 	}
 	for i, v := range g.Visits {
 		if v.String() != want[i] {
