@@ -8,7 +8,6 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
-	"github.com/alert-testbed/testbed/internal/outcome"
 	"os/exec"
 	"strings"
 	"sync"
@@ -25,6 +24,7 @@ import (
 	"github.com/alert-testbed/testbed/agents/pacing"
 	"github.com/alert-testbed/testbed/agents/results"
 	"github.com/alert-testbed/testbed/internal/kafkatest"
+	"github.com/alert-testbed/testbed/internal/outcome"
 )
 
 // agent is a running agent process.

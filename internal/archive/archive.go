@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/alert-testbed/testbed/internal/outcome"
 	"io"
 	"os"
 	"os/exec"
@@ -24,6 +23,7 @@ import (
 	"github.com/alert-testbed/testbed/internal/experiment"
 	"github.com/alert-testbed/testbed/internal/images"
 	"github.com/alert-testbed/testbed/internal/inventory"
+	"github.com/alert-testbed/testbed/internal/outcome"
 	"github.com/alert-testbed/testbed/internal/run"
 	"github.com/alert-testbed/testbed/internal/toolchain"
 )

@@ -2,7 +2,6 @@ package archive
 
 import (
 	"bytes"
-	"github.com/alert-testbed/testbed/internal/outcome"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -10,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alert-testbed/testbed/internal/outcome"
 	"github.com/alert-testbed/testbed/internal/run"
 )
 

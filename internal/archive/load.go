@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/alert-testbed/testbed/internal/outcome"
 	"io"
 	"io/fs"
 	"os"
@@ -15,6 +14,7 @@ import (
 	"github.com/alert-testbed/testbed/internal/experiment"
 	"github.com/alert-testbed/testbed/internal/faults"
 	"github.com/alert-testbed/testbed/internal/monitoring"
+	"github.com/alert-testbed/testbed/internal/outcome"
 	"github.com/alert-testbed/testbed/internal/run"
 )
 

@@ -1,13 +1,13 @@
 package archive
 
 import (
-	"github.com/alert-testbed/testbed/internal/outcome"
 	"io"
 	"strings"
 
 	"github.com/alert-testbed/testbed/internal/experiment"
 	"github.com/alert-testbed/testbed/internal/faults"
 	"github.com/alert-testbed/testbed/internal/monitoring"
+	"github.com/alert-testbed/testbed/internal/outcome"
 	"github.com/alert-testbed/testbed/internal/run"
 )
 

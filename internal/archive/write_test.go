@@ -1,7 +1,6 @@
 package archive
 
 import (
-	"github.com/alert-testbed/testbed/internal/outcome"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -11,6 +10,7 @@ import (
 	"github.com/alert-testbed/testbed/internal/experiment"
 	"github.com/alert-testbed/testbed/internal/faults"
 	"github.com/alert-testbed/testbed/internal/monitoring"
+	"github.com/alert-testbed/testbed/internal/outcome"
 )
 
 // What Write writes, Load reads back: an archive is its files.

@@ -1,8 +1,6 @@
 package orchestrator
 
 import (
-	"github.com/alert-testbed/testbed/internal/config"
-
 	"bytes"
 	"context"
 	"errors"
@@ -13,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alert-testbed/testbed/internal/config"
 	"github.com/alert-testbed/testbed/internal/images"
 	"github.com/alert-testbed/testbed/internal/inventory"
 	"github.com/alert-testbed/testbed/internal/steps"

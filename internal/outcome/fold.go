@@ -4,10 +4,11 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
-	"github.com/alert-testbed/testbed/agents/results"
 	"slices"
 	"sort"
 	"time"
+
+	"github.com/alert-testbed/testbed/agents/results"
 )
 
 // VisitGroup is the fold's account of one visit as seen by one consumer

@@ -5,7 +5,6 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
-	"github.com/alert-testbed/testbed/internal/outcome"
 	"io"
 	"math"
 	"os"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/alert-testbed/testbed/internal/archive"
 	"github.com/alert-testbed/testbed/internal/monitoring"
+	"github.com/alert-testbed/testbed/internal/outcome"
 )
 
 // Compared is one run of a comparison, with the figures the comparison

@@ -5,7 +5,6 @@ package report
 
 import (
 	"fmt"
-	"github.com/alert-testbed/testbed/internal/outcome"
 	"image/color"
 	"io"
 	"os"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/alert-testbed/testbed/internal/archive"
 	"github.com/alert-testbed/testbed/internal/monitoring"
+	"github.com/alert-testbed/testbed/internal/outcome"
 	"github.com/alert-testbed/testbed/internal/run"
 )
 

@@ -1,7 +1,6 @@
 package report
 
 import (
-	"github.com/alert-testbed/testbed/internal/outcome"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"github.com/alert-testbed/testbed/internal/monitoring"
+	"github.com/alert-testbed/testbed/internal/outcome"
 	"github.com/alert-testbed/testbed/internal/run"
 )
 

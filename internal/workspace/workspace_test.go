@@ -1,12 +1,12 @@
 package workspace
 
 import (
-	"github.com/alert-testbed/testbed/internal/config"
-
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/alert-testbed/testbed/internal/config"
 )
 
 // No name gives a testbed folder outside TESTBED_HOME/testbeds/, or
