@@ -31,7 +31,7 @@ func awsOf(t *config.Testbed) *config.AWS {
 // upstreamList names the upstream images, for the help.
 func upstreamList() string {
 	var refs []string
-	for _, name := range []string{"kafka", "prometheus", "node-exporter", "cadvisor", "alertmanager"} {
+	for _, name := range images.StackNames {
 		refs = append(refs, images.Upstream[name])
 	}
 	return strings.Join(refs, ", ")

@@ -24,6 +24,11 @@ var Upstream = map[string]string{
 	"alertmanager":  "prom/alertmanager:v0.31.1",
 }
 
+// StackNames are the stack images by the short names of their offline
+// builds (the keys of Upstream), in the order Set.Stack lists them and up
+// reports them.
+var StackNames = []string{"kafka", "prometheus", "node-exporter", "cadvisor", "alertmanager"}
+
 // Grafana is the Grafana image deployed where it can be had: no package
 // registry carries Grafana, so there is no offline build of it.
 const Grafana = "grafana/grafana-oss:12.2.1"

@@ -53,3 +53,17 @@ func TestAvailableOnAMirror(t *testing.T) {
 		t.Errorf("the mirror was asked %v, want once per image", asked)
 	}
 }
+
+// StackNames, Upstream's keys and the planned stack images name the same
+// images, in Set.Stack's order.
+func TestStackNames(t *testing.T) {
+	stack := Planned().Stack()
+	if len(stack) != len(StackNames) || len(Upstream) != len(StackNames) {
+		t.Fatalf("%d stack images, %d upstream, %d names", len(stack), len(Upstream), len(StackNames))
+	}
+	for i, img := range stack {
+		if img.Name != StackNames[i] || Upstream[img.Name] == "" {
+			t.Errorf("stack image %d is %q, StackNames has %q, upstream %q", i, img.Name, StackNames[i], Upstream[img.Name])
+		}
+	}
+}

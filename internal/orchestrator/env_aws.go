@@ -102,13 +102,13 @@ func (awsEnv) Plan(u *upState) error {
 	}
 	// The instances reach Docker Hub: every image is upstream, Grafana too.
 	u.settings.ImageSources = map[string]string{}
-	for _, name := range stackImageNames {
+	for _, name := range images.StackNames {
 		u.settings.ImageSources[name] = config.ImagesUpstream
 	}
 	if u.settings.GrafanaImage == config.GrafanaAuto {
 		u.settings.GrafanaImage = images.Grafana
 	}
-	u.refs = upstreamImages()
+	u.refs = stackImagesOf(images.Upstream)
 	_, err := estimate(u.top, *as)
 	return err
 }

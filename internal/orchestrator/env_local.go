@@ -11,7 +11,6 @@ import (
 	"github.com/alert-testbed/testbed/internal/config"
 	"github.com/alert-testbed/testbed/internal/images"
 	"github.com/alert-testbed/testbed/internal/inventory"
-	"github.com/alert-testbed/testbed/internal/monitoring"
 	"github.com/alert-testbed/testbed/internal/steps"
 	"github.com/alert-testbed/testbed/internal/tf"
 	"github.com/alert-testbed/testbed/internal/toolchain"
@@ -72,7 +71,7 @@ func (localEnv) BuildImages(ctx context.Context, u *upState, s *steps.Step) erro
 	chooseImages(ctx, u)
 	skip := map[string]bool{}
 	var upstream []string
-	for _, name := range stackImageNames {
+	for _, name := range images.StackNames {
 		if u.settings.ImageSources[name] == config.ImagesUpstream {
 			skip[name] = true
 			upstream = append(upstream, images.Upstream[name])
@@ -109,10 +108,6 @@ func (localEnv) BuildImages(ctx context.Context, u *upState, s *steps.Step) erro
 	return nil
 }
 
-// stackImageNames are the stack images by the short names of their
-// offline builds, in the order up reports them.
-var stackImageNames = []string{"kafka", "prometheus", "node-exporter", "cadvisor", "alertmanager"}
-
 // chooseImages decides, when the testbed is made (or first up since the
 // choice is saved), where each stack image comes from, and whether Grafana
 // is deployed: with --images auto, an image comes from upstream where the
@@ -126,7 +121,7 @@ func chooseImages(ctx context.Context, u *upState) {
 	var check []string
 	if u.settings.ImageSources == nil {
 		u.settings.ImageSources = map[string]string{}
-		for _, name := range stackImageNames {
+		for _, name := range images.StackNames {
 			switch u.settings.Images {
 			case config.ImagesAuto:
 				check = append(check, images.Upstream[name])
@@ -139,7 +134,7 @@ func chooseImages(ctx context.Context, u *upState) {
 		check = append(check, images.Grafana)
 	}
 	avail := images.Available(ctx, check, u.settings.RegistryMirrors)
-	for _, name := range stackImageNames {
+	for _, name := range images.StackNames {
 		if _, checked := avail[images.Upstream[name]]; !checked {
 			continue
 		}
@@ -191,7 +186,7 @@ func (localEnv) StackImages(ctx context.Context, u *upState, s *steps.Step) erro
 	}
 	refs := map[string]string{}
 	pushed, here := 0, 0
-	for _, name := range stackImageNames {
+	for _, name := range images.StackNames {
 		if u.settings.ImageSources[name] == config.ImagesUpstream {
 			refs[name] = images.Upstream[name]
 			continue
@@ -207,19 +202,11 @@ func (localEnv) StackImages(ctx context.Context, u *upState, s *steps.Step) erro
 		here++
 		refs[name] = images.NodeRef(img, node)
 	}
-	u.refs = stackImages{
-		Kafka: refs["kafka"],
-		Monitoring: monitoring.Images{
-			Prometheus:   refs["prometheus"],
-			NodeExporter: refs["node-exporter"],
-			CAdvisor:     refs["cadvisor"],
-			Alertmanager: refs["alertmanager"],
-		},
-	}
+	u.refs = stackImagesOf(refs)
 	if pushed == 0 {
 		s.Unchanged()
 	}
-	s.Detail("%d images built here, %d pushed; %d from upstream", here, pushed, len(stackImageNames)-here)
+	s.Detail("%d images built here, %d pushed; %d from upstream", here, pushed, len(images.StackNames)-here)
 	return nil
 }
 

@@ -417,16 +417,16 @@ type stackImages struct {
 	Monitoring monitoring.Images
 }
 
-// upstreamImages are the images the nodes pull from Docker Hub and other
-// registries where those are reachable (--images upstream).
-func upstreamImages() stackImages {
+// stackImagesOf are the stacks' images from references by short name
+// (images.StackNames).
+func stackImagesOf(refs map[string]string) stackImages {
 	return stackImages{
-		Kafka: images.Upstream["kafka"],
+		Kafka: refs["kafka"],
 		Monitoring: monitoring.Images{
-			Prometheus:   images.Upstream["prometheus"],
-			NodeExporter: images.Upstream["node-exporter"],
-			CAdvisor:     images.Upstream["cadvisor"],
-			Alertmanager: images.Upstream["alertmanager"],
+			Prometheus:   refs["prometheus"],
+			NodeExporter: refs["node-exporter"],
+			CAdvisor:     refs["cadvisor"],
+			Alertmanager: refs["alertmanager"],
 		},
 	}
 }
