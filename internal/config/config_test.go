@@ -145,3 +145,12 @@ func TestCheckChange(t *testing.T) {
 		}
 	}
 }
+
+// Grafana is the image to deploy, or "" for none.
+func TestGrafana(t *testing.T) {
+	for image, want := range map[string]string{GrafanaAuto: "", GrafanaNone: "", "grafana/grafana-oss:12.2.1": "grafana/grafana-oss:12.2.1"} {
+		if got := (Testbed{GrafanaImage: image}).Grafana(); got != want {
+			t.Errorf("GrafanaImage %q: Grafana() = %q, want %q", image, got, want)
+		}
+	}
+}

@@ -63,6 +63,16 @@ const (
 	ImagesUpstream = "upstream"
 )
 
+// Grafana is the Grafana image the testbed deploys: GrafanaImage once
+// resolved, "" for none (GrafanaNone, or GrafanaAuto not resolved to an
+// image).
+func (t Testbed) Grafana() string {
+	if t.GrafanaImage == GrafanaNone {
+		return ""
+	}
+	return t.GrafanaImage
+}
+
 // Grafana choices (Testbed.GrafanaImage) other than an image reference.
 const (
 	GrafanaAuto = ""     // images.Grafana where it can be had, else none

@@ -9,7 +9,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/alert-testbed/testbed/internal/config"
 	"github.com/alert-testbed/testbed/internal/inventory"
 	"github.com/alert-testbed/testbed/internal/kafka"
 	"github.com/alert-testbed/testbed/internal/monitoring"
@@ -138,7 +137,7 @@ func Status(ctx context.Context, ws workspace.Workspace, name string, out io.Wri
 	fmt.Fprintf(out, "  bootstrap: %s\n", strings.Join(Bootstrap(inv), ","))
 
 	fmt.Fprintf(out, "\nGRAFANA\n")
-	if g := settings.GrafanaImage; g == config.GrafanaAuto || g == config.GrafanaNone {
+	if g := settings.Grafana(); g == "" {
 		fmt.Fprintf(out, "  left out (no image could be had when the testbed was made; `testbed up --name %s --grafana-image IMAGE` adds it)\n", name)
 	} else if c := findGrafana(ctx, inv, settings); c == nil {
 		problems = append(problems, "Grafana ("+g+") does not answer at "+grafanaURL(inv))

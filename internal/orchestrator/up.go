@@ -85,13 +85,6 @@ type upState struct {
 	grafanaMissing string
 }
 
-// grafanaImage is the Grafana image the testbed deploys, "" for none.
-func (u *upState) grafanaImage() string {
-	if g := u.settings.GrafanaImage; g != config.GrafanaNone {
-		return g
-	}
-	return ""
-}
 
 // upAction is one named step of up. A title of "" leaves the action out
 // (the environment has nothing to do there).
@@ -124,10 +117,10 @@ func upActions() []upAction {
 		{title("Waiting for Kafka (KRaft quorum, replicated round trip)"), waitKafka},
 		{title("Waiting for every scrape target (node-exporter and cAdvisor on each node, 3 brokers)"), waitTargets},
 		{func(u *upState) string {
-			if u.grafanaImage() == "" {
+			if u.settings.Grafana() == "" {
 				return ""
 			}
-			return "Deploying Grafana (" + u.grafanaImage() + ")"
+			return "Deploying Grafana (" + u.settings.Grafana() + ")"
 		}, deployGrafana},
 	}
 }
@@ -159,7 +152,7 @@ func Up(ctx context.Context, ws workspace.Workspace, o UpOptions) (inventory.Inv
 			return u.inv, err
 		}
 	}
-	if u.grafanaImage() == "" {
+	if u.settings.Grafana() == "" {
 		why := "no image could be had when the testbed was made, or --grafana-image none"
 		if u.grafanaMissing != "" {
 			why = u.grafanaMissing + "; no package registry carries Grafana"
@@ -322,7 +315,7 @@ func waitTargets(ctx context.Context, u *upState, s *steps.Step) error {
 }
 
 func deployGrafana(ctx context.Context, u *upState, s *steps.Step) error {
-	st, err := grafanaStack(u.grafanaImage(), u.settings.GrafanaPassword)
+	st, err := grafanaStack(u.settings.Grafana(), u.settings.GrafanaPassword)
 	if err != nil {
 		return err
 	}
