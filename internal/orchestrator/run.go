@@ -75,7 +75,7 @@ const (
 	// printed even if incomplete: the members publish a visit's record 5 s
 	// after its last alert.
 	visitGrace = 20 * time.Second
-	lagEvery   = time.Second
+	lagEvery   = outcome.LagCheck
 	// stopDrain bounds how long a run that stops early lets its groups
 	// read what was already sent, once the producers are stopped, before
 	// it counts what is still unread as not received.
@@ -677,6 +677,7 @@ func (env *runEnv) deployAndWatch(ctx context.Context, lr *liveRun, plan run.Pla
 	defer tick.Stop()
 	var nextLag, nextTasks time.Time
 	streamGroups := lr.streamGroups()
+	lagGroups := append(streamGroups[:len(streamGroups):len(streamGroups)], lr.external...)
 	label := map[string]string{}
 	for _, g := range lr.groups {
 		label[g.Name] = g.Label
@@ -691,21 +692,23 @@ func (env *runEnv) deployAndWatch(ctx context.Context, lr *liveRun, plan run.Pla
 			lr.progress = time.Now()
 			continue
 		case now := <-tick.C:
-			if now.After(nextLag) && len(lr.external) > 0 {
-				// Stamped when the high-water marks are read, not when the
-				// tick fired (the loop may take the tick late).
-				at := time.Now()
-				if lag, err := run.Lag(env.client, env.admin, lr.external); err == nil {
-					for g, l := range lag {
-						lr.externalLag[g] = append(lr.externalLag[g], outcome.LagSample{Time: at, Lag: l})
-					}
-				}
-			}
-			if now.After(nextLag) && len(streamGroups) > 0 {
+			if now.After(nextLag) && len(lagGroups) > 0 {
 				nextLag = now.Add(lagEvery)
-				if lag, err := run.Lag(env.client, env.admin, streamGroups); err == nil {
-					if err := lr.observeLag(now, lag, label); err != nil {
-						return err
+				// One check for the run's stream groups and the external
+				// ones, which read the same topic (its high-water marks are
+				// read once); the external samples are stamped when it is
+				// made, not when the tick fired (the loop may take the tick
+				// late).
+				at := time.Now()
+				if lag, err := run.Lag(env.client, env.admin, lagGroups); err == nil {
+					for _, g := range lr.external {
+						lr.externalLag[g.Name] = append(lr.externalLag[g.Name], outcome.LagSample{Time: at, Lag: lag[g.Name]})
+						delete(lag, g.Name)
+					}
+					if len(streamGroups) > 0 {
+						if err := lr.observeLag(now, lag, label); err != nil {
+							return err
+						}
 					}
 				}
 			}

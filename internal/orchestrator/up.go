@@ -85,7 +85,6 @@ type upState struct {
 	grafanaMissing string
 }
 
-
 // upAction is one named step of up. A title of "" leaves the action out
 // (the environment has nothing to do there).
 type upAction struct {

@@ -337,7 +337,7 @@ func secs(d time.Duration) string { return fmt.Sprintf("%.3f s", d.Seconds()) }
 // visit's last acknowledgement (the latest over the rows of the visit), and
 // when the next visit was due (T0 + visit × interval; the end of the lag
 // checks for the last visit). A visit whose producing ran past the next
-// one's due time gets one lag check (lagCheck) after its last
+// one's due time gets one lag check (LagCheck) after its last
 // acknowledgement.
 func visitWindows(f Facts) []VisitWindow {
 	last := map[int]time.Time{}
@@ -352,13 +352,14 @@ func visitWindows(f Facts) []VisitWindow {
 		if w.Next.After(f.End) {
 			w.Next = f.End // the lag checks stopped first
 		}
-		if !w.LastAck.IsZero() && w.Next.Before(w.LastAck.Add(lagCheck)) {
-			w.Next = w.LastAck.Add(lagCheck)
+		if !w.LastAck.IsZero() && w.Next.Before(w.LastAck.Add(LagCheck)) {
+			w.Next = w.LastAck.Add(LagCheck)
 		}
 		out = append(out, w)
 	}
 	return out
 }
 
-// lagCheck is how often the orchestrator checks the groups' lag.
-const lagCheck = time.Second
+// LagCheck is how often the orchestrator checks the groups' lag, which
+// bounds how exactly a visit's catching up is timed.
+const LagCheck = time.Second
