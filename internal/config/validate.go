@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/prometheus/common/model"
@@ -104,7 +105,7 @@ func CheckChange(name string, saved, asked Testbed) error {
 	if asked.Managers != saved.Managers || asked.Workers != saved.Workers {
 		return fmt.Errorf("testbed %q already exists with %d managers and %d workers; resizing is not supported: run `testbed down --name %s` first, or leave --managers and --workers out", name, saved.Managers, saved.Workers, name)
 	}
-	if strings.Join(asked.RegistryMirrors, " ") != strings.Join(saved.RegistryMirrors, " ") {
+	if !slices.Equal(asked.RegistryMirrors, saved.RegistryMirrors) {
 		return fmt.Errorf("testbed %q already exists with registry mirrors [%s]; its nodes keep them: run `testbed down --name %s` first, or leave --registry-mirror out", name, strings.Join(saved.RegistryMirrors, " "), name)
 	}
 	if asked.Images != saved.Images {

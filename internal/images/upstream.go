@@ -49,13 +49,19 @@ const availabilityTimeout = 10 * time.Second
 // cannot, by ref.
 func Available(ctx context.Context, refs []string, mirrors []string) map[string]error {
 	out := make(map[string]error, len(refs))
+	// One client of this host's Engine for every check; it connects when
+	// first used, so a check answered by a mirror needs no Engine.
+	cli, cliErr := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	if cliErr == nil {
+		defer cli.Close()
+	}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for _, ref := range refs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			err := available(ctx, ref, mirrors)
+			err := available(ctx, cli, cliErr, ref, mirrors)
 			mu.Lock()
 			out[ref] = err
 			mu.Unlock()
@@ -65,7 +71,7 @@ func Available(ctx context.Context, refs []string, mirrors []string) map[string]
 	return out
 }
 
-func available(ctx context.Context, ref string, mirrors []string) error {
+func available(ctx context.Context, cli *client.Client, cliErr error, ref string, mirrors []string) error {
 	repo, tag, onHub := dockerHubRepo(ref)
 	var reasons []string
 	if onHub {
@@ -77,13 +83,12 @@ func available(ctx context.Context, ref string, mirrors []string) error {
 			reasons = append(reasons, err.Error())
 		}
 	}
+	if cliErr != nil {
+		reasons = append(reasons, "this host's Docker Engine: "+cliErr.Error())
+		return errors.New(strings.Join(reasons, "; "))
+	}
 	ctx, cancel := context.WithTimeout(ctx, availabilityTimeout)
 	defer cancel()
-	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
-	if err != nil {
-		return err
-	}
-	defer cli.Close()
 	if _, err := cli.DistributionInspect(ctx, ref, ""); err != nil {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			err = fmt.Errorf("no answer in %s", availabilityTimeout)
