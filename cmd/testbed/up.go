@@ -94,15 +94,15 @@ func upAWSFlags() []upFlag {
 // applyUpFlags applies the flags the user gave over t: the configuration's
 // first, then, on aws, the aws ones.
 func applyUpFlags(c *cli.Context, t *config.Testbed) {
-	for _, f := range upConfigFlags() {
-		if c.IsSet(f.flag.Names()[0]) {
-			f.set(c, t)
-		}
+	applySet(c, upConfigFlags(), t)
+	if t.Env == topology.EnvAWS {
+		applySet(c, upAWSFlags(), t)
 	}
-	if t.Env != topology.EnvAWS {
-		return
-	}
-	for _, f := range upAWSFlags() {
+}
+
+// applySet applies each of flags that the user set.
+func applySet(c *cli.Context, flags []upFlag, t *config.Testbed) {
+	for _, f := range flags {
 		if c.IsSet(f.flag.Names()[0]) {
 			f.set(c, t)
 		}

@@ -3,7 +3,6 @@ package outcome
 import (
 	"fmt"
 	"io"
-	"strings"
 	"time"
 )
 
@@ -143,13 +142,9 @@ func printExternal(w io.Writer, groups []ExternalGroup) {
 	}
 	fmt.Fprintf(w, "  EXTERNAL CONSUMERS (followed from their committed offsets; lag checked every second)\n")
 	for _, g := range groups {
-		var lines []string
-		for _, v := range g.Visits {
-			lines = append(lines, fmt.Sprintf("    visit %d: %s", v.Visit, v))
-		}
 		fmt.Fprintf(w, "  %s: %s\n", g.Group, g.VerdictLine())
-		if len(lines) > 0 {
-			fmt.Fprintln(w, strings.Join(lines, "\n"))
+		for _, v := range g.Visits {
+			fmt.Fprintf(w, "    visit %d: %s\n", v.Visit, v)
 		}
 	}
 }
