@@ -1,11 +1,12 @@
 package main
 
 import (
-	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -41,48 +42,15 @@ external_consumers: [ext-fast, ext-slow]
 // FALLING BEHIND, visit by visit and in the end.
 func externalConsumersRun(t *testing.T, bin, name, dir string) {
 	t.Run("external consumers", func(t *testing.T) {
-		consumer := filepath.Join(t.TempDir(), "alert-consumer")
-		build := exec.Command("go", "build", "-o", consumer, "./agents/cmd/alert-consumer")
-		build.Dir = repoRoot
-		if out, err := build.CombinedOutput(); err != nil {
-			t.Fatalf("go build alert-consumer: %v\n%s", err, out)
-		}
-		ws := workspace.Workspace{Root: filepath.Join(repoRoot, ".testbed")}
-		inv, err := orchestrator.LoadInventory(ws, name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		brokers := strings.Join(orchestrator.Bootstrap(inv), ",")
+		brokers := testbedBrokers(t, name)
 		file := filepath.Join(dir, "external.yaml")
 		if err := os.WriteFile(file, []byte(externalExperiment), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		// Started with the run: they retry until the run has made the
 		// topic, and the run waits for them before visit 1.
-		for _, c := range []struct {
-			group string
-			extra []string
-		}{{"ext-fast", nil}, {"ext-slow", []string{"--max-rate", "40"}}} {
-			args := append([]string{"--brokers", brokers, "--topic", "alerts-ext", "--group", c.group, "--mode", "drop",
-				"--results-topic", "", "--metrics-addr", "", "--no-end-lines"}, c.extra...)
-			cmd := exec.Command(consumer, args...)
-			var out bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &out, &out
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() {
-				cmd.Process.Signal(os.Interrupt)
-				done := make(chan struct{})
-				go func() { cmd.Wait(); close(done) }()
-				select {
-				case <-done:
-				case <-time.After(20 * time.Second):
-					cmd.Process.Kill()
-				}
-				t.Logf("%s's output (last 30 lines):\n%s", c.group, tail(out.Bytes(), 30))
-			})
-		}
+		startConsumer(t, brokers, "alerts-ext", "ext-fast")
+		startConsumer(t, brokers, "alerts-ext", "ext-slow", "--max-rate", "40")
 		runsDir := filepath.Join(dir, "runs-external")
 		r := run(t, bin, "run", "--name", name, "--runs-dir", runsDir, file)
 		if r.code != 0 {
@@ -129,5 +97,62 @@ func externalConsumersRun(t *testing.T, bin, name, dir string) {
 		}
 		checkReportAgain(t, bin, archives[0])
 		assertNoAgents(t, bin, name)
+	})
+}
+
+// testbedBrokers is the Kafka bootstrap of testbed name from this host.
+func testbedBrokers(t *testing.T, name string) string {
+	t.Helper()
+	ws := workspace.Workspace{Root: filepath.Join(repoRoot, ".testbed")}
+	inv, err := orchestrator.LoadInventory(ws, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(orchestrator.Bootstrap(inv), ",")
+}
+
+// consumerBinary is the project's alert-consumer, built once per test
+// binary, as a community broker's consumer run from this host.
+var consumerBinary = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "alert-consumer-")
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "alert-consumer")
+	build := exec.Command("go", "build", "-o", bin, "./agents/cmd/alert-consumer")
+	build.Dir = repoRoot
+	if out, err := build.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build alert-consumer: %v\n%s", err, out)
+	}
+	return bin, nil
+})
+
+// startConsumer starts the project's consumer from this host in drop mode
+// on topic as consumer group group (extra: more flags, e.g. --max-rate);
+// it is stopped when the test ends. It retries until the topic exists.
+func startConsumer(t *testing.T, brokers, topic, group string, extra ...string) {
+	t.Helper()
+	consumer, err := consumerBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := append([]string{"--brokers", brokers, "--topic", topic, "--group", group, "--mode", "drop",
+		"--results-topic", "", "--metrics-addr", "", "--no-end-lines"}, extra...)
+	cmd := exec.Command(consumer, args...)
+	out := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			cmd.Process.Kill()
+		}
+		t.Logf("%s's output (last 30 lines):\n%s", group, tail([]byte(out.String()), 30))
 	})
 }

@@ -183,6 +183,8 @@ func app() *cli.App {
 					return err
 				},
 			},
+			streamCommand(),
+			watchCommand(),
 			reportCommand(),
 			sizingCommand(),
 			{

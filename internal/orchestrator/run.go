@@ -23,14 +23,11 @@ import (
 	"github.com/alert-testbed/testbed/internal/experiment"
 	"github.com/alert-testbed/testbed/internal/faults"
 	"github.com/alert-testbed/testbed/internal/grafana"
-	"github.com/alert-testbed/testbed/internal/images"
 	"github.com/alert-testbed/testbed/internal/inventory"
-	"github.com/alert-testbed/testbed/internal/kafka"
 	"github.com/alert-testbed/testbed/internal/monitoring"
 	"github.com/alert-testbed/testbed/internal/outcome"
 	"github.com/alert-testbed/testbed/internal/report"
 	"github.com/alert-testbed/testbed/internal/run"
-	"github.com/alert-testbed/testbed/internal/steps"
 	"github.com/alert-testbed/testbed/internal/swarm"
 	"github.com/alert-testbed/testbed/internal/workspace"
 )
@@ -98,78 +95,18 @@ func Run(ctx context.Context, ws workspace.Workspace, o RunOptions) ([]RunResult
 	if o.RunsDir == "" {
 		o.RunsDir = DefaultRunsDir
 	}
-	inv, err := LoadInventory(ws, o.Testbed)
-	if err != nil {
+	if err := refuseLiveStream(ws, o.Testbed, "a run"); err != nil {
 		return nil, err
 	}
-	root, err := images.FindCheckout(".")
-	if err != nil {
-		return nil, fmt.Errorf("the agents image is built from the testbed checkout: %w", err)
-	}
-	cluster, err := swarm.Connect(ctx, inv, sshKeys(ws, o.Testbed), 30*time.Second)
-	if err != nil {
-		return nil, fmt.Errorf("testbed %q: %w (is it up? `testbed up --name %s` repairs it)", o.Testbed, err, o.Testbed)
-	}
-	defer cluster.Close()
-	if err := checkKafka(ctx, cluster, inv); err != nil {
-		return nil, fmt.Errorf("testbed %q: Kafka is not healthy: %w (`testbed status --name %s` shows more)", o.Testbed, err, o.Testbed)
-	}
-	settings, found, err := ws.LoadSettings(o.Testbed)
-	if err != nil {
-		return nil, err
-	}
-	tbEnv, err := savedEnvironment(settings, found)
-	if err != nil {
-		return nil, err
-	}
-
 	o.Out = &syncWriter{w: o.Out} // the fault injector prints from its goroutines
-	p := &steps.Printer{W: o.Out}
-	var agentsImage images.Result
-	var registryAuth string
-	if err := p.Run("Building the agents image", func(s *steps.Step) error {
-		b, closer, err := images.NewBuilder(ws.CacheDir())
-		if err != nil {
-			return err
-		}
-		defer closer.Close()
-		if agentsImage, err = b.EnsureAgents(ctx, root); err != nil {
-			return err
-		}
-		var pushed bool
-		registryAuth, pushed, err = tbEnv.PushAgents(ctx, agentsImage.Image, inv, settings)
-		if !agentsImage.Built && !pushed {
-			s.Unchanged()
-		}
-		s.Detail("%s to %s", agentsImage.Image.Ref, inv.Registry.HostAddress)
-		return err
-	}); err != nil {
-		return nil, err
-	}
-
-	client, err := sarama.NewClient(Bootstrap(inv), kafka.Config())
-	if err != nil {
-		return nil, fmt.Errorf("Kafka at %v: %w", Bootstrap(inv), err)
-	}
-	defer client.Close()
-	admin, err := sarama.NewClusterAdminFromClient(client)
+	env, closeEnv, err := openRunEnv(ctx, ws, o.Testbed, o.Out)
 	if err != nil {
 		return nil, err
 	}
-
-	env := &runEnv{
-		inv: inv, cluster: cluster, client: client, admin: admin, root: root, cacheDir: ws.CacheDir(),
-		agentsRef: images.NodeRef(agentsImage.Image, inv.Registry.NodeAddress), registryAuth: registryAuth,
-		settings: settings, out: o.Out, keep: o.Keep,
-	}
-	env.grafana = findGrafana(ctx, inv, settings)
-	if tbEnv.NodesOnThisHost() {
-		// The Engine the node containers run on: faults that act inside
-		// a node (partition, slow-network) go through it.
-		if h, err := hostDocker(); err == nil {
-			env.host = h
-			defer h.Close()
-		}
+	defer closeEnv()
+	env.keep = o.Keep
+	if err := clearStaleStream(ctx, env, ws, o.Testbed); err != nil {
+		return nil, err
 	}
 
 	if len(o.Experiments) > 1 {

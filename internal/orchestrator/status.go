@@ -145,6 +145,17 @@ func Status(ctx context.Context, ws workspace.Workspace, name string, out io.Wri
 	} else {
 		fmt.Fprintf(out, "  %s (admin / %s), %s\n", grafanaURL(inv), settings.GrafanaPassword, g)
 	}
+	if st, ok, err := ws.LoadStream(name); err != nil {
+		problems = append(problems, err.Error())
+	} else if ok {
+		fmt.Fprintf(out, "\nSTREAM\n")
+		if st.Alive() {
+			fmt.Fprintf(out, "  %s: experiment %s on topic %s since %s (process %d); `testbed watch --name %s --group GROUP` follows a consumer group against it\n",
+				st.RunID, st.Experiment, st.Topic, st.StartedAt.Local().Format("2006-01-02 15:04:05"), st.PID, name)
+		} else {
+			fmt.Fprintf(out, "  %s: its process %d is gone and its producers may still send; the next `testbed stream` or `testbed run` removes them\n", st.RunID, st.PID)
+		}
+	}
 	if len(problems) > 0 {
 		return fmt.Errorf("testbed %q is not healthy: %s", name, strings.Join(problems, "; "))
 	}

@@ -72,50 +72,85 @@ type ExternalGroup struct {
 // alerts per visit and visit interval.
 func JudgeExternal(group string, samples []LagSample, windows []VisitWindow, alertsPerVisit int, interval time.Duration) ExternalGroup {
 	g := ExternalGroup{Group: group, AlertsPerVisit: alertsPerVisit, Samples: samples, Verdict: NotEnoughToSay}
-	var prev int64
+	j := ExternalJudge{AlertsPerVisit: alertsPerVisit, Interval: interval, samples: samples[:len(samples):len(samples)]}
 	for _, w := range windows {
 		if w.LastAck.IsZero() {
 			continue // not produced: nothing to keep up with
 		}
-		v := ExternalVisit{Visit: w.Visit}
-		var last *LagSample
-		for i := range samples {
-			s := samples[i]
-			if !s.Time.Before(w.Next) {
-				break // the next visit's alerts may be in it
-			}
-			last = &samples[i]
-			if !s.Time.Before(w.LastAck) && s.Lag == 0 {
-				v.CaughtUp, v.CaughtUpAfter = true, s.Time.Sub(w.LastAck)
-				break
-			}
-		}
-		if !v.CaughtUp {
-			if last != nil {
-				v.Behind = last.Lag
-			}
-			if alertsPerVisit > 0 {
-				v.BehindStream = time.Duration(float64(v.Behind) / float64(alertsPerVisit) * float64(interval))
-			}
-			switch {
-			case v.Behind > prev:
-				v.Trend = "growing"
-			case v.Behind < prev:
-				v.Trend = "shrinking"
-			default:
-				v.Trend = "steady"
-			}
-		}
-		prev = v.Behind
-		g.Visits = append(g.Visits, v)
+		g.Visits = append(g.Visits, j.Visit(w))
 	}
-	if n := len(g.Visits); n > 0 {
-		g.Verdict = FallingBehind
-		if g.Visits[n-1].CaughtUp {
-			g.Verdict = KeepingUp
-		}
-	}
+	g.Verdict = Verdict(g.Visits)
 	return g
+}
+
+// Verdict is KeepingUp when the last visit judged was caught up with,
+// FallingBehind when it was not, NotEnoughToSay without a visit.
+func Verdict(visits []ExternalVisit) string {
+	switch n := len(visits); {
+	case n == 0:
+		return NotEnoughToSay
+	case visits[n-1].CaughtUp:
+		return KeepingUp
+	default:
+		return FallingBehind
+	}
+}
+
+// ExternalJudge judges one external consumer group visit by visit while
+// its lag samples come in (a stream without end, `testbed watch`): it
+// keeps only the samples a later visit can still need, so that it runs in
+// constant memory and time per visit however long the stream goes.
+type ExternalJudge struct {
+	AlertsPerVisit int           // the stream's alerts per visit
+	Interval       time.Duration // its visit interval
+	samples        []LagSample
+	prev           int64 // the previous visit's Behind, for the trend
+}
+
+// Add takes the next lag sample (samples in time order).
+func (j *ExternalJudge) Add(s LagSample) { j.samples = append(j.samples, s) }
+
+// Visit judges the visit of window w (w.LastAck set) from the samples
+// added so far. Call it for the visits in order, once a sample at or
+// after w.Next has been added, or the stream has ended: the group caught
+// up when its lag was 0 at a sample from w.LastAck on and before w.Next;
+// otherwise it is behind by its lag at the last sample before w.Next.
+func (j *ExternalJudge) Visit(w VisitWindow) ExternalVisit {
+	v := ExternalVisit{Visit: w.Visit}
+	var last *LagSample
+	before := 0 // samples before w.Next: a later visit needs only the last of them
+	for i := range j.samples {
+		s := j.samples[i]
+		if !s.Time.Before(w.Next) {
+			break // the next visit's alerts may be in it
+		}
+		before = i + 1
+		last = &j.samples[i]
+		if !v.CaughtUp && !s.Time.Before(w.LastAck) && s.Lag == 0 {
+			v.CaughtUp, v.CaughtUpAfter = true, s.Time.Sub(w.LastAck)
+		}
+	}
+	if !v.CaughtUp {
+		if last != nil {
+			v.Behind = last.Lag
+		}
+		if j.AlertsPerVisit > 0 {
+			v.BehindStream = time.Duration(float64(v.Behind) / float64(j.AlertsPerVisit) * float64(j.Interval))
+		}
+		switch {
+		case v.Behind > j.prev:
+			v.Trend = "growing"
+		case v.Behind < j.prev:
+			v.Trend = "shrinking"
+		default:
+			v.Trend = "steady"
+		}
+	}
+	j.prev = v.Behind
+	if before > 1 {
+		j.samples = j.samples[before-1:]
+	}
+	return v
 }
 
 // String is one visit's line: "caught up +1.2 s after its last alert" or

@@ -77,6 +77,57 @@ func TestJudgeExternal(t *testing.T) {
 	}
 }
 
+// A stream's judge, fed a sample a second and asked for each visit as
+// its window closes, judges as JudgeExternal does over the whole stream,
+// and holds only the samples of about one visit however long it runs.
+func TestExternalJudgeOfAStreamWithoutEnd(t *testing.T) {
+	t0 := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	const visits = 2000 // 5.5 hours of 10 s visits
+	// Falls behind on every third visit and catches up on the next.
+	lag := func(i int) int64 {
+		if (i/10)%3 == 0 {
+			return int64(100 * (i % 10))
+		}
+		if i%10 < 3 {
+			return int64(300 - 100*(i%10))
+		}
+		return 0
+	}
+	samples := samplesEvery(t0, visits*10, lag)
+	var windows []VisitWindow
+	for v := 1; v <= visits; v++ {
+		start := t0.Add(time.Duration(v-1) * 10 * time.Second)
+		windows = append(windows, VisitWindow{Visit: v, LastAck: start.Add(2 * time.Second), Next: start.Add(10 * time.Second)})
+	}
+	want := JudgeExternal("g", samples, windows, 1000, 10*time.Second)
+
+	j := ExternalJudge{AlertsPerVisit: 1000, Interval: 10 * time.Second}
+	var got []ExternalVisit
+	held := 0
+	for i, s := range samples {
+		j.Add(s)
+		if w := windows[len(got)]; !s.Time.Before(w.Next) || i == len(samples)-1 {
+			got = append(got, j.Visit(w))
+			held = max(held, len(j.samples))
+		}
+	}
+	if len(got) != visits || Verdict(got) != want.Verdict {
+		t.Fatalf("%d visits judged, verdict %s; want %d, %s", len(got), Verdict(got), visits, want.Verdict)
+	}
+	for i := range got {
+		if got[i] != want.Visits[i] {
+			t.Fatalf("visit %d: %+v, JudgeExternal %+v", i+1, got[i], want.Visits[i])
+		}
+	}
+	if got[0].Behind != 900 || got[0].Trend != "growing" || !got[1].CaughtUp || got[1].CaughtUpAfter != time.Second ||
+		!got[2].CaughtUp || got[3].Behind != 900 || got[3].Trend != "growing" {
+		t.Errorf("first visits: %+v", got[:4])
+	}
+	if held > 12 {
+		t.Errorf("the judge held %d samples at once; a visit has 10", held)
+	}
+}
+
 // Summarize takes the visits' windows from the rows and T0, and prints
 // each group's verdict.
 func TestSummaryOfExternalConsumers(t *testing.T) {

@@ -33,6 +33,9 @@ type Params struct {
 	// Schema is the alerts' schema, resolved (the testbed's own when its
 	// JSON is empty): the agents get it in ALERT_SCHEMA.
 	Schema alertschema.Schema
+	// Endless makes the producers send visits until they are stopped
+	// (NewStreamPlan), not the experiment's visits.
+	Endless bool
 }
 
 // Agent is one swarm service of a run.
@@ -155,9 +158,13 @@ func readers(e experiment.Experiment, p Params) ([]Agent, []Group) {
 func producers(e experiment.Experiment, p Params, t0 time.Time) Agent {
 	common, producing, _ := agentEnv(e, p)
 	pc := e.PacingConfig()
+	visits := strconv.Itoa(e.Visits)
+	if p.Endless {
+		visits = "0" // alert-producer: without end
+	}
 	return Agent{Role: RoleProducer, Spec: p.spec(RoleProducer, experiment.ProducerLabel, "/bin/alert-producer", e.Producers, []map[string]string{common, producing, {
 		"TOPIC": e.Topic.Name, "PRODUCER_SLOT": "{{.Task.Slot}}", "PRODUCERS": strconv.Itoa(e.Producers),
-		"ALERTS_PER_VISIT": strconv.Itoa(e.AlertsPerVisit), "VISITS": strconv.Itoa(e.Visits),
+		"ALERTS_PER_VISIT": strconv.Itoa(e.AlertsPerVisit), "VISITS": visits,
 		// Visits are numbered from 1 everywhere: in the alerts' headers,
 		// the records, the agents' lines and the report.
 		"FIRST_VISIT":    "1",

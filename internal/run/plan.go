@@ -45,5 +45,22 @@ func NewPlan(e experiment.Experiment, p Params) (Plan, error) {
 	return pl, nil
 }
 
+// NewStreamPlan plans e's stream without end (testbed stream): its
+// producers alone, sending visit after visit until they are stopped, into
+// the stream topic, with their records in the results topic; no reader,
+// no filter topic. e is valid for a stream (experiment.ValidateStream).
+func NewStreamPlan(e experiment.Experiment, p Params) (Plan, error) {
+	if err := e.ValidateStream(); err != nil {
+		return Plan{}, err
+	}
+	pl, err := NewPlan(e, p)
+	if err != nil {
+		return Plan{}, err
+	}
+	pl.Params.Endless = true
+	pl.Topics, pl.Groups, pl.Readers = pl.Topics[:2], nil, nil
+	return pl, nil
+}
+
 // Producers is the producers' service, visit 1 starting at t0 for all.
 func (pl Plan) Producers(t0 time.Time) Agent { return producers(pl.Experiment, pl.Params, t0) }

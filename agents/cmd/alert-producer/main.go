@@ -51,7 +51,7 @@ func app() *cli.App {
 		&cli.IntFlag{Name: "producer-slot", EnvVars: []string{"PRODUCER_SLOT"}, Usage: "1-based swarm task slot; sets --producer to slot-1 when given"},
 		&cli.IntFlag{Name: "producers", EnvVars: []string{"PRODUCERS"}, Value: 1, Usage: "number of producers sharing each visit"},
 		&cli.IntFlag{Name: "alerts-per-visit", EnvVars: []string{"ALERTS_PER_VISIT"}, Value: 10000, Usage: "alerts per visit, over all producers"},
-		&cli.IntFlag{Name: "visits", EnvVars: []string{"VISITS"}, Value: 1, Usage: "number of visits to send"},
+		&cli.IntFlag{Name: "visits", EnvVars: []string{"VISITS"}, Value: 1, Usage: "number of visits to send; 0: without end, until stopped (testbed stream)"},
 		&cli.IntFlag{Name: "first-visit", EnvVars: []string{"FIRST_VISIT"}, Value: 0, Usage: "number of the first visit"},
 		&cli.DurationFlag{Name: "interval", EnvVars: []string{"VISIT_INTERVAL"}, Usage: "time between visit starts (default 39s; 37s for ccd-bursts)"},
 		&cli.StringFlag{Name: "t0", EnvVars: []string{"T0"}, Value: "auto", Usage: "start of the first visit: RFC 3339 time, Unix seconds, or auto (the next multiple of the interval at least --lead from now, which producers started apart agree on)"},
@@ -373,11 +373,11 @@ func run(c *cli.Context) error {
 	if idx < 0 || idx >= pc.Producers {
 		return fmt.Errorf("invalid --producer %d: use 0 to %d (--producers %d)", idx, pc.Producers-1, pc.Producers)
 	}
-	if c.Int("visits") < 1 {
-		return fmt.Errorf("invalid --visits %d: use 1 or more", c.Int("visits"))
+	if c.Int("visits") < 0 {
+		return fmt.Errorf("invalid --visits %d: use 1 or more, or 0 for a stream without end", c.Int("visits"))
 	}
-	if c.Int("first-visit") < 0 {
-		return fmt.Errorf("invalid --first-visit %d: use 0 or more", c.Int("first-visit"))
+	if v := c.Int("first-visit"); v < 0 || v > alert.MaxVisit {
+		return fmt.Errorf("invalid --first-visit %d: use 0 to %d", v, alert.MaxVisit)
 	}
 	if r := c.Float64("null-rate"); r < 0 || r > 1 || r != r {
 		return fmt.Errorf("invalid --null-rate %g: use a share from 0 to 1", r)
@@ -390,7 +390,13 @@ func run(c *cli.Context) error {
 	}
 	// The generator derives alert ids from (visit, producer, seq) and has
 	// limits: check the largest id of the run now, not at visit 900.
-	last := alert.ID{Visit: c.Int("first-visit") + c.Int("visits") - 1, Producer: idx, Seq: pacing.Share(pc.AlertsPerVisit, pc.Producers, 0) - 1}
+	// Without end, the stream stops at the id scheme's last visit (MaxVisit:
+	// 1,233 years of 39 s visits).
+	visits := c.Int("visits")
+	if visits == 0 {
+		visits = alert.MaxVisit - c.Int("first-visit") + 1
+	}
+	last := alert.ID{Visit: c.Int("first-visit") + visits - 1, Producer: idx, Seq: pacing.Share(pc.AlertsPerVisit, pc.Producers, 0) - 1}
 	if err := last.Validate(); err != nil {
 		return fmt.Errorf("the run does not fit the alert id scheme: %w", err)
 	}
@@ -471,11 +477,15 @@ func run(c *cli.Context) error {
 		}
 	}
 	topic := c.String("topic")
-	log.Printf("producer %d of %d: run %s, %d visits of %d alerts from %s every %s, pacing %s, topic %s",
-		idx, pc.Producers, run, c.Int("visits"), pc.AlertsPerVisit, t0.UTC().Format(time.RFC3339Nano), pc.Interval, model, topic)
+	howMany := strconv.Itoa(visits)
+	if c.Int("visits") == 0 {
+		howMany = "endless"
+	}
+	log.Printf("producer %d of %d: run %s, %s visits of %d alerts from %s every %s, pacing %s, topic %s",
+		idx, pc.Producers, run, howMany, pc.AlertsPerVisit, t0.UTC().Format(time.RFC3339Nano), pc.Interval, model, topic)
 
 	sendErr := func() error {
-		for k := 0; k < c.Int("visits"); k++ {
+		for k := 0; k < visits; k++ {
 			visit := c.Int("first-visit") + k
 			if recorded[visit] {
 				log.Printf("visit %d: skipped, an earlier task of producer %d reported it", visit, idx)
