@@ -28,7 +28,7 @@ func streamCommand() *cli.Command {
 		Flags: []cli.Flag{
 			nameFlag(),
 			&cli.StringSliceFlag{Name: "group", Usage: "follow this consumer group (its group.id) too; repeatable"},
-			&cli.DurationFlag{Name: "retention", Usage: "the stream topic's retention.ms (default: 10 visit intervals, at least 5m; the experiment's topic.retention is for runs)"},
+			&cli.DurationFlag{Name: "retention", Usage: "the stream topic's retention.ms (default: 5 visit intervals, at least 2m; the experiment's topic.retention is for runs)"},
 			&cli.BoolFlag{Name: "keep", Usage: "leave the producers' service and the topics when stopped"},
 		},
 		Action: func(c *cli.Context) error {

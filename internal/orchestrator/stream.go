@@ -39,17 +39,18 @@ type StreamOptions struct {
 	Out       io.Writer
 }
 
-// StreamRetention is a stream topic's retention by default: 10 visits (6.5
-// minutes at LSST's 39 s), at least 5 minutes: time for a consumer to be
-// restarted and catch up, little disk.
+// StreamRetention is a stream topic's retention by default: 5 visits (3.25
+// minutes at LSST's 39 s), at least 2 minutes: time for a consumer to be
+// restarted and catch up, and at LSST's rate and RF 3 (105 MB/s) under 30
+// GB on the nodes' disks with the segment and retention check.
 func StreamRetention(interval time.Duration) time.Duration {
-	return max(10*interval, 5*time.Minute)
+	return max(5*interval, 2*time.Minute)
 }
 
 // retentionCheck is how often the brokers delete segments past their
-// retention (log.retention.check.interval.ms, Kafka's default): a topic
-// holds up to retention + a segment + this much.
-const retentionCheck = 5 * time.Minute
+// retention (log.retention.check.interval.ms, set in swarm/kafka.yml): a
+// topic holds up to retention + a segment + this much.
+const retentionCheck = 30 * time.Second
 
 // Stream sends the experiment's stream without end (its producers alone,
 // visit after visit) into its topic on the testbed until ctx is done
@@ -323,7 +324,13 @@ func checkHostDisk(ctx context.Context, host *client.Client, held, perSecond flo
 	if err := syscall.Statfs(info.DockerRootDir, &fs); err != nil {
 		return nil
 	}
-	free := float64(fs.Bavail) * float64(fs.Bsize)
+	return diskRefusal(held, perSecond, float64(fs.Bavail)*float64(fs.Bsize), info.DockerRootDir, segment, retention)
+}
+
+// diskRefusal refuses a stream topic that would hold (bytes) more than
+// 80% of free (bytes, on dir), taking perSecond bytes a second over all
+// replicas, and names the longest --retention that fits.
+func diskRefusal(held, perSecond, free float64, dir string, segment, retention time.Duration) error {
 	if held <= 0.8*free {
 		return nil
 	}
@@ -332,6 +339,6 @@ func checkHostDisk(ctx context.Context, host *client.Client, held, perSecond flo
 	if fits > 0 {
 		hint = fmt.Sprintf("--retention %s or less, or %s", fits, hint)
 	}
-	return fmt.Errorf("the stream topic would hold up to %.1f GB (%.1f MB/s over all replicas, kept for --retention %s plus a segment and Kafka's 5-minute retention check), more than 80%% of the %.1f GB free on this host's disk (%s): use %s",
-		held/1e9, perSecond/1e6, retention, free/1e9, info.DockerRootDir, hint)
+	return fmt.Errorf("the stream topic would hold up to %.1f GB (%.1f MB/s over all replicas, kept for --retention %s plus a segment and the brokers' 30 s retention check), more than 80%% of the %.1f GB free on this host's disk (%s): use %s",
+		held/1e9, perSecond/1e6, retention, free/1e9, dir, hint)
 }
