@@ -1,9 +1,7 @@
 package workspace
 
 import (
-	"encoding/json"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -56,17 +54,8 @@ func (w Workspace) LoadStream(name string) (s Stream, ok bool, err error) {
 	if err != nil {
 		return Stream{}, false, err
 	}
-	b, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return Stream{}, false, nil
-	}
-	if err != nil {
-		return Stream{}, false, err
-	}
-	if err := json.Unmarshal(b, &s); err != nil {
-		return Stream{}, false, fmt.Errorf("read %s: %w (remove it; `testbed down --name %s` removes the testbed's streams with it)", path, err, name)
-	}
-	return s, true, nil
+	ok, err = readJSON(path, &s, name)
+	return s, ok, err
 }
 
 // SaveStream writes the stream of testbed name.
@@ -75,15 +64,7 @@ func (w Workspace) SaveStream(name string, s Stream) error {
 	if err != nil {
 		return err
 	}
-	b, err := json.MarshalIndent(s, "", "  ")
-	if err != nil {
-		return err
-	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return writeJSON(path, s)
 }
 
 // RemoveStream removes the stream saved for testbed name, if any.

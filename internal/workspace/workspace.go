@@ -119,17 +119,8 @@ func (w Workspace) LoadSettings(name string) (s Settings, ok bool, err error) {
 	if err != nil {
 		return Settings{}, false, err
 	}
-	b, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return Settings{}, false, nil
-	}
-	if err != nil {
-		return Settings{}, false, err
-	}
-	if err := json.Unmarshal(b, &s); err != nil {
-		return Settings{}, false, fmt.Errorf("read %s: %w (remove it with `testbed down --name %s`)", path, err, name)
-	}
-	return s, true, nil
+	ok, err = readJSON(path, &s, name)
+	return s, ok, err
 }
 
 // SaveSettings writes the settings of a testbed.
@@ -141,7 +132,28 @@ func (w Workspace) SaveSettings(name string, s Settings) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	b, err := json.MarshalIndent(s, "", "  ")
+	return writeJSON(path, s)
+}
+
+// readJSON reads the JSON file at path of testbed name into v; ok=false
+// when there is none.
+func readJSON(path string, v any, name string) (ok bool, err error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return false, fmt.Errorf("read %s: %w (remove it with `testbed down --name %s`)", path, err, name)
+	}
+	return true, nil
+}
+
+// writeJSON writes v to path as indented JSON, whole or not at all.
+func writeJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return err
 	}
