@@ -90,8 +90,9 @@ func (f *follower) window(v outcome.StreamVisit) outcome.VisitWindow {
 }
 
 // tick checks members and lag, and prints each visit whose window has
-// closed (at once when no group is followed). An error of a check is
-// printed once per minute at most and the stream goes on.
+// closed (at once when no group has a member yet). A check that fails is
+// skipped: the next second's takes its place, and a visit's window waits
+// for a sample after it closes.
 func (f *follower) tick(now time.Time) {
 	if now.After(f.nextMember) && len(f.member) < len(f.groups) {
 		f.nextMember = now.Add(memberCheck)
