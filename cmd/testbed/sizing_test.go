@@ -65,7 +65,7 @@ func TestSizingBadFlags(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--retention", "0d"}, "--retention: 0s: give retentions longer than 0"},
+		{[]string{"--retention", "0d"}, "--retention: \"0d\": give retentions longer than 0"},
 		{[]string{"--retention", "week"}, "--retention: \"week\" is neither days"},
 		{[]string{"--partitions", "1,x"}, "--partitions: \"x\" is not a whole number"},
 		{[]string{"--partitions", "0"}, "--partitions: 0: give partition counts from 1"},

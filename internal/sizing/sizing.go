@@ -472,15 +472,22 @@ func ParseRetentions(s string) ([]time.Duration, error) {
 		var d time.Duration
 		if num, ok := strings.CutSuffix(f, "d"); ok {
 			days, err := strconv.ParseFloat(num, 64)
-			if err != nil || math.IsNaN(days) || math.IsInf(days, 0) || days > float64(maxRetention/Day) || days < -float64(maxRetention/Day) {
+			if err != nil || math.IsNaN(days) || math.IsInf(days, 0) {
 				return nil, errorf("retention", "%q is not a number of days: give e.g. 7d, or a Go duration such as 12h", f)
 			}
+			// Clamped before the conversion, which would overflow; the
+			// range check below names what is allowed.
+			days = max(min(days, float64(maxRetention/Day)+1), -1)
 			d = time.Duration(math.Round(days * float64(Day)))
 		} else {
 			var err error
 			if d, err = time.ParseDuration(f); err != nil {
 				return nil, errorf("retention", "%q is neither days (7d) nor a Go duration (12h): give e.g. 1d,7d,14d,30d", f)
 			}
+		}
+		if d <= 0 || d > maxRetention {
+			// Named as given: "0d", not the "0s" it parses to.
+			return nil, errorf("retention", "%q: give retentions longer than 0 and at most %s, e.g. 1d,7d,14d,30d", f, FormatRetention(maxRetention))
 		}
 		out = append(out, d)
 	}

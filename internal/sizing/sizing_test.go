@@ -2,6 +2,7 @@ package sizing
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -332,6 +333,13 @@ func TestSizingParse(t *testing.T) {
 	for _, bad := range []string{"", "1d,,7d", "seven", "7days", "xd", "1e9d", "NaNd"} {
 		if _, err := ParseRetentions(bad); err == nil || !strings.HasPrefix(err.Error(), "--retention: ") {
 			t.Errorf("retention %q: error %v, want one naming --retention", bad, err)
+		}
+	}
+	// Out of range: named as the user wrote it.
+	for _, bad := range []string{"0d", "-1d", "0", "-2h", "3651d"} {
+		_, err := ParseRetentions("1d," + bad)
+		if want := fmt.Sprintf("--retention: %q: give retentions longer than 0 and at most 3650 days", bad); err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("retention %q: error %v, want %q", bad, err, want)
 		}
 	}
 	p, err := ParsePartitions("1,16,32,64,128")
