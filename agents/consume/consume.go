@@ -133,8 +133,11 @@ func (m *Member) Run(ctx context.Context, brokers []string, cfg *sarama.Config) 
 		defer m.results.Close()
 	}
 	go func() {
+		var repeats errorRepeats
 		for err := range group.Errors() {
-			log.Printf("consumer group %s: %v", m.Group, err)
+			if line, ok := repeats.line(err.Error(), time.Now()); ok {
+				log.Printf("consumer group %s: %s", m.Group, line)
+			}
 		}
 	}()
 
@@ -377,4 +380,33 @@ func (m *Member) publish() {
 		sess.MarkOffset(tp.topic, tp.partition, off, "")
 	}
 	sess.Commit()
+}
+
+// errorRepeatEvery is how often the same consumer error is logged again:
+// a topic that does not exist yet (or any more) is reported for each
+// partition every few seconds by sarama.
+const errorRepeatEvery = time.Minute
+
+// errorRepeats logs each distinct error at once, and again at most every
+// errorRepeatEvery with how many times it came meanwhile.
+type errorRepeats struct {
+	last   map[string]time.Time
+	hidden map[string]int
+}
+
+// line returns what to log for msg at now, and whether to log it.
+func (r *errorRepeats) line(msg string, now time.Time) (string, bool) {
+	if r.last == nil {
+		r.last, r.hidden = map[string]time.Time{}, map[string]int{}
+	}
+	if t, ok := r.last[msg]; ok && now.Sub(t) < errorRepeatEvery {
+		r.hidden[msg]++
+		return "", false
+	}
+	line := msg
+	if n := r.hidden[msg]; n > 0 {
+		line = fmt.Sprintf("%s (%d more times since %s)", msg, n, r.last[msg].Format("15:04:05"))
+	}
+	r.last[msg], r.hidden[msg] = now, 0
+	return line, true
 }
