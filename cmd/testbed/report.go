@@ -31,7 +31,8 @@ func reportCommand() *cli.Command {
 			"varies (or --by FIELD) plots of producing, transit and total time, peak broker\n" +
 			"memory and network, producer and consumer CPU against it, each with a least-squares\n" +
 			"line whose slope, intercept and R² the report prints. It goes into -o DIR, by default\n" +
-			"RUNS-DIR/<sweep-id>/ when the runs are one sweep, else RUNS-DIR/compare-<time>/.\n" +
+			"RUNS-DIR/<sweep-id>/ when the runs are a whole sweep (or its comparison is not made\n" +
+			"yet), else RUNS-DIR/compare-<time>/.\n" +
 			"With a comparison's folder (it has sweep.json): makes that comparison again.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "folder to write the report into"},
@@ -91,8 +92,9 @@ func reportCommand() *cli.Command {
 }
 
 // defaultCompareDir is RUNS-DIR/<sweep-id> when every run has the same
-// sweep id, else RUNS-DIR/compare-<time>, RUNS-DIR being the first run's
-// parent.
+// sweep id and that folder holds no comparison of other runs (a subset of
+// the sweep must not replace the sweep's own comparison), else
+// RUNS-DIR/compare-<time>, RUNS-DIR being the first run's parent.
 func defaultCompareDir(dirs []string) string {
 	parent := filepath.Dir(filepath.Clean(dirs[0]))
 	sweep := ""
@@ -106,9 +108,27 @@ func defaultCompareDir(dirs []string) string {
 		}
 	}
 	if sweep != "" {
-		return filepath.Join(parent, sweep)
+		dir := filepath.Join(parent, sweep)
+		idx, err := report.ReadSweep(dir)
+		if errors.Is(err, fs.ErrNotExist) || (err == nil && sameRuns(idx.Runs, dirs)) {
+			return dir
+		}
 	}
 	return filepath.Join(parent, "compare-"+time.Now().UTC().Format("20060102-150405"))
+}
+
+// sameRuns says whether two lists of run archives name the same runs
+// (their folders' names, the run ids), in any order.
+func sameRuns(a, b []string) bool {
+	ids := func(dirs []string) []string {
+		out := make([]string, len(dirs))
+		for i, d := range dirs {
+			out[i] = filepath.Base(filepath.Clean(d))
+		}
+		slices.Sort(out)
+		return out
+	}
+	return slices.Equal(ids(a), ids(b))
 }
 
 func firstNonEmpty(s ...string) string {
