@@ -151,7 +151,9 @@ func (f *follower) flush() {
 // print writes a visit's line and, with judge, each group's judgement of
 // it.
 func (f *follower) print(v outcome.StreamVisit, w outcome.VisitWindow, judge bool) {
-	f.visits++
+	if v.Sent > 0 {
+		f.visits++ // a visit stopped before its first alert is no visit streamed
+	}
 	f.acked += int64(v.Acked)
 	f.bytes += v.Bytes
 	f.notDelivered += v.Errors

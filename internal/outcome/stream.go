@@ -30,6 +30,9 @@ func (v StreamVisit) ProducingTime() time.Duration { return span(v.IntendedStart
 // produced in 12.3 s", with the alerts not delivered (failed sends) and
 // not sent (the stream stopped during the visit) when there are any.
 func (v StreamVisit) String() string {
+	if v.Sent == 0 {
+		return fmt.Sprintf("visit %d: stopped before its first alert (%d not sent)", v.Visit, v.Expected)
+	}
 	s := fmt.Sprintf("visit %d: %d alerts (%.1f MB) produced in %.1f s", v.Visit, v.Acked, float64(v.Bytes)/1e6, v.ProducingTime().Seconds())
 	if v.Errors > 0 {
 		s += fmt.Sprintf(", %d not delivered", v.Errors)

@@ -52,6 +52,11 @@ func TestStreamTally(t *testing.T) {
 	if got, want := v.String(), "visit 2: 360 alerts (0.4 MB) produced in 1.0 s, 640 of 1000 not sent (stopped)"; got != want {
 		t.Errorf("%q, want %q", got, want)
 	}
+	add(streamRecord(t, "r1", 3, 0, 500, 0, 0, 0, t0.Add(20*time.Second), time.Time{}))
+	v, _ = add(streamRecord(t, "r1", 3, 1, 500, 0, 0, 0, t0.Add(20*time.Second), time.Time{}))
+	if got, want := v.String(), "visit 3: stopped before its first alert (1000 not sent)"; got != want {
+		t.Errorf("%q, want %q", got, want)
+	}
 	if _, _, err := tally.Add([]byte("{not json")); err == nil {
 		t.Error("a record that cannot be read is no error")
 	}
