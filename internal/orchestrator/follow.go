@@ -58,7 +58,7 @@ func newFollower(client sarama.Client, admin sarama.ClusterAdmin, out io.Writer,
 		judges: map[string]*outcome.ExternalJudge{}, member: map[string]time.Time{},
 		last: map[string]outcome.ExternalVisit{}, caughtUp: map[string]int{}, behind: map[string]int{}}
 	for _, g := range groups {
-		f.groups = append(f.groups, run.Group{Name: g, Label: g, Topic: st.Topic, Stream: true})
+		f.groups = append(f.groups, run.External(g, st.Topic))
 		f.judges[g] = &outcome.ExternalJudge{AlertsPerVisit: st.AlertsPerVisit, Interval: st.VisitInterval}
 	}
 	return f
@@ -79,14 +79,10 @@ func (f *follower) record(data []byte) {
 }
 
 // window is the time in which a group must catch up with visit v: from
-// its last ack until the next visit is due, and at least one lag check
-// after its last ack (as outcome's visit windows).
+// its last ack until the next visit is due (visit v+1 at T0 + v x the
+// interval).
 func (f *follower) window(v outcome.StreamVisit) outcome.VisitWindow {
-	w := outcome.VisitWindow{Visit: v.Visit, LastAck: v.LastAck, Next: f.st.T0.Add(time.Duration(v.Visit) * f.st.VisitInterval)}
-	if w.Next.Before(w.LastAck.Add(outcome.LagCheck)) {
-		w.Next = w.LastAck.Add(outcome.LagCheck)
-	}
-	return w
+	return outcome.NewVisitWindow(v.Visit, v.LastAck, f.st.T0.Add(time.Duration(v.Visit)*f.st.VisitInterval))
 }
 
 // tick checks members and lag, and prints each visit whose window has

@@ -300,8 +300,7 @@ func (env *runEnv) runOne(ctx context.Context, e experiment.Experiment, runsDir 
 		lagPerVisit: map[string][]int64{}, behind: map[string]bool{},
 		coll: outcome.Collector{RunID: id, StreamTopic: e.Topic.Name}, externalLag: map[string][]outcome.LagSample{}}
 	for _, g := range e.ExternalConsumers {
-		// Members 0: any number, at least one (run.WaitGroups).
-		lr.external = append(lr.external, run.Group{Name: g, Label: g, Topic: e.Topic.Name, Stream: true})
+		lr.external = append(lr.external, run.External(g, e.Topic.Name))
 	}
 	fmt.Fprintf(env.out, "Run %s on testbed %q: %s", id, env.inv.Name, e.String())
 	for _, w := range e.Warnings() {
@@ -317,20 +316,13 @@ func (env *runEnv) runOne(ctx context.Context, e experiment.Experiment, runsDir 
 		return RunResult{}, err
 	}
 	fmt.Fprintf(env.out, " ✓ Created %d topics (%s, %s, %d filter topics); every broker knows them\n", len(topics), e.Topic.Name, resultsTopic, len(topics)-2)
-	consumer, err := sarama.NewConsumerFromClient(env.client)
+	records, stopReading, err := readResults(env.client, resultsTopic)
 	if err != nil {
 		_ = run.DeleteTopics(env.admin, topics)
 		return RunResult{}, err
 	}
-	defer consumer.Close()
-	pc, err := consumer.ConsumePartition(resultsTopic, 0, sarama.OffsetOldest)
-	if err != nil {
-		_ = run.DeleteTopics(env.admin, topics)
-		return RunResult{}, fmt.Errorf("read %s: %w", resultsTopic, err)
-	}
-	defer pc.Close()
+	defer stopReading()
 	var offset int64 = -1 // last offset read
-	records := pc.Messages()
 
 	runErr := env.deployAndWatch(ctx, lr, plan, records, &offset)
 	if ctx.Err() != nil {
@@ -359,10 +351,7 @@ func (env *runEnv) runOne(ctx context.Context, e experiment.Experiment, runsDir 
 	if lr.injector != nil {
 		lr.faults = lr.injector.Stop()
 	}
-	nodeAPIs := make([]*client.Client, len(env.cluster.Nodes))
-	for i, n := range env.cluster.Nodes {
-		nodeAPIs[i] = n.API
-	}
+	nodeAPIs := env.nodeAPIs()
 	if runErr != nil && !lr.t0.IsZero() {
 		env.drainStopped(cctx, lr, nodeAPIs, records, &offset)
 	}

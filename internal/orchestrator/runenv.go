@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/IBM/sarama"
+	"github.com/docker/docker/client"
 
 	"github.com/alert-testbed/testbed/internal/images"
 	"github.com/alert-testbed/testbed/internal/kafka"
@@ -14,6 +15,31 @@ import (
 	"github.com/alert-testbed/testbed/internal/swarm"
 	"github.com/alert-testbed/testbed/internal/workspace"
 )
+
+// readResults reads a results topic (one partition) from its start; the
+// returned func stops reading.
+func readResults(client sarama.Client, topic string) (<-chan *sarama.ConsumerMessage, func(), error) {
+	consumer, err := sarama.NewConsumerFromClient(client)
+	if err != nil {
+		return nil, nil, err
+	}
+	pc, err := consumer.ConsumePartition(topic, 0, sarama.OffsetOldest)
+	if err != nil {
+		consumer.Close()
+		return nil, nil, fmt.Errorf("read %s: %w", topic, err)
+	}
+	return pc.Messages(), func() { pc.Close(); consumer.Close() }, nil
+}
+
+// nodeAPIs are the Docker APIs of every node (signals and logs go to the
+// containers on each).
+func (env *runEnv) nodeAPIs() []*client.Client {
+	apis := make([]*client.Client, len(env.cluster.Nodes))
+	for i, n := range env.cluster.Nodes {
+		apis[i] = n.API
+	}
+	return apis
+}
 
 // openRunEnv connects to testbed name for runs and streams: its swarm
 // (whose Kafka must be healthy), the agents image built and pushed to

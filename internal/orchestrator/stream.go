@@ -106,36 +106,35 @@ func Stream(ctx context.Context, ws workspace.Workspace, o StreamOptions) error 
 	segment := max(e.VisitInterval, o.Retention/4)
 	plan.Topics[0].Configs["retention.ms"] = strconv.FormatInt(o.Retention.Milliseconds(), 10)
 	plan.Topics[0].Configs["segment.ms"] = strconv.FormatInt(segment.Milliseconds(), 10)
-	// The most the stream topic holds: records at their largest, kept for
-	// the retention, a segment and a retention check, on every replica.
-	perSecond := float64(e.AlertsPerVisit) * float64(e.MaxRecordSize().Total) / e.VisitInterval.Seconds()
-	held := perSecond * (o.Retention + segment + retentionCheck).Seconds() * float64(e.Topic.ReplicationFactor)
+	// Bytes a second into the stream topic over all its replicas, records
+	// at their largest.
+	perSecond := float64(e.AlertsPerVisit) * float64(e.MaxRecordSize().Total) / e.VisitInterval.Seconds() * float64(e.Topic.ReplicationFactor)
 	if env.host != nil {
-		if err := checkHostDisk(ctx, env.host, held, perSecond*float64(e.Topic.ReplicationFactor), segment, o.Retention); err != nil {
+		if err := checkHostDisk(ctx, env.host, perSecond, segment, o.Retention); err != nil {
 			return err
 		}
 	}
 
 	fmt.Fprintf(o.Out, "Stream %s on testbed %q: experiment %s, %d alerts every %s by %d producer(s), without end\n",
 		id, name, e.Name, e.AlertsPerVisit, e.VisitInterval, e.Producers)
+	// Until the stream is saved, a failure removes the topics here; after,
+	// the stop below does, or the next stream or run.
+	saved := false
+	defer func() {
+		if !saved {
+			_ = run.DeleteTopics(env.admin, plan.Topics)
+		}
+	}()
 	if err := run.CreateTopics(ctx, env.admin, env.client, plan.Topics); err != nil {
-		_ = run.DeleteTopics(env.admin, plan.Topics)
 		return err
 	}
 	fmt.Fprintf(o.Out, " ✓ Created topic %s (%d partition(s), replication factor %d, retention %s: at most %.1f GB on the nodes' disks at this rate) and %s\n",
-		e.Topic.Name, e.Topic.Partitions, e.Topic.ReplicationFactor, o.Retention, held/1e9, resultsTopic)
-	consumer, err := sarama.NewConsumerFromClient(env.client)
+		e.Topic.Name, e.Topic.Partitions, e.Topic.ReplicationFactor, o.Retention, topicHolds(perSecond, segment, o.Retention)/1e9, resultsTopic)
+	records, stopReading, err := readResults(env.client, resultsTopic)
 	if err != nil {
-		_ = run.DeleteTopics(env.admin, plan.Topics)
 		return err
 	}
-	defer consumer.Close()
-	pc, err := consumer.ConsumePartition(resultsTopic, 0, sarama.OffsetOldest)
-	if err != nil {
-		_ = run.DeleteTopics(env.admin, plan.Topics)
-		return fmt.Errorf("read %s: %w", resultsTopic, err)
-	}
-	defer pc.Close()
+	defer stopReading()
 
 	t0 := time.Now().Add(producerLead).Truncate(time.Second)
 	st := workspace.Stream{PID: os.Getpid(), RunID: id, Experiment: e.Name, Topic: e.Topic.Name, ResultsTopic: resultsTopic,
@@ -144,9 +143,9 @@ func Stream(ctx context.Context, ws workspace.Workspace, o StreamOptions) error 
 	// Saved before the producers exist: if this process dies from here
 	// on, the next stream or run finds what it left and removes it.
 	if err := ws.SaveStream(name, st); err != nil {
-		_ = run.DeleteTopics(env.admin, plan.Topics)
 		return err
 	}
+	saved = true
 	api := env.cluster.Leader().API
 	start := time.Now()
 	streamErr := run.Deploy(ctx, api, []run.Agent{plan.Producers(t0)}, env.registryAuth, readersTimeout)
@@ -163,22 +162,18 @@ func Stream(ctx context.Context, ws workspace.Workspace, o StreamOptions) error 
 		if len(groups) > 0 {
 			fmt.Fprintf(o.Out, "Following %s: each is judged per visit once it has a member\n", strings.Join(groups, ", "))
 		}
-		streamErr = followStream(ctx, env, f, pc.Messages(), id, e.Producers)
+		streamErr = followStream(ctx, env, f, records, id, e.Producers)
 	}
 
 	// Stopping must finish even after Ctrl-C.
 	cctx := context.WithoutCancel(ctx)
 	fmt.Fprintf(o.Out, "Stopping the stream\n")
-	nodes := make([]*client.Client, len(env.cluster.Nodes))
-	for i, n := range env.cluster.Nodes {
-		nodes[i] = n.API
-	}
 	var problems []string
-	if err := run.Stop(cctx, api, nodes, id, stopTimeout); err != nil {
+	if err := run.Stop(cctx, api, env.nodeAPIs(), id, stopTimeout); err != nil {
 		problems = append(problems, "stopping the producers: "+err.Error())
 	}
 	// The records of the visits the producers were in when stopped.
-	drainRecords(pc.Messages(), f, 3*time.Second)
+	drainRecords(records, f, 3*time.Second)
 	f.flush()
 	fmt.Fprintf(o.Out, "Stream %s: ", id)
 	f.summary(time.Since(start))
@@ -288,11 +283,7 @@ func clearStaleStream(ctx context.Context, env *runEnv, ws workspace.Workspace, 
 		return err
 	}
 	api := env.cluster.Leader().API
-	nodes := make([]*client.Client, len(env.cluster.Nodes))
-	for i, n := range env.cluster.Nodes {
-		nodes[i] = n.API
-	}
-	if err := run.Stop(ctx, api, nodes, st.RunID, stopTimeout); err != nil {
+	if err := run.Stop(ctx, api, env.nodeAPIs(), st.RunID, stopTimeout); err != nil {
 		return fmt.Errorf("stopping the producers of stream %s, whose process %d is gone: %w", st.RunID, st.PID, err)
 	}
 	n, err := run.Remove(ctx, api, st.RunID)
@@ -312,10 +303,17 @@ func clearStaleStream(ctx context.Context, env *runEnv, ws workspace.Workspace, 
 	return ws.RemoveStream(name)
 }
 
+// topicHolds is the most a stream topic holds on disk, in bytes, taking
+// perSecond bytes a second over all its replicas: its retention, a
+// segment and a retention check's worth.
+func topicHolds(perSecond float64, segment, retention time.Duration) float64 {
+	return perSecond * (retention + segment + retentionCheck).Seconds()
+}
+
 // checkHostDisk refuses a stream whose topic would hold more than 80% of
 // the free disk of the Engine the local nodes run on (their Kafka data is
 // in its volumes).
-func checkHostDisk(ctx context.Context, host *client.Client, held, perSecond float64, segment, retention time.Duration) error {
+func checkHostDisk(ctx context.Context, host *client.Client, perSecond float64, segment, retention time.Duration) error {
 	info, err := host.Info(ctx)
 	if err != nil {
 		return nil // the brokers' disks are checked by Kafka itself then
@@ -324,13 +322,14 @@ func checkHostDisk(ctx context.Context, host *client.Client, held, perSecond flo
 	if err := syscall.Statfs(info.DockerRootDir, &fs); err != nil {
 		return nil
 	}
-	return diskRefusal(held, perSecond, float64(fs.Bavail)*float64(fs.Bsize), info.DockerRootDir, segment, retention)
+	return diskRefusal(perSecond, float64(fs.Bavail)*float64(fs.Bsize), info.DockerRootDir, segment, retention)
 }
 
-// diskRefusal refuses a stream topic that would hold (bytes) more than
-// 80% of free (bytes, on dir), taking perSecond bytes a second over all
+// diskRefusal refuses a stream topic that would hold more than 80% of
+// free (bytes, on dir), taking perSecond bytes a second over all
 // replicas, and names the longest --retention that fits.
-func diskRefusal(held, perSecond, free float64, dir string, segment, retention time.Duration) error {
+func diskRefusal(perSecond, free float64, dir string, segment, retention time.Duration) error {
+	held := topicHolds(perSecond, segment, retention)
 	if held <= 0.8*free {
 		return nil
 	}

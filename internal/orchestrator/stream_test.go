@@ -22,14 +22,12 @@ func TestStreamDiskRefusal(t *testing.T) {
 	perSecond := 10000 * 136_300.0 / 39 * 3
 	retention := StreamRetention(39 * time.Second)
 	segment := max(39*time.Second, retention/4)
-	held := perSecond * (retention + segment + retentionCheck).Seconds()
-	if err := diskRefusal(held, perSecond, 50e9, "/var/lib/docker", segment, retention); err != nil {
+	if err := diskRefusal(perSecond, 50e9, "/var/lib/docker", segment, retention); err != nil {
 		t.Errorf("the default retention on 50 GB free: %v", err)
 	}
 	hour := time.Hour
 	segment = hour / 4
-	held = perSecond * (hour + segment + retentionCheck).Seconds()
-	err := diskRefusal(held, perSecond, 50e9, "/var/lib/docker", segment, hour)
+	err := diskRefusal(perSecond, 50e9, "/var/lib/docker", segment, hour)
 	if err == nil || !strings.Contains(err.Error(), "more than 80% of the 50.0 GB free on this host's disk (/var/lib/docker)") {
 		t.Fatalf("an hour at LSST's rate on 50 GB free: %v", err)
 	}
@@ -38,7 +36,7 @@ func TestStreamDiskRefusal(t *testing.T) {
 	if !strings.Contains(err.Error(), "use fewer alerts per visit") {
 		t.Errorf("no retention fits: %v", err)
 	}
-	err = diskRefusal(held, perSecond, 50e9, "/d", time.Minute, 10*time.Minute)
+	err = diskRefusal(perSecond, 50e9, "/d", time.Minute, 10*time.Minute)
 	if err == nil || !strings.Contains(err.Error(), "use --retention 4m51s or less") {
 		t.Errorf("with 1-minute segments: %v", err)
 	}

@@ -52,16 +52,11 @@ func Watch(ctx context.Context, ws workspace.Workspace, o WatchOptions) error {
 	if err != nil {
 		return err
 	}
-	consumer, err := sarama.NewConsumerFromClient(client)
+	records, stopReading, err := readResults(client, st.ResultsTopic)
 	if err != nil {
-		return err
+		return fmt.Errorf("the stream's results topic: %w", err)
 	}
-	defer consumer.Close()
-	pc, err := consumer.ConsumePartition(st.ResultsTopic, 0, sarama.OffsetOldest)
-	if err != nil {
-		return fmt.Errorf("read the stream's results topic %s: %w", st.ResultsTopic, err)
-	}
-	defer pc.Close()
+	defer stopReading()
 
 	start := time.Now()
 	fmt.Fprintf(o.Out, "Watching %s on stream %s of testbed %q (experiment %s: topic %s, %d alerts every %s): a line per visit from the next one; Ctrl-C to stop\n",
@@ -76,7 +71,7 @@ loop:
 		select {
 		case <-ctx.Done():
 			break loop
-		case m := <-pc.Messages():
+		case m := <-records:
 			f.record(m.Value)
 		case now := <-tick.C:
 			f.tick(now)
@@ -91,7 +86,7 @@ loop:
 		}
 	}
 	if ended != "" {
-		drainRecords(pc.Messages(), f, 3*time.Second)
+		drainRecords(records, f, 3*time.Second)
 		fmt.Fprintf(o.Out, "%s\n", ended)
 	}
 	f.flush()

@@ -24,6 +24,18 @@ type VisitWindow struct {
 	Next    time.Time
 }
 
+// NewVisitWindow is visit's window, its last alert acknowledged at
+// lastAck and the next visit due at next; it lasts at least one lag check
+// after lastAck, so that a visit acked just before the next was due is
+// judged on a check made after it.
+func NewVisitWindow(visit int, lastAck, next time.Time) VisitWindow {
+	w := VisitWindow{Visit: visit, LastAck: lastAck, Next: next}
+	if !lastAck.IsZero() && w.Next.Before(lastAck.Add(LagCheck)) {
+		w.Next = lastAck.Add(LagCheck)
+	}
+	return w
+}
+
 // ExternalVisit is how an external consumer group kept up with one visit.
 type ExternalVisit struct {
 	Visit int `json:"visit"`

@@ -155,3 +155,19 @@ func TestSummaryOfExternalConsumers(t *testing.T) {
 		}
 	}
 }
+
+// A visit acked less than a lag check before the next was due is judged
+// until one check after its last ack; others until the next is due.
+func TestNewVisitWindow(t *testing.T) {
+	t0 := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	next := t0.Add(10 * time.Second)
+	if w := NewVisitWindow(1, t0.Add(3*time.Second), next); w.Next != next || w.Visit != 1 {
+		t.Errorf("acked at +3 s: %+v, want Next at +10 s", w)
+	}
+	if w := NewVisitWindow(1, t0.Add(9500*time.Millisecond), next); w.Next != t0.Add(10500*time.Millisecond) {
+		t.Errorf("acked at +9.5 s: Next %s, want one lag check after the ack (+10.5 s)", w.Next.Sub(t0))
+	}
+	if w := NewVisitWindow(2, time.Time{}, next); w.Next != next {
+		t.Errorf("not produced: Next %s, want the next visit's due time", w.Next)
+	}
+}

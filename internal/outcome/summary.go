@@ -348,14 +348,11 @@ func visitWindows(f Facts) []VisitWindow {
 	}
 	out := make([]VisitWindow, 0, f.Visits)
 	for v := 1; v <= f.Visits; v++ {
-		w := VisitWindow{Visit: v, LastAck: last[v], Next: f.T0.Add(time.Duration(v) * f.VisitInterval)}
-		if w.Next.After(f.End) {
-			w.Next = f.End // the lag checks stopped first
+		next := f.T0.Add(time.Duration(v) * f.VisitInterval)
+		if next.After(f.End) {
+			next = f.End // the lag checks stopped first
 		}
-		if !w.LastAck.IsZero() && w.Next.Before(w.LastAck.Add(LagCheck)) {
-			w.Next = w.LastAck.Add(LagCheck)
-		}
-		out = append(out, w)
+		out = append(out, NewVisitWindow(v, last[v], next))
 	}
 	return out
 }

@@ -21,6 +21,13 @@ type Group struct {
 	Stream  bool // reads the alert stream (accounted against the producers)
 }
 
+// External is a consumer group the testbed follows but did not start (a
+// user's consumer) reading topic: of Members 0, any number, at least one
+// (WaitGroups).
+func External(name, topic string) Group {
+	return Group{Name: name, Label: name, Topic: topic, Stream: true}
+}
+
 // Groups lists the consumer groups of a run, as its plan names them: the
 // stream's consumer groups and filter groups, and one group per end-user
 // task.
