@@ -152,12 +152,8 @@ func Stream(ctx context.Context, ws workspace.Workspace, o StreamOptions) error 
 	f := newFollower(env.client, env.admin, o.Out, st, groups, time.Time{})
 	if streamErr == nil {
 		fmt.Fprintf(o.Out, " ✓ Started %d producer(s): visit 1 at %s, then every %s until Ctrl-C\n", e.Producers, t0.Format("15:04:05"), e.VisitInterval)
-		schemaID := e.Alert.SchemaID
-		if schema.ID != 0 {
-			schemaID = int(schema.ID)
-		}
 		fmt.Fprintf(o.Out, "Point your consumer at topic %s, bootstrap %s (Avro, schema %s, Confluent wire format with schema id %d),\n"+
-			"  e.g. kcat -C -b %s -G my-broker %s\n", e.Topic.Name, strings.Join(bootstrap, ","), schema.Name, schemaID, bootstrap[0], e.Topic.Name)
+			"  e.g. kcat -C -b %s -G my-broker %s\n", e.Topic.Name, strings.Join(bootstrap, ","), schema.Name, e.Alert.SchemaID, bootstrap[0], e.Topic.Name)
 		fmt.Fprintf(o.Out, "Follow a consumer group from another terminal: testbed watch --name %s --group GROUP\n", name)
 		if len(groups) > 0 {
 			fmt.Fprintf(o.Out, "Following %s: each is judged per visit once it has a member\n", strings.Join(groups, ", "))
