@@ -71,6 +71,15 @@ func (c *Codec) Append(dst []byte, native map[string]any) ([]byte, error) {
 	return out, nil
 }
 
+// Frame appends the framed message of an Avro body already encoded (a
+// replayed record, as its file holds it) to dst: the header with schemaID,
+// then body as it is.
+func Frame(dst []byte, schemaID uint32, body []byte) []byte {
+	dst = append(dst, MagicByte, 0, 0, 0, 0)
+	binary.BigEndian.PutUint32(dst[len(dst)-4:], schemaID)
+	return append(dst, body...)
+}
+
 // Decode parses one framed message. It checks the magic byte and that the
 // schema id is this Codec's, and that the Avro body is followed by nothing.
 // Byte values in the result (the cutouts) alias framed: copy them if framed

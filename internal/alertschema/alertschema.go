@@ -79,6 +79,24 @@ func ConventionID(name string, def int) int {
 	return def
 }
 
+var rubinAlertRE = regexp.MustCompile(`^lsst\.v(\d+)_(\d+)\.alert$`)
+
+// WriterConventionID is the Confluent schema id of a replayed file's writer
+// schema (JSON text) by Rubin's convention, MAJOR*100+MINOR for a record
+// named lsst.vMAJOR_MINOR.alert; def for any other schema.
+func WriterConventionID(schema string, def int) int {
+	var t map[string]any
+	if json.Unmarshal([]byte(schema), &t) != nil {
+		return def
+	}
+	if m := rubinAlertRE.FindStringSubmatch(fullName(t, "")); m != nil {
+		major, _ := strconv.Atoi(m[1])
+		minor, _ := strconv.Atoi(m[2])
+		return major*100 + minor
+	}
+	return def
+}
+
 // Check says whether name is a valid alert.schema without fetching
 // anything: testbed, rubin, rubin-MAJOR.MINOR or a path ending in .avsc
 // (whether that version exists is known only once the package is there).

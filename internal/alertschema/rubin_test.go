@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/alert-testbed/testbed/agents/alert"
+	"github.com/alert-testbed/testbed/internal/pyvenv"
 )
 
 // repoCache is the workspace cache of this checkout (git-ignored), where
@@ -25,25 +26,6 @@ func repoCache(t *testing.T) string {
 	return abs
 }
 
-// rubinVenv is a Python virtualenv with lsst-alert-packet PacketVersion and
-// astropy, made (from PyPI) the first time.
-func rubinVenv(t *testing.T, cache string) string {
-	t.Helper()
-	dir := filepath.Join(cache, "python", "lsst-alert-packet-"+PacketVersion)
-	py := filepath.Join(dir, "bin", "python")
-	if exec.Command(py, "-c", "import lsst.alert.packet, astropy.io.fits").Run() == nil {
-		return py
-	}
-	os.RemoveAll(dir)
-	if out, err := exec.Command("python3", "-m", "venv", dir).CombinedOutput(); err != nil {
-		t.Fatalf("python3 -m venv %s (python3 with its venv module is needed): %v\n%s", dir, err, out)
-	}
-	if out, err := exec.Command(filepath.Join(dir, "bin", "pip"), "install", "-q", "lsst-alert-packet=="+PacketVersion, "astropy").CombinedOutput(); err != nil {
-		t.Fatalf("pip install lsst-alert-packet==%s astropy: %v\n%s", PacketVersion, err, out)
-	}
-	return py
-}
-
 // Alerts generated for Rubin's schemas decode with Rubin's own package, its
 // schema of the same version: every alert, every required field set,
 // every cutout a FITS image, the schema id the package computes.
@@ -52,7 +34,7 @@ func TestRubinAlertsDecodeWithRubinsPackage(t *testing.T) {
 		t.Skip("needs PyPI (lsst-alert-packet's wheel, and a virtualenv with it and astropy)")
 	}
 	cache := repoCache(t)
-	py := rubinVenv(t, cache)
+	py := pyvenv.Rubin(t, cache, PacketVersion)
 	for _, name := range []string{"rubin", "rubin-7.4", "rubin-9.0"} {
 		t.Run(name, func(t *testing.T) {
 			s, err := Resolve(context.Background(), name, ".", cache)

@@ -9,11 +9,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/alert-testbed/testbed/internal/workspace"
+	"github.com/alert-testbed/testbed/internal/pyvenv"
 )
 
 // motoVersion is the AWS API emulator the aws module is applied against.
@@ -24,34 +23,9 @@ const motoVersion = "5.2.5"
 // endpoint and the venv's python (boto3 comes with moto).
 func StartMoto(t testing.TB, cacheDir string) (endpoint, python string) {
 	t.Helper()
-	venv := filepath.Join(cacheDir, "moto-"+motoVersion)
-	python = filepath.Join(venv, "bin", "python")
-	// The tests of two packages (internal/tf, cmd/testbed) start moto at
-	// once: one installs while the other waits. A venv without its server
 	// A venv is checked by importing moto's server, and moto is run as
-	// `python -m moto.server`: a venv's scripts carry the absolute path it
-	// was made at, and a workspace cache copied or linked elsewhere keeps
-	// a moto_server whose interpreter is gone. One that does not import
-	// is made again from nothing.
-	unlock, err := workspace.Lock(filepath.Join(cacheDir, "locks", "moto"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	release := sync.OnceFunc(unlock)
-	defer release()
-	if exec.Command(python, "-c", "import moto.server").Run() != nil {
-		if err := os.RemoveAll(venv); err != nil {
-			t.Fatal(err)
-		}
-		if out, err := exec.Command("python3", "-m", "venv", venv).CombinedOutput(); err != nil {
-			t.Fatalf("python3 -m venv (Debian: apt-get install python3-venv): %v\n%s", err, out)
-		}
-		if out, err := exec.Command(python, "-m", "pip", "install", "-q", "moto[server]=="+motoVersion).CombinedOutput(); err != nil {
-			os.RemoveAll(venv)
-			t.Fatalf("pip install moto[server]==%s: %v\n%s", motoVersion, err, out)
-		}
-	}
-	release()
+	// `python -m moto.server` (pyvenv says why).
+	python = pyvenv.Python(t, cacheDir, "moto-"+motoVersion, "import moto.server", "moto[server]=="+motoVersion)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/alert-testbed/testbed/agents/alert"
 )
@@ -25,7 +26,7 @@ var badFiles = []struct {
 	{"unknown field, nothing close", "name: x\nbrokers: 3\n",
 		"brokers: unknown field (allowed: " + topFields + ")"},
 	{"misspelt nested field", "name: x\nalert:\n  stmaps: false\n",
-		"alert.stmaps: unknown field; did you mean stamps? (allowed: stamps, size, replay, schema, schema_id, null_rate)"},
+		"alert.stmaps: unknown field; did you mean stamps? (allowed: stamps, size, replay, replay_mode, schema, schema_id, null_rate)"},
 	{"misspelt field in a list entry", "name: x\nconsumers:\n  - {name: c, moed: drop}\n",
 		"consumers[0].moed: unknown field; did you mean mode? (allowed: name, members, mode, print_every, copies)"},
 	{"unknown field brought in by a merge", "name: x\nconsumers:\n  - &c {name: a, mode: drop}\n  - {<<: *c, name: b, membres: 2}\n",
@@ -47,7 +48,7 @@ var badFiles = []struct {
 	{"wrong type: mapping for integer", "name: x\nvisits: {n: 1}\n",
 		"visits: want an integer, got a mapping"},
 	{"wrong type: value for mapping", "name: x\nalert: true\n",
-		"alert: want a mapping of stamps, size, replay, schema, schema_id, null_rate, got true"},
+		"alert: want a mapping of stamps, size, replay, replay_mode, schema, schema_id, null_rate, got true"},
 	{"wrong type: value for list", "name: x\nconsumers: c1\n",
 		`consumers: want a list of mappings of name, members, mode, print_every, copies, got "c1"`},
 	{"wrong type: end users", "name: x\nfilters: {groups: 1, end_users: many}\n",
@@ -59,7 +60,7 @@ var badFiles = []struct {
 
 	// Sweeps.
 	{"sweep on a mapping", "name: x\nalert: [{stamps: true}, {stamps: false}]\n",
-		"alert: a list here would be a sweep, but only single-value fields can be swept and alert is a mapping (of stamps, size, replay, schema, schema_id, null_rate): put the list on one of its fields"},
+		"alert: a list here would be a sweep, but only single-value fields can be swept and alert is a mapping (of stamps, size, replay, replay_mode, schema, schema_id, null_rate): put the list on one of its fields"},
 	{"sweep of a list field's entries", "name: x\nconsumers: [[{name: a}], [{name: b}]]\n",
 		"consumers[0]: a list here would be a sweep, but only single-value fields can be swept and consumers[0] is a mapping (of name, members, mode, print_every, copies): put the list on one of its fields"},
 	{"sweep on a name", "name: x\ntopic: {name: [a, b]}\n",
@@ -397,6 +398,36 @@ func TestReplay(t *testing.T) {
 	}
 	if runs[0].Alert.Replay != avro {
 		t.Errorf("Alert.Replay = %q, want the absolute path %q", runs[0].Alert.Replay, avro)
+	}
+
+	if runs[0].Alert.ReplayMode != "infinite" || runs[0].Visits != DefaultVisits {
+		t.Errorf("replay mode %q, %d visits; want infinite by default, the default visits", runs[0].Alert.ReplayMode, runs[0].Visits)
+	}
+
+	// A single pass has the visits its file fills: 5 alerts at 2 a
+	// visit are 3, and the run timeout follows them.
+	writeOCF(t, avro, 5)
+	writeFile(t, exp, []byte("name: x\nalerts_per_visit: 2\nvisit_interval: 10s\nalert: {replay: data/alerts.avro, replay_mode: single-pass}\n"))
+	runs, err = Load(exp)
+	if err != nil {
+		t.Fatalf("single pass: %v", err)
+	}
+	if runs[0].Visits != 3 || runs[0].Limits.RunTimeout != 30*time.Second+DefaultRunSlack {
+		t.Errorf("single pass of 5 alerts at 2 a visit: %d visits, run timeout %s; want 3, %s", runs[0].Visits, runs[0].Limits.RunTimeout, 30*time.Second+DefaultRunSlack)
+	}
+	for _, c := range []struct{ file, err string }{
+		{"name: x\nvisits: 4\nalerts_per_visit: 2\nalert: {replay: data/alerts.avro, replay_mode: single-pass}\n",
+			"visits: 4, but a single pass (alert.replay_mode) of the 5 alerts of " + avro + " at alerts_per_visit 2 is 3 visits: leave visits out, or use alert.replay_mode infinite"},
+		{"name: x\nalert: {replay: data/alerts.avro, replay_mode: twice}\n",
+			`alert.replay_mode: "twice" is not infinite (the file over and over, each pass's alert ids and times shifted) or single-pass (the file once)`},
+		{"name: x\nalert: {replay_mode: single-pass}\n", "alert.replay_mode: has no effect without alert.replay: leave it out"},
+		{"name: x\nalerts_per_visit: 4\nproducers: 2\npacing: {model: ccd-bursts, bursts: 2, burst_min: 2, burst_max: 2, burst_mean: 2}\nalert: {replay: data/alerts.avro, replay_mode: single-pass}\n",
+			"alert.replay_mode: the last visit of the single pass has the file's last 1 alerts, which pacing ccd-bursts cannot send (alerts_per_visit: 1 is impossible with 2 bursts of 2 to 2 alerts: must be between 4 and 4): choose alerts_per_visit so that it divides 5"},
+	} {
+		writeFile(t, exp, []byte(c.file))
+		if _, err := Load(exp); err == nil || err.Error() != exp+": "+c.err {
+			t.Errorf("%s: error\n got: %v\nwant: %s", c.file, err, exp+": "+c.err)
+		}
 	}
 
 	// A size has no effect on replayed alerts.

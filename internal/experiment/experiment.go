@@ -243,6 +243,10 @@ type Alert struct {
 	// instead of generated ones (producer --replay), made absolute; a
 	// relative path in the file is relative to the experiment file.
 	Replay string `yaml:"replay,omitempty"`
+	// ReplayMode is how the file is replayed: infinite (the default: over
+	// and over until the last visit, each pass's ids and times shifted) or
+	// single-pass (once; visits then default to what the file fills).
+	ReplayMode string `yaml:"replay_mode,omitempty"`
 	// Schema is the Avro schema of the generated alerts
 	// (internal/alertschema): testbed (the project's own), rubin (Rubin's
 	// newest published schema), rubin-MAJOR.MINOR, or an .avsc file (made
@@ -250,7 +254,7 @@ type Alert struct {
 	Schema string `yaml:"schema"`
 	// SchemaID is the Confluent schema id of every agent (--schema-id);
 	// by default the schema's convention: Rubin's MAJOR*100+MINOR, 1 for
-	// the others.
+	// the others; with alert.replay, the file's writer schema's.
 	SchemaID int `yaml:"schema_id"`
 	// NullRate is, with another schema than testbed, the share of alerts in
 	// which a nullable field without a rule of its own is null (producer
@@ -468,7 +472,7 @@ func (e Experiment) String() string {
 	}
 	switch {
 	case e.Alert.Replay != "":
-		fmt.Fprintf(&b, "  alerts:    replayed from %s, schema id %d\n", e.Alert.Replay, e.Alert.SchemaID)
+		fmt.Fprintf(&b, "  alerts:    replayed from %s (%s), schema id %d\n", e.Alert.Replay, e.Alert.ReplayMode, e.Alert.SchemaID)
 	default:
 		size := "default size"
 		if e.Alert.Size > 0 {

@@ -6,6 +6,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/alert-testbed/testbed/agents/alert"
 	"github.com/alert-testbed/testbed/agents/filter"
 	"github.com/alert-testbed/testbed/agents/pacing"
 	"github.com/alert-testbed/testbed/internal/alertschema"
@@ -72,12 +73,13 @@ type fileExpect struct {
 }
 
 type fileAlert struct {
-	Stamps   *bool    `yaml:"stamps"`
-	Size     *int     `yaml:"size"`
-	Replay   *string  `yaml:"replay"`
-	Schema   *string  `yaml:"schema"`
-	SchemaID *int     `yaml:"schema_id"`
-	NullRate *float64 `yaml:"null_rate"`
+	Stamps     *bool    `yaml:"stamps"`
+	Size       *int     `yaml:"size"`
+	Replay     *string  `yaml:"replay"`
+	ReplayMode *string  `yaml:"replay_mode"`
+	Schema     *string  `yaml:"schema"`
+	SchemaID   *int     `yaml:"schema_id"`
+	NullRate   *float64 `yaml:"null_rate"`
 }
 
 type filePacing struct {
@@ -180,6 +182,15 @@ func (e *endUsers) UnmarshalYAML(n *yaml.Node) error {
 	return fmt.Errorf("%s is not true, false or a number of end users per filter", show(n))
 }
 
+// replayMode is alert.replay_mode: infinite by default with a replay file,
+// empty without one.
+func replayMode(a fileAlert) string {
+	if a.Replay == nil {
+		return str(a.ReplayMode, "")
+	}
+	return str(a.ReplayMode, alert.ReplayInfinite)
+}
+
 // Defaults returns the experiment of a file that gives only a name (left
 // empty here): DMTN-028's defaults. See applyDefaults.
 func Defaults() Experiment {
@@ -220,12 +231,13 @@ func applyDefaults(f fileExperiment) Experiment {
 		AlertsPerVisit: num(f.AlertsPerVisit, DefaultAlertsPerVisit),
 		Producers:      num(f.Producers, DefaultProducers),
 		Alert: Alert{
-			Stamps:   boolean(f.Alert.Stamps, DefaultStamps),
-			Size:     num(f.Alert.Size, 0),
-			Replay:   str(f.Alert.Replay, ""),
-			Schema:   str(f.Alert.Schema, alertschema.Testbed),
-			SchemaID: num(f.Alert.SchemaID, alertschema.ConventionID(str(f.Alert.Schema, alertschema.Testbed), DefaultSchemaID)),
-			NullRate: num(f.Alert.NullRate, DefaultNullRate),
+			Stamps:     boolean(f.Alert.Stamps, DefaultStamps),
+			Size:       num(f.Alert.Size, 0),
+			Replay:     str(f.Alert.Replay, ""),
+			ReplayMode: replayMode(f.Alert),
+			Schema:     str(f.Alert.Schema, alertschema.Testbed),
+			SchemaID:   num(f.Alert.SchemaID, alertschema.ConventionID(str(f.Alert.Schema, alertschema.Testbed), DefaultSchemaID)),
+			NullRate:   num(f.Alert.NullRate, DefaultNullRate),
 		},
 		Pacing: Pacing{
 			Model:       model,

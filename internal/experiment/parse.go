@@ -13,6 +13,9 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/alert-testbed/testbed/agents/alert"
+	"github.com/alert-testbed/testbed/internal/alertschema"
 )
 
 // Error is a problem with an experiment: the file, the field and what is
@@ -212,6 +215,24 @@ func (f *File) Expand() ([]Experiment, error) {
 		if e.Alert.Replay != "" && !filepath.IsAbs(e.Alert.Replay) {
 			if abs, err := filepath.Abs(filepath.Join(filepath.Dir(f.Path), e.Alert.Replay)); err == nil {
 				e.Alert.Replay = abs
+			}
+		}
+		if e.Alert.Replay != "" && fe.Alert.SchemaID == nil {
+			// Replayed records are framed with their file's schema id:
+			// Rubin's convention for a Rubin alert file.
+			if r, c, err := alert.OpenOCF(e.Alert.Replay); err == nil {
+				e.Alert.SchemaID = alertschema.WriterConventionID(r.Schema(), DefaultSchemaID)
+				c.Close()
+			}
+		}
+		if e.Alert.ReplayMode == alert.ReplaySinglePass && fe.Visits == nil {
+			// A single pass has the visits its file fills; a file that
+			// cannot be read is named by Validate.
+			if n, err := alert.CountOCF(e.Alert.Replay); err == nil && n > 0 && e.AlertsPerVisit > 0 {
+				e.Visits = (n + e.AlertsPerVisit - 1) / e.AlertsPerVisit
+				if fe.Limits.RunTimeout == nil {
+					e.Limits.RunTimeout = e.Duration() + DefaultRunSlack
+				}
 			}
 		}
 		if strings.HasSuffix(e.Alert.Schema, ".avsc") && !filepath.IsAbs(e.Alert.Schema) {

@@ -126,3 +126,21 @@ func (e Experiment) checkRecordSize() *Error {
 	}
 	return errorf("kafka.max_message_bytes", "%d is too small: %s (up to %d bytes) %s: use at least %d", limit, r.AlertIs, r.Alert, sum, r.Total)
 }
+
+// CheckReplayRecordSize compares the run's largest record, with the
+// alert.replay file's largest record framed (framed bytes), with
+// kafka.max_message_bytes; the file is read by the caller (run.ScanReplay).
+func (e Experiment) CheckReplayRecordSize(framed int) error {
+	r := e.MaxRecordSize()
+	r.Alert = framed
+	r.Total = r.Alert + r.Headers + r.Overhead
+	if r.Total <= e.Kafka.MaxMessageBytes {
+		return nil
+	}
+	msg := fmt.Sprintf("its largest record, %d bytes framed, plus %d bytes of headers and %d bytes of record overhead (as the Kafka client counts them) is %d bytes, more than kafka.max_message_bytes %d",
+		r.Alert, r.Headers, r.Overhead, r.Total, e.Kafka.MaxMessageBytes)
+	if r.Total > BrokerMaxMessageBytes {
+		return &Error{File: e.File, Field: "alert.replay", Msg: fmt.Sprintf("%s %s: the testbed's brokers take at most %d (message.max.bytes): replay smaller alerts", e.Alert.Replay, msg, BrokerMaxMessageBytes)}
+	}
+	return &Error{File: e.File, Field: "alert.replay", Msg: fmt.Sprintf("%s %s: set kafka.max_message_bytes to at least %d", e.Alert.Replay, msg, r.Total)}
+}

@@ -4,8 +4,8 @@ import "github.com/alert-testbed/testbed/agents/alert"
 
 // ValidateStream checks what `testbed stream` asks of a valid experiment
 // besides Validate: its visits have no end, so it injects no faults (they
-// are timed to visits and accounted at the end), replays no file (not on
-// the swarm yet), and its records must fit kafka.max_message_bytes up to
+// are timed to visits and accounted at the end), replays a file only
+// over and over (alert.replay_mode infinite), and its records must fit kafka.max_message_bytes up to
 // the last visit number the alert ids allow (alert.MaxVisit), whose header
 // is longer than a run's.
 func (e Experiment) ValidateStream() error {
@@ -13,8 +13,8 @@ func (e Experiment) ValidateStream() error {
 		if len(e.Faults) > 0 {
 			return errorf("faults", "a stream injects none (it has no end to account them at): run the experiment with `testbed run`, or take them out")
 		}
-		if e.Alert.Replay != "" {
-			return errorf("alert.replay", "a stream replays no file yet (the agents read no files on the swarm): generate the alerts, or run it with alert-producer --replay from this host")
+		if e.Alert.ReplayMode == alert.ReplaySinglePass {
+			return errorf("alert.replay_mode", "a stream has no end, and a single pass does: use %s (the file over and over, each pass's ids and times shifted), or `testbed run`", alert.ReplayInfinite)
 		}
 		endless := e
 		endless.Visits = alert.MaxVisit

@@ -146,7 +146,14 @@ func (e Experiment) validateAlert() *Error {
 		}
 	}
 	if a.Replay == "" {
+		if a.ReplayMode != "" {
+			return errorf("alert.replay_mode", "has no effect without alert.replay: leave it out")
+		}
 		return nil
+	}
+	if a.ReplayMode != alert.ReplayInfinite && a.ReplayMode != alert.ReplaySinglePass {
+		return errorf("alert.replay_mode", "%q is not %s (the file over and over, each pass's alert ids and times shifted) or %s (the file once)",
+			a.ReplayMode, alert.ReplayInfinite, alert.ReplaySinglePass)
 	}
 	if a.Schema != alertschema.Testbed {
 		return errorf("alert.schema", "has no effect with alert.replay (replayed alerts keep their file's schema): leave it out")
@@ -173,11 +180,27 @@ func (e Experiment) validateAlert() *Error {
 	if err != nil || string(magic) != "Obj\x01" {
 		return errorf("alert.replay", "%s is not an Avro object container file (it does not begin with Obj 1)", a.Replay)
 	}
-	r, err := alert.OpenReplay(a.Replay)
+	n, err := alert.CountOCF(a.Replay)
 	if err != nil {
 		return errorf("alert.replay", "%v", err)
 	}
-	r.Close()
+	if n == 0 {
+		return errorf("alert.replay", "%s holds no alerts", a.Replay)
+	}
+	if a.ReplayMode != alert.ReplaySinglePass {
+		return nil
+	}
+	visits := (n + e.AlertsPerVisit - 1) / e.AlertsPerVisit
+	if e.Visits != visits {
+		return errorf("visits", "%d, but a single pass (alert.replay_mode) of the %d alerts of %s at alerts_per_visit %d is %d visits: leave visits out, or use alert.replay_mode %s",
+			e.Visits, n, a.Replay, e.AlertsPerVisit, visits, alert.ReplayInfinite)
+	}
+	last := e.PacingConfig()
+	last.AlertsPerVisit = n - (visits-1)*e.AlertsPerVisit
+	if err := last.Validate(); err != nil {
+		return errorf("alert.replay_mode", "the last visit of the single pass has the file's last %d alerts, which pacing %s cannot send (%v): choose alerts_per_visit so that it divides %d",
+			last.AlertsPerVisit, e.Pacing.Model, err, n)
+	}
 	return nil
 }
 

@@ -290,8 +290,12 @@ func (env *runEnv) runOne(ctx context.Context, e experiment.Experiment, runsDir 
 	if err != nil {
 		return RunResult{}, fmt.Errorf("%s: alert.schema: %w", e.File, err)
 	}
+	replay, schema, err := replaySource(e, id, schema)
+	if err != nil {
+		return RunResult{}, err
+	}
 	plan, err := run.NewPlan(e, run.Params{RunID: id, Image: env.agentsRef, Brokers: brokersInSwarm,
-		ResultsTopic: resultsTopic, Network: swarm.NetworkName, Workers: workers, Schema: schema})
+		ResultsTopic: resultsTopic, Network: swarm.NetworkName, Workers: workers, Schema: schema, Replay: replay})
 	if err != nil {
 		return RunResult{}, err
 	}
@@ -315,7 +319,17 @@ func (env *runEnv) runOne(ctx context.Context, e experiment.Experiment, runsDir 
 		_ = run.DeleteTopics(env.admin, topics)
 		return RunResult{}, err
 	}
-	fmt.Fprintf(env.out, " ✓ Created %d topics (%s, %s, %d filter topics); every broker knows them\n", len(topics), e.Topic.Name, resultsTopic, len(topics)-2)
+	filterTopics, source := len(topics)-2, ""
+	if replay != nil {
+		filterTopics, source = filterTopics-1, ", "+replay.Topic
+	}
+	fmt.Fprintf(env.out, " ✓ Created %d topics (%s, %s%s, %d filter topics); every broker knows them\n", len(topics), e.Topic.Name, resultsTopic, source, filterTopics)
+	if replay != nil {
+		if err := env.loadReplay(ctx, replay); err != nil {
+			_ = run.DeleteTopics(env.admin, topics)
+			return RunResult{}, err
+		}
+	}
 	records, stopReading, err := readResults(env.client, resultsTopic)
 	if err != nil {
 		_ = run.DeleteTopics(env.admin, topics)

@@ -67,6 +67,7 @@ func openRunEnv(ctx context.Context, ws workspace.Workspace, name string, out io
 	}
 	defer func() {
 		if err != nil {
+			closeAll()
 		}
 	}()
 	if err := checkKafka(ctx, cluster, inv); err != nil {

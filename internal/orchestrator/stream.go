@@ -16,6 +16,7 @@ import (
 	"github.com/IBM/sarama"
 	"github.com/docker/docker/client"
 
+	"github.com/alert-testbed/testbed/agents/alert"
 	"github.com/alert-testbed/testbed/internal/alertschema"
 	"github.com/alert-testbed/testbed/internal/experiment"
 	"github.com/alert-testbed/testbed/internal/run"
@@ -97,9 +98,13 @@ func Stream(ctx context.Context, ws workspace.Workspace, o StreamOptions) error 
 	if err != nil {
 		return fmt.Errorf("%s: alert.schema: %w", e.File, err)
 	}
+	replay, schema, err := replaySource(e, id, schema)
+	if err != nil {
+		return err
+	}
 	resultsTopic := "testbed-results-" + id
 	plan, err := run.NewStreamPlan(e, run.Params{RunID: id, Image: env.agentsRef, Brokers: brokersInSwarm,
-		ResultsTopic: resultsTopic, Network: swarm.NetworkName, Workers: len(inv.Workers()), Schema: schema})
+		ResultsTopic: resultsTopic, Network: swarm.NetworkName, Workers: len(inv.Workers()), Schema: schema, Replay: replay})
 	if err != nil {
 		return err
 	}
@@ -108,7 +113,11 @@ func Stream(ctx context.Context, ws workspace.Workspace, o StreamOptions) error 
 	plan.Topics[0].Configs["segment.ms"] = strconv.FormatInt(segment.Milliseconds(), 10)
 	// Bytes a second into the stream topic over all its replicas, records
 	// at their largest.
-	perSecond := float64(e.AlertsPerVisit) * float64(e.MaxRecordSize().Total) / e.VisitInterval.Seconds() * float64(e.Topic.ReplicationFactor)
+	record := e.MaxRecordSize()
+	if replay != nil {
+		record.Total += replay.MaxRecord + alert.HeaderSize
+	}
+	perSecond := float64(e.AlertsPerVisit) * float64(record.Total) / e.VisitInterval.Seconds() * float64(e.Topic.ReplicationFactor)
 	if env.host != nil {
 		if err := checkHostDisk(ctx, env.host, perSecond, segment, o.Retention); err != nil {
 			return err
@@ -129,7 +138,12 @@ func Stream(ctx context.Context, ws workspace.Workspace, o StreamOptions) error 
 		return err
 	}
 	fmt.Fprintf(o.Out, " ✓ Created topic %s (%d partition(s), replication factor %d, retention %s: at most %.1f GB on the nodes' disks at this rate) and %s\n",
-		e.Topic.Name, e.Topic.Partitions, e.Topic.ReplicationFactor, o.Retention, topicHolds(perSecond, segment, o.Retention)/1e9, resultsTopic)
+		e.Topic.Name, e.Topic.Partitions, e.Topic.ReplicationFactor, o.Retention, topicHolds(perSecond, segment, o.Retention)/1e9, strings.Join(topicNames(plan.Topics[1:]), ", "))
+	if replay != nil {
+		if err := env.loadReplay(ctx, replay); err != nil {
+			return err
+		}
+	}
 	records, stopReading, err := readResults(env.client, resultsTopic)
 	if err != nil {
 		return err
@@ -174,7 +188,7 @@ func Stream(ctx context.Context, ws workspace.Workspace, o StreamOptions) error 
 	fmt.Fprintf(o.Out, "Stream %s: ", id)
 	f.summary(time.Since(start))
 	if o.Keep {
-		fmt.Fprintf(o.Out, " - Kept the producers' service (run-%s-*) and the topics %s, %s (--keep)\n", id, e.Topic.Name, resultsTopic)
+		fmt.Fprintf(o.Out, " - Kept the producers' service (run-%s-*) and the topics %s (--keep)\n", id, strings.Join(topicNames(plan.Topics), ", "))
 	} else {
 		n, err := run.Remove(cctx, api, id)
 		if err == nil {
@@ -183,7 +197,7 @@ func Stream(ctx context.Context, ws workspace.Workspace, o StreamOptions) error 
 		if err != nil {
 			problems = append(problems, "removing the stream's service and topics: "+err.Error())
 		} else {
-			fmt.Fprintf(o.Out, " ✓ Removed %d service(s) and the topics %s, %s\n", n, e.Topic.Name, resultsTopic)
+			fmt.Fprintf(o.Out, " ✓ Removed %d service(s) and the topics %s\n", n, strings.Join(topicNames(plan.Topics), ", "))
 		}
 	}
 	if err := ws.RemoveStream(name); err != nil {
@@ -287,7 +301,7 @@ func clearStaleStream(ctx context.Context, env *runEnv, ws workspace.Workspace, 
 		return err
 	}
 	var topics []run.Topic
-	for _, t := range []string{st.Topic, st.ResultsTopic} {
+	for _, t := range []string{st.Topic, st.ResultsTopic, run.ReplayTopic(st.RunID)} {
 		if _, err := env.client.Partitions(t); err == nil {
 			topics = append(topics, run.Topic{Name: t})
 		}
@@ -336,4 +350,13 @@ func diskRefusal(perSecond, free float64, dir string, segment, retention time.Du
 	}
 	return fmt.Errorf("the stream topic would hold up to %.1f GB (%.1f MB/s over all replicas, kept for --retention %s plus a segment and the brokers' 30 s retention check), more than 80%% of the %.1f GB free on this host's disk (%s): use %s",
 		held/1e9, perSecond/1e6, retention, free/1e9, dir, hint)
+}
+
+// topicNames are the names of topics.
+func topicNames(topics []run.Topic) []string {
+	var out []string
+	for _, t := range topics {
+		out = append(out, t.Name)
+	}
+	return out
 }

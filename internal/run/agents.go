@@ -36,6 +36,10 @@ type Params struct {
 	// Endless makes the producers send visits until they are stopped
 	// (NewStreamPlan), not the experiment's visits.
 	Endless bool
+	// Replay is the experiment's alert.replay file (ScanReplay), which the
+	// run loads into its source topic; nil without one. Schema is then
+	// the file's writer schema.
+	Replay *Replay
 }
 
 // Agent is one swarm service of a run.
@@ -162,7 +166,11 @@ func producers(e experiment.Experiment, p Params, t0 time.Time) Agent {
 	if p.Endless {
 		visits = "0" // alert-producer: without end
 	}
-	return Agent{Role: RoleProducer, Spec: p.spec(RoleProducer, experiment.ProducerLabel, "/bin/alert-producer", e.Producers, []map[string]string{common, producing, {
+	replay := map[string]string{}
+	if p.Replay != nil {
+		replay = p.Replay.producerEnv()
+	}
+	return Agent{Role: RoleProducer, Spec: p.spec(RoleProducer, experiment.ProducerLabel, "/bin/alert-producer", e.Producers, []map[string]string{common, producing, replay, {
 		"TOPIC": e.Topic.Name, "PRODUCER_SLOT": "{{.Task.Slot}}", "PRODUCERS": strconv.Itoa(e.Producers),
 		"ALERTS_PER_VISIT": strconv.Itoa(e.AlertsPerVisit), "VISITS": visits,
 		// Visits are numbered from 1 everywhere: in the alerts' headers,

@@ -2,6 +2,7 @@ package run
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/alert-testbed/testbed/internal/experiment"
@@ -26,11 +27,16 @@ func NewPlan(e experiment.Experiment, p Params) (Plan, error) {
 	if !runIDRE.MatchString(p.RunID) {
 		return Plan{}, fmt.Errorf("run id %q: use 1 to 24 lower-case letters, digits and '-'", p.RunID)
 	}
-	if e.Alert.Replay != "" {
-		return Plan{}, fmt.Errorf("%s: alert.replay: replaying a file is not supported on the swarm yet; the agents read no files there", e.File)
+	if (e.Alert.Replay != "") != (p.Replay != nil) {
+		return Plan{}, fmt.Errorf("%s: alert.replay %q: the plan's replay source is %v (ScanReplay makes it)", e.File, e.Alert.Replay, p.Replay)
 	}
 	readers, groups := readers(e, p)
 	pl := Plan{Experiment: e, Params: p, Topics: Topics(e, p.ResultsTopic), Groups: groups, Readers: readers}
+	if p.Replay != nil {
+		// After the stream and results topics, which a stream's plan keeps.
+		src := p.Replay.topic(int16(e.Topic.ReplicationFactor), strconv.Itoa(e.Topic.MinInsyncReplicas))
+		pl.Topics = append(pl.Topics[:2], append([]Topic{src}, pl.Topics[2:]...)...)
+	}
 	// The experiment checked the names with a run id of
 	// experiment.RunIDLen characters; a longer one could still overflow.
 	var names []string
@@ -58,7 +64,11 @@ func NewStreamPlan(e experiment.Experiment, p Params) (Plan, error) {
 		return Plan{}, err
 	}
 	pl.Params.Endless = true
-	pl.Topics, pl.Groups, pl.Readers = pl.Topics[:2], nil, nil
+	keep := 2 // the stream and results topics, and the replay source
+	if p.Replay != nil {
+		keep = 3
+	}
+	pl.Topics, pl.Groups, pl.Readers = pl.Topics[:keep], nil, nil
 	return pl, nil
 }
 

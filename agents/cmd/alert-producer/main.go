@@ -66,7 +66,12 @@ func app() *cli.App {
 		&cli.Int64Flag{Name: "seed", EnvVars: []string{"SEED"}, Value: 1, Usage: "seed of the alert values and of the pacing"},
 		&cli.BoolFlag{Name: "stamps", EnvVars: []string{"STAMPS"}, Value: true, Usage: "include the three FITS cutouts"},
 		&cli.IntFlag{Name: "alert-size", EnvVars: []string{"ALERT_SIZE"}, Usage: "target size of an alert in bytes (0: about 136 KB with stamps, a few KB without)"},
-		&cli.StringFlag{Name: "replay", EnvVars: []string{"REPLAY"}, Usage: "send the alerts of this Avro object container file, cycling, instead of generated ones"},
+		&cli.StringFlag{Name: "replay", EnvVars: []string{"REPLAY"}, Usage: "send the records of this Avro object container file as they are (its schema, its bytes; any codec) instead of generated alerts, framed with --schema-id"},
+		&cli.StringFlag{Name: "replay-topic", EnvVars: []string{"REPLAY_TOPIC"}, Usage: "replay the file loaded into this topic (one partition, record i at offset i; testbed run loads it), written with --schema; needs --replay-records"},
+		&cli.IntFlag{Name: "replay-records", EnvVars: []string{"REPLAY_RECORDS"}, Usage: "with --replay-topic: the file's records"},
+		&cli.StringFlag{Name: "replay-mode", EnvVars: []string{"REPLAY_MODE"}, Value: Infinite, Usage: "infinite (the file over and over, each pass's alert ids and times shifted) or single-pass (the file once: its records fill the visits, the last with what is left)"},
+		&cli.Int64Flag{Name: "replay-id-stride", EnvVars: []string{"REPLAY_ID_STRIDE"}, Usage: "with --replay-topic: what each pass adds to the alert and source ids (testbed run computes it from the file)"},
+		&cli.Float64Flag{Name: "replay-days", EnvVars: []string{"REPLAY_DAYS"}, Value: 1, Usage: "with --replay-topic: what each pass adds to the observation times, in days"},
 		&cli.UintFlag{Name: "schema-id", EnvVars: []string{"SCHEMA_ID"}, Value: 1, Usage: "schema id in the Confluent wire-format header"},
 		&cli.StringFlag{Name: "schema", EnvVars: []string{"ALERT_SCHEMA"}, Value: "testbed", Usage: "the Avro schema of the generated alerts: testbed (the project's own), the path of a self-contained .avsc file, or the schema's JSON text (any record schema: fields are filled by name and type)"},
 		&cli.Float64Flag{Name: "null-rate", EnvVars: []string{"NULL_RATE"}, Value: alert.DefaultOptions().NullRate, Usage: "with another --schema than testbed: the share of alerts in which a nullable field without a rule of its own is null, 0 to 1"},
@@ -409,13 +414,27 @@ func run(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	var next func(id alert.ID) (map[string]any, error)
-	if path := c.String("replay"); path != "" {
-		rp, err := alert.OpenReplay(path)
-		if err != nil {
+	var gen alert.Maker
+	var rep *replayer
+	if c.String("replay") != "" || c.String("replay-topic") != "" {
+		if rep, err = replayFlags(c, codec.Schema()); err != nil {
 			return err
 		}
-		next = func(alert.ID) (map[string]any, error) { return rp.Next() }
+		if rep.mode == SinglePass {
+			n := rep.singlePassVisits(pc.AlertsPerVisit)
+			switch {
+			case c.Int("visits") == 0 && c.IsSet("visits"):
+				return fmt.Errorf("invalid --visits 0 with --replay-mode %s: a single pass ends with the file (%d visits); use --replay-mode %s for a stream without end", SinglePass, n, Infinite)
+			case c.IsSet("visits") && c.Int("visits") != n:
+				return fmt.Errorf("invalid --visits %d: a single pass of %d records at %d alerts per visit is %d visits; leave --visits out", c.Int("visits"), rep.records, pc.AlertsPerVisit, n)
+			}
+			visits = n
+			last := pc
+			last.AlertsPerVisit = rep.visitAlerts(n-1, pc.AlertsPerVisit)
+			if err := last.Validate(); err != nil {
+				return fmt.Errorf("the last visit of the single pass (%d alerts) cannot be paced: %w", last.AlertsPerVisit, err)
+			}
+		}
 	} else {
 		opts := alert.DefaultOptions()
 		if c.Int("alert-size") > 0 {
@@ -425,14 +444,13 @@ func run(c *cli.Context) error {
 		opts.NullRate = c.Float64("null-rate")
 		// Producers must not send identical values: the seed is per producer.
 		opts.Seed = c.Int64("seed")*1000003 + int64(idx)
-		gen, err := alert.NewMaker(codec.Schema(), opts)
-		if err != nil {
+		if gen, err = alert.NewMaker(codec.Schema(), opts); err != nil {
 			return err
 		}
-		next = func(id alert.ID) (map[string]any, error) { return gen.Alert(id), nil }
 	}
 
 	cfg := kafkaconf.Base(c, "producer")
+	cfg.Consumer.Return.Errors = true // the replay source's
 	if err := kafkaconf.ApplyProducer(c, cfg); err != nil {
 		return err
 	}
@@ -442,7 +460,7 @@ func run(c *cli.Context) error {
 		return fmt.Errorf("connect to Kafka at %v: %w", brokers, err)
 	}
 	defer client.Close()
-	for _, t := range []string{c.String("topic"), c.String("results-topic")} {
+	for _, t := range []string{c.String("topic"), c.String("results-topic"), c.String("replay-topic")} {
 		if t == "" {
 			continue
 		}
@@ -453,6 +471,14 @@ func run(c *cli.Context) error {
 	async, err := sarama.NewAsyncProducerFromClient(client)
 	if err != nil {
 		return err
+	}
+	if t := c.String("replay-topic"); t != "" {
+		consumer, err := sarama.NewConsumerFromClient(client)
+		if err != nil {
+			return err
+		}
+		defer consumer.Close()
+		rep.src = topicSource{consumer: consumer, topic: t, timeout: replayFetchTimeout}
 	}
 	p := newProducer(metrics.New(), idx, c.String("results-topic"), kafkaconf.DeliveryTimeout(c))
 	if p.topic != "" {
@@ -492,13 +518,26 @@ func run(c *cli.Context) error {
 				continue
 			}
 			start := pacing.VisitStart(t0, pc.Interval, k)
-			plan, err := pacing.Plan(pc, visit, idx)
+			vc := pc
+			var bodies [][]byte
+			if rep != nil {
+				vc.AlertsPerVisit = rep.visitAlerts(k, pc.AlertsPerVisit)
+			}
+			plan, err := pacing.Plan(vc, visit, idx)
 			if err != nil {
 				return err
 			}
-			expected := 0
-			for _, b := range plan {
-				expected += b.Count
+			expected := pacing.Total(plan)
+			if rep != nil {
+				// Read before the visit is due, as DMTN-149's simulator
+				// has its alerts in memory when it plays them.
+				first, err := firstIndex(vc, pc.AlertsPerVisit, k, visit, idx)
+				if err == nil {
+					bodies, err = rep.bodies(first, expected)
+				}
+				if err != nil {
+					return fmt.Errorf("visit %d: replay: %w", visit, err)
+				}
 			}
 			st := p.beginVisit(results.ProducerVisit{Run: run, Visit: visit, Producer: idx, Expected: expected, IntendedStart: start})
 			p.m.Visit.WithLabelValues(run, "producer").Set(float64(visit))
@@ -510,14 +549,12 @@ func run(c *cli.Context) error {
 				}
 				for i := 0; i < b.Count; i++ {
 					seq := b.FirstSeq + i
-					native, err := next(alert.ID{Visit: visit, Producer: idx, Seq: seq, CCD: b.CCD})
-					if err != nil {
-						p.markDone(visit)
-						return fmt.Errorf("alert %d of visit %d: %w", seq, visit, err)
-					}
 					now := time.Now()
-					val, err := codec.Append(nil, native)
-					if err != nil {
+					var val []byte
+					if rep != nil {
+						val = alert.Frame(make([]byte, 0, alert.HeaderSize+len(bodies[seq])), codec.SchemaID(), bodies[seq])
+						bodies[seq] = nil // sent: the client holds the framed copy
+					} else if val, err = codec.Append(nil, gen.Alert(alert.ID{Visit: visit, Producer: idx, Seq: seq, CCD: b.CCD})); err != nil {
 						p.markDone(visit)
 						return fmt.Errorf("serialize alert %d of visit %d: %w", seq, visit, err)
 					}
