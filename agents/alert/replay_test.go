@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -80,8 +81,16 @@ func TestReplay(t *testing.T) {
 	if n, err := CountOCF(path); n != 8 || err != nil {
 		t.Errorf("CountOCF: %d, %v; want 8", n, err)
 	}
-	if info.Shift.IDStride == 0 || !slices.Contains(info.Shift.IDFields, "alertId") {
-		t.Errorf("ScanOCF of the testbed's alerts: shift %+v, want alertId among the id fields", info.Shift)
+	// The alert ids' span (the diaSourceIds are the same); forced sources
+	// are only in histories, and stay.
+	lo, hi := alerts[0]["alertId"].(int64), alerts[0]["alertId"].(int64)
+	for _, a := range alerts {
+		lo, hi = min(lo, a["alertId"].(int64)), max(hi, a["alertId"].(int64))
+	}
+	want := map[string]int64{"alertId": hi - lo + 1, "diaSourceId": hi - lo + 1}
+	if !reflect.DeepEqual(info.Shift.IDStrides, want) || !slices.Contains(info.Shift.IDFields, "prvDiaSources[].parentDiaSourceId") ||
+		slices.Contains(info.Shift.IDFields, "prvDiaForcedSources[].diaForcedSourceId") {
+		t.Errorf("ScanOCF of the testbed's alerts: shift %+v, want strides %v, parent ids shifted, forced sources not", info.Shift, want)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -12,8 +13,9 @@ import (
 
 // Shift is what an infinite replay adds to the alerts of each pass after
 // the first, so that no two alerts it sends are the same (DMTN-149's
-// simulator repeats its sample the same way): pass p adds p x IDStride to
-// every alert and source id and p x Days to every observation time.
+// simulator repeats its sample the same way): pass p adds p x the stride
+// of its name to every alert and source id and p x Days to every
+// observation time.
 //
 // Which fields these are is decided by name and type, anywhere in the
 // record (the alert, its sources, its history):
@@ -24,15 +26,24 @@ import (
 //   - times: double or float fields in days, named jd* (ZTF's jd,
 //     jdstarthist, ...), *mjd* in any case (Rubin's midpointMjdTai, ...)
 //     or *Tai (midPointTai); and every timestamp logical type.
+//
+// An id name's stride is the span of its values in the alerts themselves
+// (outside arrays: ZTF's candid and candidate.candid, not
+// prv_candidates[].candid), plus one: a pass's alerts do not meet another
+// pass's. The history's ids of that name move with them, so that a
+// history still names the same earlier sources; a parent id
+// (parentDiaSourceId) moves with the ids it names (diaSourceId). Names
+// only histories have (Rubin's diaForcedSourceId) stay, and so does a
+// parent id of 0 (Rubin's "no parent"). A history's id or a parent id that would
+// pass the largest long stays too; an alert's own id is an error.
 type Shift struct {
-	// IDStride is max - min + 1 over the file's id values: the ids of one
-	// pass do not meet another's. 0 when the file has no id field.
-	IDStride int64 `json:"id_stride"`
+	// IDStrides is the stride of each id field name (candid, diaSourceId).
+	IDStrides map[string]int64 `json:"id_strides,omitempty"`
 	// Days is the span of the alerts' own times (each alert's latest time
 	// outside its history) rounded up to whole days, plus one: each pass
 	// on a later night, at the same time of night.
 	Days float64 `json:"days"`
-	// IDFields and TimeFields name the fields found, for the run's output.
+	// IDFields and TimeFields are the fields' paths, for the run's output.
 	IDFields   []string `json:"id_fields,omitempty"`
 	TimeFields []string `json:"time_fields,omitempty"`
 }
@@ -42,6 +53,15 @@ func isIDField(name string) bool {
 	return name == "alertId" || name == "alert_id" || name == "candid" || strings.HasSuffix(name, "SourceId")
 }
 
+// idFamily is the name whose stride an id field takes: its own, or for
+// a parent id the name of the ids it names.
+func idFamily(name string) string {
+	if rest, ok := strings.CutPrefix(name, "parent"); ok && rest != "" {
+		return strings.ToLower(rest[:1]) + rest[1:]
+	}
+	return name
+}
+
 func isTimeField(name string) bool {
 	l := strings.ToLower(name)
 	return strings.HasPrefix(l, "jd") || strings.Contains(l, "mjd") || strings.HasSuffix(name, "Tai")
@@ -49,19 +69,25 @@ func isTimeField(name string) bool {
 
 // shiftScan finds a file's Shift from its records.
 type shiftScan struct {
-	avro         *goavro.Codec
-	minID, maxID int64
+	avro       *goavro.Codec
+	ids          map[string]*span // by idFamily: the alerts' own values
 	minT, maxT   float64
-	ids, times   map[string]bool
+	idPaths      map[string]bool // outside arrays
+	historyPaths map[string]bool // in arrays
+	timePaths    map[string]bool
 }
+
+type span struct{ lo, hi int64 }
+
+func (s *span) add(x int64) { s.lo, s.hi = min(s.lo, x), max(s.hi, x) }
 
 func newShiftScan(schema string) (*shiftScan, error) {
 	c, err := goavro.NewCodec(schema)
 	if err != nil {
 		return nil, err
 	}
-	return &shiftScan{avro: c, minID: math.MaxInt64, maxID: math.MinInt64, minT: math.Inf(1), maxT: math.Inf(-1),
-		ids: map[string]bool{}, times: map[string]bool{}}, nil
+	return &shiftScan{avro: c, ids: map[string]*span{}, minT: math.Inf(1), maxT: math.Inf(-1),
+		idPaths: map[string]bool{}, historyPaths: map[string]bool{}, timePaths: map[string]bool{}}, nil
 }
 
 func (s *shiftScan) add(rec []byte) error {
@@ -77,9 +103,20 @@ func (s *shiftScan) add(rec []byte) error {
 		var days float64
 		switch x := x.(type) {
 		case int64:
-			if isIDField(name) {
-				s.ids[path] = true
-				s.minID, s.maxID = min(s.minID, x), max(s.maxID, x)
+			if isIDField(name) && !inArray {
+				f := idFamily(name)
+				if f != name {
+					s.idPaths[path] = true
+					return x // a reference: the span is the ids'
+				}
+				s.idPaths[path] = true
+				if s.ids[f] == nil {
+					s.ids[f] = &span{lo: x, hi: x}
+				} else {
+					s.ids[f].add(x)
+				}
+			} else if isIDField(name) {
+				s.historyPaths[path] = true
 			}
 			return x
 		case float64:
@@ -87,13 +124,13 @@ func (s *shiftScan) add(rec []byte) error {
 		case float32:
 			days = float64(x)
 		case time.Time:
-			s.times[path] = true
+			s.timePaths[path] = true
 			return x
 		default:
 			return x
 		}
 		if isTimeField(name) && !math.IsNaN(days) && !math.IsInf(days, 0) {
-			s.times[path] = true
+			s.timePaths[path] = true
 			if !inArray {
 				own = max(own, days)
 			}
@@ -107,13 +144,25 @@ func (s *shiftScan) add(rec []byte) error {
 }
 
 func (s *shiftScan) shift() Shift {
-	sh := Shift{IDFields: sortedKeys(s.ids), TimeFields: sortedKeys(s.times), Days: 1}
-	if s.maxID >= s.minID {
-		sh.IDStride = s.maxID - s.minID + 1
-		if sh.IDStride <= 0 { // the ids span more than int64 can count
-			sh.IDStride = 0
+	sh := Shift{TimeFields: sortedKeys(s.timePaths), Days: 1, IDStrides: map[string]int64{}}
+	for name, sp := range s.ids {
+		if stride := sp.hi - sp.lo + 1; stride > 0 { // else the span overflows a long
+			sh.IDStrides[name] = stride
 		}
 	}
+	paths := map[string]bool{}
+	for p := range s.idPaths {
+		paths[p] = sh.IDStrides[idFamily(lastName(p))] > 0
+	}
+	for p := range s.historyPaths {
+		paths[p] = paths[p] || sh.IDStrides[idFamily(lastName(p))] > 0
+	}
+	for p, shifted := range paths {
+		if shifted {
+			sh.IDFields = append(sh.IDFields, p)
+		}
+	}
+	slices.Sort(sh.IDFields)
 	if s.maxT >= s.minT {
 		sh.Days = math.Ceil(s.maxT-s.minT) + 1
 	}
@@ -208,25 +257,22 @@ func (s *Shifter) Apply(rec []byte, pass int) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("alert: replay: decoding a record to shift it: %w", err)
 	}
-	var addID int64
-	if s.shift.IDStride > 0 {
-		if int64(pass) > math.MaxInt64/s.shift.IDStride {
-			return nil, ErrShiftOverflow
-		}
-		addID = int64(pass) * s.shift.IDStride
-	}
 	days := float64(pass) * s.shift.Days
 	var ferr error
 	walkShift(v, "", false, func(path, name string, inArray bool, x any) any {
 		switch x := x.(type) {
 		case int64:
-			if isIDField(name) && addID != 0 {
-				if (addID > 0 && x > math.MaxInt64-addID) || (addID < 0 && x < math.MinInt64-addID) {
-					ferr = ErrShiftOverflow
-					return x
-				}
-				return x + addID
+			stride := s.shift.IDStrides[idFamily(name)]
+			if !isIDField(name) || stride == 0 || (x == 0 && idFamily(name) != name) {
+				return x // not an id, or a parent id saying "none"
 			}
+			if int64(pass) > (math.MaxInt64-max(x, 0))/stride {
+				if !inArray && idFamily(name) == name {
+					ferr = fmt.Errorf("%w: %s %d + %d x %d", ErrShiftOverflow, path, x, pass, stride)
+				}
+				return x
+			}
+			return x + int64(pass)*stride
 		case float64:
 			if isTimeField(name) {
 				return x + days

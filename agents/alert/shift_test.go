@@ -1,7 +1,9 @@
 package alert
 
 import (
+	"errors"
 	"math"
+	"regexp"
 	"reflect"
 	"testing"
 
@@ -54,9 +56,10 @@ func TestShift(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// ids 993 (the history's 1000-7) .. 1003; jd 2459000.7 .. 2459001.6
-	// outside the history: a span under a day.
-	want := Shift{IDStride: 1003 - 993 + 1, Days: 2,
+	// candids 1000 .. 1003 outside the history (its 993 .. 996 move with
+	// them); jd 2459000.7 .. 2459001.6 outside the history: a span under
+	// a day.
+	want := Shift{IDStrides: map[string]int64{"candid": 4}, Days: 2,
 		IDFields:   []string{"candid", "candidate.candid", "prv_candidates[].candid"},
 		TimeFields: []string{"candidate.jd", "candidate.jdstarthist", "prv_candidates[].jd"}}
 	if !reflect.DeepEqual(info.Shift, want) {
@@ -78,25 +81,21 @@ func TestShift(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantAlert := ztfAlert(1001+22, 2459001.0+4)
-	wantAlert["candidate"].(map[string]any)["jdstarthist"] = goavro.Union("double", 2459001.0-30+4)
-	wantAlert["prv_candidates"] = goavro.Union("array", []any{
-		map[string]any{"jd": 2459000.0 + 4, "candid": goavro.Union("long", int64(1001-7+22))},
-		map[string]any{"jd": 2458999.0 + 4, "candid": nil},
-	})
 	g := got.(map[string]any)
-	if g["objectId"] != "ZTF21aaaaaaa" || g["candid"] != int64(1023) {
-		t.Errorf("pass 2: objectId %v, candid %v; want ZTF21aaaaaaa, 1023", g["objectId"], g["candid"])
+	if g["objectId"] != "ZTF21aaaaaaa" || g["candid"] != int64(1009) {
+		t.Errorf("pass 3: objectId %v, candid %v; want ZTF21aaaaaaa, 1001+2x4", g["objectId"], g["candid"])
 	}
 	c := g["candidate"].(map[string]any)
-	if c["candid"] != int64(1023) || math.Abs(c["jd"].(float64)-(2459001.0+4)) > 1e-6 {
-		t.Errorf("pass 2: candidate %v", c)
+	if c["candid"] != int64(1009) || math.Abs(c["jd"].(float64)-(2459001.0+4)) > 1e-6 || math.Abs(c["jdstarthist"].(map[string]any)["double"].(float64)-(2459001.0-30+4)) > 1e-6 {
+		t.Errorf("pass 3: candidate %v", c)
 	}
 	prv := g["prv_candidates"].(map[string]any)["array"].([]any)
-	if prv[0].(map[string]any)["candid"].(map[string]any)["long"] != int64(1016) || prv[1].(map[string]any)["candid"] != nil {
-		t.Errorf("pass 2: history %v", prv)
+	if prv[0].(map[string]any)["candid"].(map[string]any)["long"] != int64(1001-7+8) || prv[1].(map[string]any)["candid"] != nil ||
+		math.Abs(prv[1].(map[string]any)["jd"].(float64)-(2458999.0+4)) > 1e-6 {
+		t.Errorf("pass 3: history %v", prv)
 	}
-	if _, err := (&Shifter{avro: avro, shift: Shift{IDStride: math.MaxInt64 / 2}}).Apply(recs[0], 3); err != ErrShiftOverflow {
-		t.Errorf("ids past a long: %v, want ErrShiftOverflow", err)
+	_, err = (&Shifter{avro: avro, shift: Shift{IDStrides: map[string]int64{"candid": math.MaxInt64 / 2}}}).Apply(recs[0], 3)
+	if !errors.Is(err, ErrShiftOverflow) || !regexp.MustCompile(`: (candid|candidate\.candid) 1000 \+ 3 x 4611686018427387903$`).MatchString(err.Error()) {
+		t.Errorf("ids past a long: %v, want ErrShiftOverflow naming the field", err)
 	}
 }

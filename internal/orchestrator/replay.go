@@ -3,7 +3,9 @@ package orchestrator
 import (
 	"context"
 	"fmt"
+	"maps"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/alert-testbed/testbed/agents/alert"
@@ -45,8 +47,12 @@ func (env *runEnv) loadReplay(ctx context.Context, r *run.Replay) error {
 // passShift says what an infinite replay's passes after the first change.
 func passShift(s alert.Shift) string {
 	ids := "no alert or source id field found: the ids repeat"
-	if s.IDStride > 0 {
-		ids = fmt.Sprintf("+%d to %s", s.IDStride, strings.Join(s.IDFields, ", "))
+	if len(s.IDStrides) > 0 {
+		var each []string
+		for _, name := range slices.Sorted(maps.Keys(s.IDStrides)) {
+			each = append(each, fmt.Sprintf("+%d to %s", s.IDStrides[name], name))
+		}
+		ids = strings.Join(each, ", ") + " (" + strings.Join(s.IDFields, ", ") + ")"
 	}
 	times := "no time field found"
 	if len(s.TimeFields) > 0 {

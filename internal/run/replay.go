@@ -2,6 +2,7 @@ package run
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -68,7 +69,6 @@ func (r Replay) Load(ctx context.Context, bootstrap []string) (time.Duration, er
 	cfg.Producer.Retry.Max = 10
 	cfg.Producer.Partitioner = sarama.NewManualPartitioner
 	cfg.Producer.MaxMessageBytes = experiment.BrokerMaxMessageBytes
-	cfg.Producer.Flush.Bytes = loadBatchBytes
 	producer, err := sarama.NewSyncProducer(bootstrap, cfg)
 	if err != nil {
 		return 0, fmt.Errorf("replay: Kafka at %v: %w", bootstrap, err)
@@ -129,6 +129,13 @@ func (r Replay) Load(ctx context.Context, bootstrap []string) (time.Duration, er
 func (r Replay) producerEnv() map[string]string {
 	return map[string]string{
 		"REPLAY_TOPIC": r.Topic, "REPLAY_RECORDS": fmt.Sprint(r.Records), "REPLAY_MODE": r.Mode,
-		"REPLAY_ID_STRIDE": fmt.Sprint(r.Shift.IDStride), "REPLAY_DAYS": fmt.Sprint(r.Shift.Days),
+		"REPLAY_SHIFT": r.shiftJSON(),
 	}
+}
+
+// shiftJSON is the pass shift as alert-producer --replay-shift takes it:
+// the strides and days (the fields' paths are for people).
+func (r Replay) shiftJSON() string {
+	b, _ := json.Marshal(alert.Shift{IDStrides: r.Shift.IDStrides, Days: r.Shift.Days})
+	return string(b)
 }

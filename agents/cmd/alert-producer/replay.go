@@ -1,7 +1,10 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
+	"math"
+	"strings"
 	"time"
 
 	"github.com/IBM/sarama"
@@ -174,9 +177,20 @@ func replayFlags(c *cli.Context, schema string) (*replayer, error) {
 		if c.String("schema") == "testbed" {
 			return nil, fmt.Errorf("--replay-topic needs --schema: the file's writer schema (its JSON), to shift the passes after the first")
 		}
-		shift = alert.Shift{IDStride: c.Int64("replay-id-stride"), Days: c.Float64("replay-days")}
-		if shift.IDStride < 0 || shift.Days < 0 {
-			return nil, fmt.Errorf("invalid --replay-id-stride %d or --replay-days %g: use 0 or more", shift.IDStride, shift.Days)
+		if js := c.String("replay-shift"); js != "" {
+			dec := json.NewDecoder(strings.NewReader(js))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&shift); err != nil {
+				return nil, fmt.Errorf("invalid --replay-shift %s: %v (want {\"id_strides\": {NAME: N, ...}, \"days\": D})", js, err)
+			}
+		}
+		for name, n := range shift.IDStrides {
+			if n < 1 {
+				return nil, fmt.Errorf("invalid --replay-shift: id_strides.%s is %d, use 1 or more", name, n)
+			}
+		}
+		if shift.Days < 0 || math.IsNaN(shift.Days) || math.IsInf(shift.Days, 0) {
+			return nil, fmt.Errorf("invalid --replay-shift: days is %g, use 0 or more", shift.Days)
 		}
 	}
 	sh, err := alert.NewShifter(schema, shift)

@@ -40,7 +40,7 @@ func TestReplayerCoversTheFile(t *testing.T) {
 		if c.model == pacing.CCDBursts {
 			pc.AlertsPerVisit, pc.Bursts, pc.BurstMin, pc.BurstMax, pc.BurstMean = 5, 3, 1, 3, 2
 		}
-		sh, err := alert.NewShifter(candidSchema, alert.Shift{IDStride: records, Days: 1})
+		sh, err := alert.NewShifter(candidSchema, alert.Shift{IDStrides: map[string]int64{"candid": records}, Days: 1})
 		if err != nil {
 			t.Fatal(err)
 		}
