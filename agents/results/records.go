@@ -40,8 +40,12 @@ type ProducerVisit struct {
 	// Failed holds the seqs whose send failed (Errors of them): alerts the
 	// producer could not deliver, which the fold counts as not sent rather
 	// than lost. Nil when none failed.
-	Failed         *Bitmap   `json:"failed,omitempty"`
-	Bytes          int64     `json:"bytes"` // acknowledged bytes (record values)
+	Failed *Bitmap `json:"failed,omitempty"`
+	Bytes  int64   `json:"bytes"` // acknowledged bytes (record values)
+	// MinBytes and MaxBytes are the smallest and largest acknowledged
+	// record value (the framed alert), 0 when none was acknowledged.
+	MinBytes       int       `json:"min_bytes,omitempty"`
+	MaxBytes       int       `json:"max_bytes,omitempty"`
 	IntendedStart  time.Time `json:"intended_start"`
 	FirstSerialize time.Time `json:"first_serialize"`
 	LastAck        time.Time `json:"last_ack"`

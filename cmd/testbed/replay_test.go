@@ -85,6 +85,7 @@ func replayOnTheSwarm(t *testing.T, bin, name, dir string) {
 			`✓ Loaded the 50 alerts of \S+ztf.avro \([0-9.]+ MB, codec xz, largest \d+ bytes\) into testbed-replay-\S+ in [0-9.]+s`,
 			`each pass after the first: \+\d+ to candid \(candid, candidate.candid, prv_candidates\[\].candid\); \+2 days to candidate.jd, candidate.jdstarthist, prv_candidates\[\].jd`,
 			`(?m)^\s+counting\s+120\s+120\s+0\s+0\s+0\s+0\s+0\s+3/3`,
+			`produced: 120 alerts of \d+ bytes on average \(\d+ - \d+\)`,
 		} {
 			if !regexp.MustCompile(re).MatchString(r.out) {
 				t.Errorf("replay run output lacks %s", re)

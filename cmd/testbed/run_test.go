@@ -106,6 +106,7 @@ func TestRunOnTheLocalEnvironment(t *testing.T) {
 		regexp.MustCompile(`(?m)^\s+filters-1\s+1800\s+1800\s+0\s+0\s+0\s+0\s+0\s+3/3`),
 		regexp.MustCompile(`end users: 3, \d+ of \d+ forwarded alerts received, 0 lost, 0 duplicated`),
 		regexp.MustCompile(`no alert lost`),
+		regexp.MustCompile(`produced: 1800 alerts of \d+ bytes on average \(\d+ - \d+\)`),
 		regexp.MustCompile(`Removed 7 agent services and 5 topics`),
 	} {
 		if !want.MatchString(r.out) {

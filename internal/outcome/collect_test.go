@@ -269,3 +269,19 @@ func TestEndUserOfATopicWithADuplicate(t *testing.T) {
 		t.Errorf("end user %+v: want 0 lost, 9 distinct, 1 duplicate written by the filter", eu)
 	}
 }
+
+// The alerts' sizes are the producers' acknowledged bytes, counted once
+// per visit although every group's row carries them.
+func TestSummaryAlertSizes(t *testing.T) {
+	rows := []VisitGroup{
+		{Visit: 1, Group: "a", Producers: 2, Acked: 10, Bytes: 1000, MinBytes: 90, MaxBytes: 120},
+		{Visit: 1, Group: "b", Producers: 2, Acked: 10, Bytes: 1000, MinBytes: 90, MaxBytes: 120},
+		{Visit: 2, Group: "a", Producers: 2, Acked: 5, Bytes: 600, MinBytes: 110, MaxBytes: 130},
+		{Visit: 2, Group: "b", Producers: 2, Acked: 5, Bytes: 600, MinBytes: 110, MaxBytes: 130},
+	}
+	s := Summarize(Facts{Visits: 2, Rows: rows})
+	want := AlertSizes{Acked: 15, Bytes: 1600, MinBytes: 90, MaxBytes: 130}
+	if s.Alerts != want || s.Alerts.String() != "15 alerts of 107 bytes on average (90 - 130)" {
+		t.Errorf("alert sizes %+v (%s), want %+v", s.Alerts, s.Alerts, want)
+	}
+}

@@ -60,11 +60,16 @@ type VisitGroup struct {
 	Expected int `json:"expected"` // sum of the producers' Expected
 	Sent     int `json:"sent"`
 	Acked    int `json:"acked"`
-	Errors   int `json:"errors"`   // the producers' failed sends
-	Received int `json:"received"` // deliveries to the group's members
-	Unique   int `json:"unique"`
-	Lost     int `json:"lost"`
-	NotSent  int `json:"not_sent"` // planned, not delivered by the producer (its errors), and not received
+	Errors   int `json:"errors"` // the producers' failed sends
+	// Bytes, MinBytes and MaxBytes are the producers' acknowledged alerts'
+	// bytes (framed record values): their sum, smallest and largest.
+	Bytes    int64 `json:"bytes"`
+	MinBytes int   `json:"min_bytes,omitempty"`
+	MaxBytes int   `json:"max_bytes,omitempty"`
+	Received int   `json:"received"` // deliveries to the group's members
+	Unique   int   `json:"unique"`
+	Lost     int   `json:"lost"`
+	NotSent  int   `json:"not_sent"` // planned, not delivered by the producer (its errors), and not received
 	// NotReceived is the part of the missing alerts that the group could
 	// still have read when the run stopped (it was that far behind): not
 	// lost. The fold leaves it 0; the orchestrator moves alerts from Lost
@@ -145,6 +150,8 @@ type visitProducers struct {
 	errors                         map[int]int             // producer -> Errors
 	sentBy                         map[int]int             // producer -> Sent
 	sumExpected, sent, acked, errs int
+	bytes                          int64
+	minBytes, maxBytes             int
 	intendedStart, firstSerialize  time.Time
 	lastAck                        time.Time
 }
@@ -226,6 +233,11 @@ func Fold(producers []results.ProducerVisit, consumers []results.ConsumerVisit) 
 		vp.sent += p.Sent
 		vp.acked += p.Acked
 		vp.errs += p.Errors
+		vp.bytes += p.Bytes
+		if p.MinBytes > 0 && (vp.minBytes == 0 || p.MinBytes < vp.minBytes) {
+			vp.minBytes = p.MinBytes
+		}
+		vp.maxBytes = max(vp.maxBytes, p.MaxBytes)
 		vp.intendedStart = earliest(vp.intendedStart, p.IntendedStart)
 		vp.firstSerialize = earliest(vp.firstSerialize, p.FirstSerialize)
 		vp.lastAck = latest(vp.lastAck, p.LastAck)
@@ -293,6 +305,7 @@ func foldOne(visit int, group string, vp *visitProducers, recs []*results.Consum
 	row := VisitGroup{
 		Visit: visit, Group: group, Producers: vp.n,
 		Expected: vp.sumExpected, Sent: vp.sent, Acked: vp.acked, Errors: vp.errs,
+		Bytes: vp.bytes, MinBytes: vp.minBytes, MaxBytes: vp.maxBytes,
 		IntendedStart: vp.intendedStart, FirstSerialize: vp.firstSerialize, LastAck: vp.lastAck,
 		Latency: results.NewHistogram(),
 	}

@@ -20,6 +20,7 @@ type Summary struct {
 	Experiment string         `json:"experiment"`
 	Visits     int            `json:"visits"` // visits of the experiment, numbered 1 to Visits
 	Producing  Stats          `json:"producing"`
+	Alerts     AlertSizes     `json:"alerts"`
 	Groups     []GroupSummary `json:"groups"`
 	EndUsers   []EndUser      `json:"end_users,omitempty"`
 	// External are the consumer groups the run followed without starting
@@ -36,6 +37,35 @@ type Summary struct {
 	// Notes lists what the run saw that does not fail it: re-deliveries
 	// (at-least-once), producer duplicates, agents that vanished, faults.
 	Notes []string `json:"notes,omitempty"`
+}
+
+// AlertSizes are the sizes of the alerts the producers had acknowledged,
+// framed (the record values Kafka stores), over the run's visits.
+type AlertSizes struct {
+	Acked int   `json:"acked"`
+	Bytes int64 `json:"bytes"`
+	// MinBytes and MaxBytes are 0 in archives made before producers
+	// recorded them.
+	MinBytes int `json:"min_bytes,omitempty"`
+	MaxBytes int `json:"max_bytes,omitempty"`
+}
+
+// Mean is the mean alert size in bytes (0 without alerts).
+func (a AlertSizes) Mean() float64 {
+	if a.Acked == 0 {
+		return 0
+	}
+	return float64(a.Bytes) / float64(a.Acked)
+}
+
+// String says how many alerts of what size: "30000 alerts of 142175 bytes
+// on average (139012 - 145310)".
+func (a AlertSizes) String() string {
+	s := fmt.Sprintf("%d alerts of %.0f bytes on average", a.Acked, a.Mean())
+	if a.MaxBytes > 0 {
+		s += fmt.Sprintf(" (%d - %d)", a.MinBytes, a.MaxBytes)
+	}
+	return s
 }
 
 // Stopped is why and when a run stopped early.
@@ -117,7 +147,17 @@ func Summarize(f Facts) Summary {
 	}
 	producing := map[int]time.Duration{}
 	byGroup := map[string][]VisitGroup{}
+	sized := map[int]bool{} // a visit's producers are in each group's row
 	for _, r := range f.Rows {
+		if !sized[r.Visit] && r.Producers > 0 {
+			sized[r.Visit] = true
+			s.Alerts.Acked += r.Acked
+			s.Alerts.Bytes += r.Bytes
+			if r.MinBytes > 0 && (s.Alerts.MinBytes == 0 || r.MinBytes < s.Alerts.MinBytes) {
+				s.Alerts.MinBytes = r.MinBytes
+			}
+			s.Alerts.MaxBytes = max(s.Alerts.MaxBytes, r.MaxBytes)
+		}
 		// Producing times of visits the producers finished: an
 		// interrupted visit's would be a fraction.
 		if r.Producers > 0 && r.Acked == r.Expected {
@@ -280,6 +320,9 @@ func (s Summary) Print(w io.Writer) {
 		fmt.Fprintf(tw, "  %s\t%.2f +/- %.2f s\t%.2f - %.2f s\t%d\n", r.Name, r.Mean.Seconds(), r.Stddev.Seconds(), r.Min.Seconds(), r.Max.Seconds(), r.N)
 	}
 	tw.Flush()
+	if s.Alerts.Acked > 0 {
+		fmt.Fprintf(w, "  produced: %s\n", s.Alerts)
+	}
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "  group\texpected\treceived\tlost\tnot received\tnot sent\tre-delivered\tproducer dup.\tcomplete visits\tmax lag\tlatency p50\tp99\tmax\t\n")
 	for _, g := range s.Groups {

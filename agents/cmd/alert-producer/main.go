@@ -321,6 +321,10 @@ func (p *producer) settleLocked(visit, seq, bytes int, err error, now time.Time)
 	} else {
 		st.rec.Acked++
 		st.rec.Bytes += int64(bytes)
+		if st.rec.MinBytes == 0 || bytes < st.rec.MinBytes {
+			st.rec.MinBytes = bytes
+		}
+		st.rec.MaxBytes = max(st.rec.MaxBytes, bytes)
 		st.rec.LastAck = now
 		if p.m != nil {
 			p.m.AlertsProduced.WithLabelValues(st.rec.Run, p.idx).Inc()
