@@ -103,7 +103,7 @@ func replayOnTheSwarm(t *testing.T, bin, name, dir string) {
 		if g := group(t, s, "counting"); g.Received != total || g.Lost != 0 {
 			t.Errorf("counting: %+v; want all %d received", g, total)
 		}
-		clog, _ := os.ReadFile(filepath.Join(newest(archives), "agents", "counting.log"))
+		clog, _ := os.ReadFile(filepath.Join(newest(archives), "agents", "consumer-counting.log"))
 		if bytes.Contains(clog, []byte("ERROR")) || len(clog) == 0 {
 			t.Errorf("the counting group's log has errors (or is empty): decoding with the file's schema failed?\n%s", tail(clog, 20))
 		}
