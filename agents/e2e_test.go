@@ -108,6 +108,22 @@ func (a *agent) wait(t *testing.T, timeout time.Duration) {
 // readRecords reads the results topic until want(records) or timeout.
 func readRecords(t *testing.T, addr, topic string, timeout time.Duration, want func([]results.Record) bool) []results.Record {
 	t.Helper()
+	var recs []results.Record
+	readPartition(t, addr, topic, timeout, func(m *sarama.ConsumerMessage) bool {
+		r, err := results.DecodeRecord(m.Value)
+		if err != nil {
+			t.Fatalf("result record at offset %d: %v", m.Offset, err)
+		}
+		recs = append(recs, r)
+		return want(recs)
+	})
+	return recs
+}
+
+// readPartition reads partition 0 of topic from its start, giving each
+// record to done until it says so; the test fails at timeout.
+func readPartition(t *testing.T, addr, topic string, timeout time.Duration, done func(*sarama.ConsumerMessage) bool) {
+	t.Helper()
 	cfg := sarama.NewConfig()
 	cfg.Version = kafkaconf.KafkaVersion
 	consumer, err := sarama.NewConsumer([]string{addr}, cfg)
@@ -120,21 +136,17 @@ func readRecords(t *testing.T, addr, topic string, timeout time.Duration, want f
 		t.Fatal(err)
 	}
 	defer pc.Close()
-	var recs []results.Record
 	deadline := time.After(timeout)
-	for !want(recs) {
+	for n := 0; ; n++ {
 		select {
 		case m := <-pc.Messages():
-			r, err := results.DecodeRecord(m.Value)
-			if err != nil {
-				t.Fatalf("result record at offset %d: %v", m.Offset, err)
+			if done(m) {
+				return
 			}
-			recs = append(recs, r)
 		case <-deadline:
-			t.Fatalf("results topic: %d records after %s, not what was expected", len(recs), timeout)
+			t.Fatalf("%s: %d records after %s, not what was expected", topic, n, timeout)
 		}
 	}
-	return recs
 }
 
 func countTopic(t *testing.T, addr, topic string) int {

@@ -13,7 +13,6 @@ import (
 
 	"github.com/alert-testbed/testbed/agents/alert"
 	"github.com/alert-testbed/testbed/agents/headers"
-	"github.com/alert-testbed/testbed/agents/kafkaconf"
 	"github.com/alert-testbed/testbed/internal/kafkatest"
 	"github.com/alert-testbed/testbed/internal/run"
 )
@@ -137,27 +136,10 @@ func TestReplayFromTheSourceTopicAndFromTheFile(t *testing.T) {
 // readAll reads partition 0 of topic from the start until it has n records.
 func readAll(t *testing.T, addr, topic string, n int) []*sarama.ConsumerMessage {
 	t.Helper()
-	cfg := sarama.NewConfig()
-	cfg.Version = kafkaconf.KafkaVersion
-	consumer, err := sarama.NewConsumer([]string{addr}, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer consumer.Close()
-	pc, err := consumer.ConsumePartition(topic, 0, sarama.OffsetOldest)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pc.Close()
 	var out []*sarama.ConsumerMessage
-	deadline := time.After(30 * time.Second)
-	for len(out) < n {
-		select {
-		case m := <-pc.Messages():
-			out = append(out, m)
-		case <-deadline:
-			t.Fatalf("%s: %d of %d records in 30s", topic, len(out), n)
-		}
-	}
+	readPartition(t, addr, topic, 30*time.Second, func(m *sarama.ConsumerMessage) bool {
+		out = append(out, m)
+		return len(out) >= n
+	})
 	return out
 }

@@ -11,7 +11,6 @@ import (
 	"hash/crc32"
 	"io"
 	"os"
-	"sort"
 	"strings"
 
 	"github.com/golang/snappy"
@@ -297,16 +296,6 @@ func ScanOCF(path string) (OCFInfo, error) {
 	}
 	info.Shift = sh.shift()
 	return info, nil
-}
-
-// sortedKeys returns m's keys in order.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // CountOCF returns how many records the container file holds, from its

@@ -3,6 +3,7 @@ package alert
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -144,7 +145,7 @@ func (s *shiftScan) add(rec []byte) error {
 }
 
 func (s *shiftScan) shift() Shift {
-	sh := Shift{TimeFields: sortedKeys(s.timePaths), Days: 1, IDStrides: map[string]int64{}}
+	sh := Shift{TimeFields: slices.Sorted(maps.Keys(s.timePaths)), Days: 1, IDStrides: map[string]int64{}}
 	for name, sp := range s.ids {
 		if stride := sp.hi - sp.lo + 1; stride > 0 { // else the span overflows a long
 			sh.IDStrides[name] = stride
