@@ -70,7 +70,7 @@ func isTimeField(name string) bool {
 
 // shiftScan finds a file's Shift from its records.
 type shiftScan struct {
-	avro       *goavro.Codec
+	avro         *goavro.Codec
 	ids          map[string]*span // by idFamily: the alerts' own values
 	minT, maxT   float64
 	idPaths      map[string]bool // outside arrays

@@ -3,8 +3,8 @@ package alert
 import (
 	"errors"
 	"math"
-	"regexp"
 	"reflect"
+	"regexp"
 	"testing"
 
 	"github.com/linkedin/goavro/v2"
