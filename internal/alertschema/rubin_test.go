@@ -17,7 +17,7 @@ import (
 
 // repoCache is the workspace cache of this checkout (git-ignored), where
 // the wheel and the test's virtualenv are kept between runs.
-func repoCache(t *testing.T) string {
+func repoCache(t testing.TB) string {
 	t.Helper()
 	abs, err := filepath.Abs(filepath.Join("..", "..", ".testbed", "cache"))
 	if err != nil {
