@@ -78,9 +78,9 @@ type fieldRule struct {
 type numRule uint8
 
 const (
-	numDefault numRule = iota
-	numAlertID          // alertid: the alert's id at the top
-	numDiaSourceID      // diasourceid: the alert's id outside histories
+	numDefault     numRule = iota
+	numAlertID             // alertid: the alert's id at the top
+	numDiaSourceID         // diasourceid: the alert's id outside histories
 	numDiaObjectID
 	numVisit
 	numDetector
