@@ -46,6 +46,12 @@ type Maker interface {
 	Alert(id ID) map[string]any
 }
 
+// Appender is a Maker that writes an alert's Avro binary encoding itself
+// (SchemaGenerator), which is faster than goavro's encoding of Alert.
+type Appender interface {
+	AppendAlert(dst []byte, id ID) []byte
+}
+
 // NewMaker returns the alert maker for schema with o: a Generator for the
 // testbed's own (AlertSchema), a SchemaGenerator for any other.
 func NewMaker(schema string, o Options) (Maker, error) {

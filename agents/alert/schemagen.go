@@ -1,13 +1,15 @@
 package alert
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/linkedin/goavro/v2"
 )
 
 // SchemaGenerator makes alerts for any Avro record schema, such as Rubin's
@@ -32,12 +34,17 @@ import (
 //     records (ssSource, ssObject, mpc_orbits and the like) for the other
 //     3%; other nullable fields are null at Options.NullRate.
 //
-// Alert returns goavro's native form. It is safe for concurrent use.
+// AppendAlert writes the alert's Avro binary encoding straight from the
+// schema, without goavro's native form (maps of every record, then
+// goavro walking them): what producers send. Alert returns goavro's native
+// form of the same bytes. It is safe for concurrent use.
 type SchemaGenerator struct {
 	o     Options
 	root  *avroType
 	pool  []stampTriple
 	seedA uint64
+	avro  *goavro.Codec    // for Alert
+	now   func() time.Time // timestamp fields' value; time.Now but in tests
 }
 
 // avroType is a parsed schema node.
@@ -50,7 +57,6 @@ type avroType struct {
 	branches []*avroType
 	symbols  []string
 	size     int
-	branch   string // branchName, worked out once
 }
 
 type avroField struct {
@@ -185,18 +191,6 @@ func newFieldRule(name string) *fieldRule {
 	return r
 }
 
-// branchName is the type's name as goavro keys a union branch.
-func (t *avroType) branchName() string {
-	switch t.kind {
-	case "record", "enum", "fixed":
-		return t.name
-	}
-	if t.logical != "" {
-		return t.kind + "." + t.logical
-	}
-	return t.kind
-}
-
 // NewSchemaGenerator parses schema (a self-contained Avro record schema)
 // and makes the stamp pool.
 func NewSchemaGenerator(schema string, o Options) (*SchemaGenerator, error) {
@@ -215,7 +209,11 @@ func NewSchemaGenerator(schema string, o Options) (*SchemaGenerator, error) {
 	if root.kind != "record" {
 		return nil, fmt.Errorf("alert: schema is a %s, not a record", root.kind)
 	}
-	g := &SchemaGenerator{o: o, root: root, seedA: splitmix(uint64(o.Seed) ^ 0x5c4e_3a6e)}
+	codec, err := goavro.NewCodec(schema)
+	if err != nil {
+		return nil, fmt.Errorf("alert: schema: %w", err)
+	}
+	g := &SchemaGenerator{o: o, root: root, seedA: splitmix(uint64(o.Seed) ^ 0x5c4e_3a6e), avro: codec, now: time.Now}
 	g.pool = stampPool(o, g.seedA)
 	return g, nil
 }
@@ -225,7 +223,7 @@ func parseType(v any, ns string, named map[string]*avroType) (*avroType, error) 
 	case string:
 		switch x {
 		case "null", "boolean", "int", "long", "float", "double", "bytes", "string":
-			return &avroType{kind: x, branch: x}, nil
+			return &avroType{kind: x}, nil
 		}
 		name := x
 		if !strings.Contains(name, ".") && ns != "" {
@@ -306,7 +304,6 @@ func parseType(v any, ns string, named map[string]*avroType) (*avroType, error) 
 			}
 			t.items = values
 		}
-		t.branch = t.branchName()
 		return t, nil
 	}
 	return nil, fmt.Errorf("unexpected %T", v)
@@ -328,9 +325,21 @@ type genState struct {
 	prvSources, prvFcd int
 }
 
-// Alert returns the alert for id in goavro's native form; deterministic for
-// (Seed, id). It panics if id is not valid (see ID.Validate).
+// Alert returns the alert for id in goavro's native form: AppendAlert's
+// bytes decoded. It panics if id is not valid (see ID.Validate).
 func (g *SchemaGenerator) Alert(id ID) map[string]any {
+	v, _, err := g.avro.NativeFromBinary(g.AppendAlert(nil, id))
+	if err != nil {
+		panic(fmt.Sprintf("alert: a generated alert does not decode: %v", err))
+	}
+	return v.(map[string]any)
+}
+
+// AppendAlert appends the Avro binary encoding of the alert for id to dst
+// (no wire-format header: see Frame); deterministic for (Seed, id) but
+// for timestamp fields (now). It panics if id is not valid (see
+// ID.Validate).
+func (g *SchemaGenerator) AppendAlert(dst []byte, id ID) []byte {
 	if err := id.Validate(); err != nil {
 		panic(err)
 	}
@@ -347,47 +356,58 @@ func (g *SchemaGenerator) Alert(id ID) map[string]any {
 	if g.o.Stamps {
 		st.stamps = &g.pool[id.Seq%len(g.pool)]
 	}
-	return g.record(g.root, st, 0).(map[string]any)
+	return g.record(dst, g.root, st, 0)
 }
 
-func (g *SchemaGenerator) record(t *avroType, st *genState, depth int) any {
+// The Avro binary encoding's primitives (the specification's "Binary
+// encoding"): int and long as zig-zag varints, float and double as
+// little-endian IEEE 754, bytes and string as a long length then the bytes.
+func appendLong(dst []byte, v int64) []byte { return binary.AppendVarint(dst, v) }
+
+func appendBytes(dst, b []byte) []byte { return append(appendLong(dst, int64(len(b))), b...) }
+
+func appendString(dst []byte, s string) []byte {
+	return append(appendLong(dst, int64(len(s))), s...)
+}
+
+func (g *SchemaGenerator) record(dst []byte, t *avroType, st *genState, depth int) []byte {
 	// One source's measurements per record: its fluxes, their error and
 	// the signal-to-noise ratio agree.
 	flux, fluxErr := st.flux, st.fluxErr
 	st.flux = signedLogNormal(st.rng)
 	st.fluxErr = diffNoiseNJy * bandNoise[st.band] * (0.8 + 0.4*st.rng.Float64())
-	out := make(map[string]any, len(t.fields))
 	for _, f := range t.fields {
-		out[f.name] = g.value(f.rule, f.t, st, depth+1)
+		dst = g.value(dst, f.rule, f.t, st, depth+1)
 	}
 	st.flux, st.fluxErr = flux, fluxErr // the enclosing record's source again
-	return out
+	return dst
 }
 
-func (g *SchemaGenerator) value(f *fieldRule, t *avroType, st *genState, depth int) any {
+// value appends the encoding of field f's value of type t.
+func (g *SchemaGenerator) value(dst []byte, f *fieldRule, t *avroType, st *genState, depth int) []byte {
 	switch t.kind {
 	case "union":
-		var null, other *avroType
-		for _, b := range t.branches {
+		// The value is the first branch that is not null, or null: a
+		// union is encoded as the branch's index, then its value.
+		null, other := -1, -1
+		for i, b := range t.branches {
 			if b.kind == "null" {
-				null = b
-			} else if other == nil {
-				other = b
+				if null < 0 {
+					null = i
+				}
+			} else if other < 0 {
+				other = i
 			}
 		}
-		if other == nil {
-			return nil
+		if other < 0 {
+			return appendLong(dst, int64(null))
 		}
-		if null != nil && g.isNull(f, other, st, depth) {
-			return nil
+		if null >= 0 && g.isNull(f, t.branches[other], st, depth) {
+			return appendLong(dst, int64(null))
 		}
-		v := g.value(f, other, st, depth)
-		if null == nil && len(t.branches) == 1 {
-			return v
-		}
-		return map[string]any{other.branch: v}
+		return g.value(appendLong(dst, int64(other)), f, t.branches[other], st, depth)
 	case "record":
-		return g.record(t, st, depth)
+		return g.record(dst, t, st, depth)
 	case "array":
 		count := 0
 		switch f.null {
@@ -396,50 +416,59 @@ func (g *SchemaGenerator) value(f *fieldRule, t *avroType, st *genState, depth i
 		case nullPrvDiaForcedSources:
 			count = st.prvFcd
 		}
-		items := make([]any, count)
-		was := st.history
-		st.history = true
-		for i := range items {
-			items[i] = g.value(f, t.items, st, depth)
+		if count > 0 {
+			// One block of count items, then the empty block.
+			dst = appendLong(dst, int64(count))
+			was := st.history
+			st.history = true
+			for range count {
+				dst = g.value(dst, f, t.items, st, depth)
+			}
+			st.history = was
 		}
-		st.history = was
-		return items
+		return appendLong(dst, 0)
 	case "map":
-		return map[string]any{}
+		return appendLong(dst, 0) // empty
 	case "enum":
-		return t.symbols[st.rng.IntN(len(t.symbols))]
+		return appendLong(dst, int64(st.rng.IntN(len(t.symbols))))
 	case "fixed":
-		b := make([]byte, t.size)
-		for i := range b {
-			b[i] = byte(st.rng.IntN(256))
+		for range t.size {
+			dst = append(dst, byte(st.rng.IntN(256)))
 		}
-		return b
+		return dst
 	case "null":
-		return nil
+		return dst
 	case "boolean":
-		return st.rng.Float64() < 0.02
+		if st.rng.Float64() < 0.02 {
+			return append(dst, 1)
+		}
+		return append(dst, 0)
 	case "bytes":
 		if st.stamps != nil {
 			switch f.cutout {
 			case cutoutDifference:
-				return st.stamps.difference
+				return appendBytes(dst, st.stamps.difference)
 			case cutoutScience:
-				return st.stamps.science
+				return appendBytes(dst, st.stamps.science)
 			case cutoutTemplate:
-				return st.stamps.template
+				return appendBytes(dst, st.stamps.template)
 			}
 		}
-		return []byte{}
+		return appendLong(dst, 0)
 	case "string":
 		if f.band {
-			return bands[st.band]
+			return appendString(dst, bands[st.band])
 		}
-		return f.name + "-" + strconv.Itoa(st.rng.IntN(10))
+		dst = appendLong(dst, int64(len(f.name)+2))
+		return append(append(append(dst, f.name...), '-'), byte('0'+st.rng.IntN(10)))
 	}
-	if t.logical == "timestamp-millis" || t.logical == "timestamp-micros" {
-		return time.Now().UTC().Truncate(time.Millisecond)
+	switch t.logical {
+	case "timestamp-millis":
+		return appendLong(dst, g.now().UnixMilli())
+	case "timestamp-micros":
+		return appendLong(dst, g.now().Truncate(time.Millisecond).UnixMicro())
 	}
-	return g.number(f, t.kind, st, depth)
+	return g.number(dst, f, t.kind, st, depth)
 }
 
 // isNull decides a nullable field: the cutouts by Options.Stamps, the
@@ -467,8 +496,9 @@ func (g *SchemaGenerator) isNull(f *fieldRule, t *avroType, st *genState, depth 
 	return st.rng.Float64() < st.nullRate
 }
 
-// number is a numeric field's value by its name's rule.
-func (g *SchemaGenerator) number(f *fieldRule, kind string, st *genState, depth int) any {
+// number appends a numeric field's value, chosen by its name's rule, as
+// kind (int, long, float, double) encodes it.
+func (g *SchemaGenerator) number(dst []byte, f *fieldRule, kind string, st *genState, depth int) []byte {
 	rng := st.rng
 	var v float64
 	var integer int64
@@ -526,20 +556,20 @@ func (g *SchemaGenerator) number(f *fieldRule, kind string, st *genState, depth 
 		if integer == 0 && v != 0 {
 			integer = int64(v)
 		}
-		return int32(integer)
+		return appendLong(dst, int64(int32(integer)))
 	case "long":
 		if integer == 0 && v != 0 {
 			integer = int64(v)
 		}
-		return integer
+		return appendLong(dst, integer)
 	case "float":
 		if v == 0 && integer != 0 {
 			v = float64(integer)
 		}
-		return float32(v)
+		return binary.LittleEndian.AppendUint32(dst, math.Float32bits(float32(v)))
 	}
 	if v == 0 && integer != 0 {
 		v = float64(integer)
 	}
-	return v
+	return binary.LittleEndian.AppendUint64(dst, math.Float64bits(v))
 }

@@ -3,6 +3,7 @@ package alert
 import (
 	"bytes"
 	"math"
+	"strings"
 	"testing"
 	"time"
 )
@@ -100,6 +101,39 @@ func TestSchemaGeneratorErrors(t *testing.T) {
 	} {
 		if _, err := NewSchemaGenerator(schema, DefaultOptions()); err == nil || err.Error() != want {
 			t.Errorf("NewSchemaGenerator(%s): %v, want %s", schema, err, want)
+		}
+	}
+}
+
+// AppendAlert's bytes are goavro's encoding of the same alert in every
+// Avro type (anySchema adds timestamp-millis here), with nullable fields
+// null and not, with and without stamps.
+func TestSchemaGeneratorAppendsWhatGoavroEncodes(t *testing.T) {
+	schema := strings.Replace(anySchema, `{"name": "nDiaSources", "type": "int"},`,
+		`{"name": "nDiaSources", "type": "int"}, {"name": "validityStart", "type": ["null", {"type": "long", "logicalType": "timestamp-millis"}]}, {"name": "x", "type": "float"},`, 1)
+	codec, err := NewCodecForSchema(1, schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := time.Date(2026, 12, 1, 7, 30, 0, 123_456_789, time.UTC)
+	for _, stamps := range []bool{true, false} {
+		o := DefaultOptions()
+		o.StampSide, o.StampPool, o.PrvDiaSources, o.NullRate, o.Stamps = 16, 2, 3, 0.4, stamps
+		g, err := NewSchemaGenerator(schema, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g.now = func() time.Time { return clock }
+		for i := 0; i < 300; i++ {
+			id := ID{Visit: 1 + i/100, Producer: i % 4, Seq: i, CCD: i % NumCCDs}
+			direct := g.AppendAlert([]byte{0xAA}, id)
+			viaGoavro, err := codec.Append(nil, g.Alert(id))
+			if err != nil {
+				t.Fatalf("alert %d: %v", i, err)
+			}
+			if direct[0] != 0xAA || !bytes.Equal(direct[1:], viaGoavro[HeaderSize:]) {
+				t.Fatalf("stamps %v, alert %d: AppendAlert differs from goavro's encoding of Alert", stamps, i)
+			}
 		}
 	}
 }

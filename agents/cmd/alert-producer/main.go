@@ -513,6 +513,7 @@ func run(c *cli.Context) error {
 	log.Printf("producer %d of %d: run %s, %s visits of %d alerts from %s every %s, pacing %s, topic %s",
 		idx, pc.Producers, run, howMany, pc.AlertsPerVisit, t0.UTC().Format(time.RFC3339Nano), pc.Interval, model, topic)
 
+	lastLen := 0 // the last alert's size, to allocate the next one once
 	sendErr := func() error {
 		for k := 0; k < visits; k++ {
 			visit := c.Int("first-visit") + k
@@ -557,6 +558,9 @@ func run(c *cli.Context) error {
 					if rep != nil {
 						val = alert.Frame(make([]byte, 0, alert.HeaderSize+len(bodies[seq])), codec.SchemaID(), bodies[seq])
 						bodies[seq] = nil // sent: the client holds the framed copy
+					} else if ap, ok := gen.(alert.Appender); ok {
+						val = ap.AppendAlert(alert.Frame(make([]byte, 0, lastLen), codec.SchemaID(), nil), alert.ID{Visit: visit, Producer: idx, Seq: seq, CCD: b.CCD})
+						lastLen = len(val) + len(val)/16 // room for the next, a little larger
 					} else if val, err = codec.Append(nil, gen.Alert(alert.ID{Visit: visit, Producer: idx, Seq: seq, CCD: b.CCD})); err != nil {
 						p.markDone(visit)
 						return fmt.Errorf("serialize alert %d of visit %d: %w", seq, visit, err)
