@@ -157,6 +157,25 @@ func replayOnTheSwarm(t *testing.T, bin, name, dir string) {
 			t.Errorf("%d alerts read, %d distinct candids, %d of the file's records; want %d, %d, %d", len(msgs), len(seen), len(wantIDs), total, total, records)
 		}
 		assertNoAgents(t, bin, name)
+
+		// The same file as a stream without end: loaded, replayed pass
+		// after pass, and its three topics removed at Ctrl-C.
+		stream := startBackground(t, bin, "stream", "--name", name, file)
+		stream.waitFor(t, `visit 2: 40 alerts \([0-9.]+ MB\) produced in`, 3*time.Minute)
+		stream.cmd.Process.Signal(os.Interrupt)
+		if code := stream.wait(t, 3*time.Minute); code != 0 {
+			t.Errorf("replay stream stopped by Ctrl-C: exit %d, want 0", code)
+		}
+		for _, want := range []string{
+			`✓ Loaded the 50 alerts of \S+ztf.avro .* into testbed-replay-\S+`,
+			`Removed 1 service\(s\) and the topics alerts-replay, testbed-results-\S+, testbed-replay-\S+`,
+		} {
+			if !regexp.MustCompile(want).MatchString(stream.out.String()) {
+				t.Errorf("replay stream output lacks %s", want)
+			}
+		}
+		assertNoAgents(t, bin, name)
+		assertNoTopic(t, brokers, "alerts-replay")
 	})
 }
 
