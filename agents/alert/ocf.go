@@ -11,6 +11,7 @@ import (
 	"hash/crc32"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/golang/snappy"
@@ -108,11 +109,7 @@ func NewOCFReader(name string, rd io.Reader) (*OCFReader, error) {
 	if c, ok := meta["avro.codec"]; ok && len(c) > 0 {
 		r.codec = string(c)
 	}
-	known := false
-	for _, c := range OCFCodecs {
-		known = known || c == r.codec
-	}
-	if !known {
+	if !slices.Contains(OCFCodecs, r.codec) {
 		return nil, fmt.Errorf("alert: replay %s: Avro container file compressed with codec %q, which is not one of the specification's (%s)",
 			name, r.codec, strings.Join(OCFCodecs, ", "))
 	}
@@ -158,49 +155,69 @@ func (r *OCFReader) Codec() string { return r.codec }
 // Next returns the next record's Avro binary encoding, as the file holds
 // it. The slice is the caller's. At the end of the file it returns io.EOF.
 func (r *OCFReader) Next() ([]byte, error) {
+	rec, _, err := r.next()
+	return rec, err
+}
+
+// next returns the next record's encoding and its goavro native form: a
+// record's length is known only by decoding it.
+func (r *OCFReader) next() ([]byte, any, error) {
 	for r.left == 0 {
 		if err := r.nextBlock(); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	_, rest, err := r.avro.NativeFromBinary(r.block)
+	v, rest, err := r.avro.NativeFromBinary(r.block)
 	if err != nil {
-		return nil, fmt.Errorf("alert: replay %s: record %d does not decode with the file's schema: %w", r.path, r.n, err)
+		return nil, nil, fmt.Errorf("alert: replay %s: record %d does not decode with the file's schema: %w", r.path, r.n, err)
 	}
 	rec := bytes.Clone(r.block[:len(r.block)-len(rest)])
 	r.block, r.left, r.n = rest, r.left-1, r.n+1
 	if r.left == 0 && len(r.block) != 0 {
-		return nil, fmt.Errorf("alert: replay %s: %d bytes after the last record of a block", r.path, len(r.block))
+		return nil, nil, fmt.Errorf("alert: replay %s: %d bytes after the last record of a block", r.path, len(r.block))
 	}
-	return rec, nil
+	return rec, v, nil
+}
+
+// blockHeader reads the next block's record count and byte size; io.EOF
+// after the last block. after is the records before it, for errors.
+func (r *OCFReader) blockHeader(after int) (count, size int64, err error) {
+	count, err = binary.ReadVarint(r.r)
+	if errors.Is(err, io.EOF) {
+		return 0, 0, io.EOF
+	}
+	if err == nil {
+		size, err = binary.ReadVarint(r.r)
+	}
+	if err == nil && (count < 0 || size < 0 || size > maxOCFEntry) {
+		err = fmt.Errorf("%d records in %d bytes", count, size)
+	}
+	if err != nil {
+		return 0, 0, r.blockDamaged(after, err)
+	}
+	return count, size, nil
+}
+
+func (r *OCFReader) blockDamaged(after int, err error) error {
+	return r.damaged(fmt.Sprintf("block after record %d", after), err)
 }
 
 // nextBlock reads and decompresses the next block; io.EOF after the last.
 func (r *OCFReader) nextBlock() error {
-	count, err := binary.ReadVarint(r.r)
-	if errors.Is(err, io.EOF) {
-		return io.EOF
-	}
+	count, size, err := r.blockHeader(r.n)
 	if err != nil {
-		return r.damaged(fmt.Sprintf("block after record %d", r.n), err)
-	}
-	size, err := binary.ReadVarint(r.r)
-	if err != nil {
-		return r.damaged(fmt.Sprintf("block after record %d", r.n), err)
-	}
-	if count < 0 || size < 0 || size > maxOCFEntry {
-		return r.damaged(fmt.Sprintf("block after record %d", r.n), fmt.Errorf("%d records in %d bytes", count, size))
+		return err
 	}
 	data := make([]byte, size)
 	if _, err := io.ReadFull(r.r, data); err != nil {
-		return r.damaged(fmt.Sprintf("block after record %d", r.n), err)
+		return r.blockDamaged(r.n, err)
 	}
 	var sync [16]byte
 	if _, err := io.ReadFull(r.r, sync[:]); err != nil {
-		return r.damaged(fmt.Sprintf("block after record %d", r.n), err)
+		return r.blockDamaged(r.n, err)
 	}
 	if sync != r.sync {
-		return r.damaged(fmt.Sprintf("block after record %d", r.n), errors.New("its sync marker is not the header's"))
+		return r.blockDamaged(r.n, errors.New("its sync marker is not the header's"))
 	}
 	if r.block, err = r.decompress(data); err != nil {
 		return fmt.Errorf("alert: replay %s: block after record %d: %s: %w", r.path, r.n, r.codec, err)
@@ -262,9 +279,9 @@ type OCFInfo struct {
 	Shift     Shift // what a pass after the first adds (ReplayShift)
 }
 
-// ScanOCF reads every record of the file: it checks that each decodes
-// with the writer schema and returns their count, sizes and the shift of
-// a pass (ReplayShift). A file without records is an error.
+// ScanOCF reads every record of the file, decoding each once: it checks
+// that each decodes with the writer schema and returns their count, sizes
+// and the shift of a pass (Shift). A file without records is an error.
 func ScanOCF(path string) (OCFInfo, error) {
 	r, c, err := OpenOCF(path)
 	if err != nil {
@@ -272,12 +289,9 @@ func ScanOCF(path string) (OCFInfo, error) {
 	}
 	defer c.Close()
 	info := OCFInfo{Schema: r.Schema(), Codec: r.Codec()}
-	sh, err := newShiftScan(r.Schema())
-	if err != nil {
-		return OCFInfo{}, fmt.Errorf("alert: replay %s: %w", path, err)
-	}
+	sh := newShiftScan()
 	for {
-		rec, err := r.Next()
+		rec, v, err := r.next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
@@ -287,9 +301,7 @@ func ScanOCF(path string) (OCFInfo, error) {
 		info.Records++
 		info.Bytes += int64(len(rec))
 		info.MaxRecord = max(info.MaxRecord, len(rec))
-		if err := sh.add(rec); err != nil {
-			return OCFInfo{}, fmt.Errorf("alert: replay %s: record %d: %w", path, info.Records-1, err)
-		}
+		sh.add(v)
 	}
 	if info.Records == 0 {
 		return OCFInfo{}, fmt.Errorf("alert: replay %s: the file holds no alerts", path)
@@ -308,19 +320,15 @@ func CountOCF(path string) (int, error) {
 	defer c.Close()
 	n := 0
 	for {
-		count, err := binary.ReadVarint(r.r)
+		count, size, err := r.blockHeader(n)
 		if errors.Is(err, io.EOF) {
 			return n, nil
 		}
 		if err != nil {
-			return 0, r.damaged(fmt.Sprintf("block after record %d", n), err)
+			return 0, err
 		}
-		size, err := binary.ReadVarint(r.r)
-		if err != nil || count < 0 || size < 0 || size > maxOCFEntry {
-			return 0, r.damaged(fmt.Sprintf("block after record %d", n), fmt.Errorf("%d records in %d bytes (%v)", count, size, err))
-		}
-		if _, err := r.r.Discard(int(size) + 16); err != nil {
-			return 0, r.damaged(fmt.Sprintf("block after record %d", n), err)
+		if _, err := r.r.Discard(int(size) + 16); err != nil { // the block and its sync marker
+			return 0, r.blockDamaged(n, err)
 		}
 		n += int(count)
 	}

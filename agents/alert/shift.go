@@ -68,34 +68,25 @@ func isTimeField(name string) bool {
 	return strings.HasPrefix(l, "jd") || strings.Contains(l, "mjd") || strings.HasSuffix(name, "Tai")
 }
 
-// shiftScan finds a file's Shift from its records.
+// shiftScan finds a file's Shift from its records, decoded.
 type shiftScan struct {
-	avro         *goavro.Codec
-	ids          map[string]*span // by idFamily: the alerts' own values
-	minT, maxT   float64
-	idPaths      map[string]bool // outside arrays
-	historyPaths map[string]bool // in arrays
-	timePaths    map[string]bool
+	ids        map[string]*span // by idFamily: the alerts' own values
+	minT, maxT float64
+	idPaths    map[string]bool // in the alerts and in their histories
+	timePaths  map[string]bool
 }
 
 type span struct{ lo, hi int64 }
 
 func (s *span) add(x int64) { s.lo, s.hi = min(s.lo, x), max(s.hi, x) }
 
-func newShiftScan(schema string) (*shiftScan, error) {
-	c, err := goavro.NewCodec(schema)
-	if err != nil {
-		return nil, err
-	}
-	return &shiftScan{avro: c, ids: map[string]*span{}, minT: math.Inf(1), maxT: math.Inf(-1),
-		idPaths: map[string]bool{}, historyPaths: map[string]bool{}, timePaths: map[string]bool{}}, nil
+func newShiftScan() *shiftScan {
+	return &shiftScan{ids: map[string]*span{}, minT: math.Inf(1), maxT: math.Inf(-1),
+		idPaths: map[string]bool{}, timePaths: map[string]bool{}}
 }
 
-func (s *shiftScan) add(rec []byte) error {
-	v, _, err := s.avro.NativeFromBinary(rec)
-	if err != nil {
-		return err
-	}
+// add takes one record in goavro's native form.
+func (s *shiftScan) add(v any) {
 	// The alert's own time is its latest outside the history (ZTF's
 	// candidate.jd, not jdstarthist; Rubin's diaSource.midpointMjdTai,
 	// not diaObject.firstDiaSourceMjdTai).
@@ -104,20 +95,18 @@ func (s *shiftScan) add(rec []byte) error {
 		var days float64
 		switch x := x.(type) {
 		case int64:
-			if isIDField(name) && !inArray {
-				f := idFamily(name)
-				if f != name {
-					s.idPaths[path] = true
-					return x // a reference: the span is the ids'
-				}
-				s.idPaths[path] = true
-				if s.ids[f] == nil {
-					s.ids[f] = &span{lo: x, hi: x}
+			if !isIDField(name) {
+				return x
+			}
+			s.idPaths[path] = true
+			// The span is the alerts' own ids': not the histories', not
+			// a parent id's (a reference to ids).
+			if f := idFamily(name); !inArray && f == name {
+				if sp := s.ids[f]; sp != nil {
+					sp.add(x)
 				} else {
-					s.ids[f].add(x)
+					s.ids[f] = &span{lo: x, hi: x}
 				}
-			} else if isIDField(name) {
-				s.historyPaths[path] = true
 			}
 			return x
 		case float64:
@@ -141,7 +130,6 @@ func (s *shiftScan) add(rec []byte) error {
 	if !math.IsInf(own, -1) {
 		s.minT, s.maxT = min(s.minT, own), max(s.maxT, own)
 	}
-	return nil
 }
 
 func (s *shiftScan) shift() Shift {
@@ -151,19 +139,11 @@ func (s *shiftScan) shift() Shift {
 			sh.IDStrides[name] = stride
 		}
 	}
-	paths := map[string]bool{}
-	for p := range s.idPaths {
-		paths[p] = sh.IDStrides[idFamily(lastName(p))] > 0
-	}
-	for p := range s.historyPaths {
-		paths[p] = paths[p] || sh.IDStrides[idFamily(lastName(p))] > 0
-	}
-	for p, shifted := range paths {
-		if shifted {
+	for _, p := range slices.Sorted(maps.Keys(s.idPaths)) {
+		if sh.IDStrides[idFamily(lastName(p))] > 0 {
 			sh.IDFields = append(sh.IDFields, p)
 		}
 	}
-	slices.Sort(sh.IDFields)
 	if s.maxT >= s.minT {
 		sh.Days = math.Ceil(s.maxT-s.minT) + 1
 	}
