@@ -19,6 +19,12 @@ const (
 	ReplayInfinite = "infinite"
 )
 
+// SinglePassVisits is how many visits a single pass of a file of records
+// fills at alertsPerVisit a visit (the last with what is left).
+func SinglePassVisits(records, alertsPerVisit int) int {
+	return (records + alertsPerVisit - 1) / alertsPerVisit
+}
+
 // Replay reads the records of an Avro object container file (a sample of
 // real alerts, in any schema) in order, from any record on: the host-side
 // source of alert-producer --replay. Records are the file's bytes

@@ -229,7 +229,7 @@ func (f *File) Expand() ([]Experiment, error) {
 			// A single pass has the visits its file fills; a file that
 			// cannot be read is named by Validate.
 			if n, err := alert.CountOCF(e.Alert.Replay); err == nil && n > 0 && e.AlertsPerVisit > 0 {
-				e.Visits = (n + e.AlertsPerVisit - 1) / e.AlertsPerVisit
+				e.Visits = alert.SinglePassVisits(n, e.AlertsPerVisit)
 				if fe.Limits.RunTimeout == nil {
 					e.Limits.RunTimeout = e.Duration() + DefaultRunSlack
 				}

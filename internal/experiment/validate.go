@@ -190,7 +190,7 @@ func (e Experiment) validateAlert() *Error {
 	if a.ReplayMode != alert.ReplaySinglePass {
 		return nil
 	}
-	visits := (n + e.AlertsPerVisit - 1) / e.AlertsPerVisit
+	visits := alert.SinglePassVisits(n, e.AlertsPerVisit)
 	if e.Visits != visits {
 		return errorf("visits", "%d, but a single pass (alert.replay_mode) of the %d alerts of %s at alerts_per_visit %d is %d visits: leave visits out, or use alert.replay_mode %s",
 			e.Visits, n, a.Replay, e.AlertsPerVisit, visits, alert.ReplayInfinite)

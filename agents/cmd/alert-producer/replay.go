@@ -101,7 +101,7 @@ func (r *replayer) visitAlerts(k, alertsPerVisit int) int {
 
 // singlePassVisits is how many visits a single pass of the file fills.
 func (r *replayer) singlePassVisits(alertsPerVisit int) int {
-	return (r.records + alertsPerVisit - 1) / alertsPerVisit
+	return alert.SinglePassVisits(r.records, alertsPerVisit)
 }
 
 // firstIndex is the run-wide index of producer's first alert of visit k:
