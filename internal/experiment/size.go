@@ -127,13 +127,20 @@ func (e Experiment) checkRecordSize() *Error {
 	return errorf("kafka.max_message_bytes", "%d is too small: %s (up to %d bytes) %s: use at least %d", limit, r.AlertIs, r.Alert, sum, r.Total)
 }
 
+// ReplayRecordSize is MaxRecordSize with the alert.replay file's largest
+// record, framed (framed bytes), which only reading the file tells.
+func (e Experiment) ReplayRecordSize(framed int) RecordSize {
+	r := e.MaxRecordSize()
+	r.Alert, r.AlertIs = framed, "the largest record of alert.replay"
+	r.Total = r.Alert + r.Headers + r.Overhead
+	return r
+}
+
 // CheckReplayRecordSize compares the run's largest record, with the
 // alert.replay file's largest record framed (framed bytes), with
 // kafka.max_message_bytes; the file is read by the caller (run.ScanReplay).
 func (e Experiment) CheckReplayRecordSize(framed int) error {
-	r := e.MaxRecordSize()
-	r.Alert = framed
-	r.Total = r.Alert + r.Headers + r.Overhead
+	r := e.ReplayRecordSize(framed)
 	if r.Total <= e.Kafka.MaxMessageBytes {
 		return nil
 	}

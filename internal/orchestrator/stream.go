@@ -115,7 +115,7 @@ func Stream(ctx context.Context, ws workspace.Workspace, o StreamOptions) error 
 	// at their largest.
 	record := e.MaxRecordSize()
 	if replay != nil {
-		record.Total += replay.MaxRecord + alert.HeaderSize
+		record = e.ReplayRecordSize(replay.MaxRecord + alert.HeaderSize)
 	}
 	perSecond := float64(e.AlertsPerVisit) * float64(record.Total) / e.VisitInterval.Seconds() * float64(e.Topic.ReplicationFactor)
 	if env.host != nil {
