@@ -62,9 +62,7 @@ func (c *Codec) Schema() string { return c.schema }
 // length.
 func (c *Codec) Append(dst []byte, native map[string]any) ([]byte, error) {
 	n := len(dst)
-	dst = append(dst, MagicByte, 0, 0, 0, 0)
-	binary.BigEndian.PutUint32(dst[n+1:], c.id)
-	out, err := c.avro.BinaryFromNative(dst, native)
+	out, err := c.avro.BinaryFromNative(Frame(dst, c.id, nil), native)
 	if err != nil {
 		return dst[:n], fmt.Errorf("alert: encoding Avro body: %w", err)
 	}
