@@ -80,6 +80,20 @@ type Config struct {
 	BurstSpread time.Duration `yaml:"burst_spread" json:"burst_spread"` // ccd-bursts: bursts start in [0, BurstSpread)
 	Rate        float64       `yaml:"rate" json:"rate"`                 // rate: alerts/s of the whole visit (all producers)
 	Seed        int64         `yaml:"seed" json:"seed"`                 // ccd-bursts: seed of the burst sizes and offsets
+	// Slots, when set, are the visits' own starts and sizes (Schedule):
+	// AlertsPerVisit is then unused and Interval is the last visit's
+	// length. Visit returns the configuration of one visit.
+	Slots []Slot `yaml:"-" json:"slots,omitempty"`
+}
+
+// Visit is the configuration of visit k (from 0) alone: its alerts and
+// its length (up to the next visit's start) as AlertsPerVisit and
+// Interval, without Slots, for Plan.
+func (c Config) Visit(k int) Config {
+	s := c.Schedule()
+	v := c
+	v.AlertsPerVisit, v.Interval, v.Slots = s.Alerts(k), s.Length(k), nil
+	return v
 }
 
 // Defaults returns the default configuration of model: 10,000 alerts per
@@ -117,6 +131,21 @@ func modelNames() string {
 // Validate reports the first problem of c, naming the field and what is
 // allowed. Fields that the model does not use are not checked.
 func (c Config) Validate() error {
+	if len(c.Slots) > 0 {
+		if err := ValidateSlots(c.Slots); err != nil {
+			return err
+		}
+		for k := range c.Slots {
+			v := c.Visit(k)
+			if k > 0 && v.AlertsPerVisit == c.Slots[k-1].Alerts && v.Interval == c.Visit(k-1).Interval {
+				continue // checked already
+			}
+			if err := v.Validate(); err != nil {
+				return fmt.Errorf("visit %d of the schedule (%d alerts, %s to the next): %w", k+1, v.AlertsPerVisit, v.Interval, err)
+			}
+		}
+		return nil
+	}
 	switch c.Model {
 	case Visit, CCDBursts, Rate:
 	default:
