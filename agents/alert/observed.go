@@ -307,7 +307,8 @@ func ScanObserved(path, field string) (Observed, error) {
 // one visit per exposure, starting at its time after the first divided by
 // speedup (2: twice as fast as the sky), each gap between exposures
 // longer than maxGap (weather, daytime, a file of several nights) made
-// maxGap (0: no cap). It returns how many gaps were shortened.
+// maxGap (0: no cap), and every gap at least a millisecond (the
+// schedule's resolution). It returns how many gaps were shortened.
 func (o Observed) Slots(speedup float64, maxGap time.Duration) (slots []pacing.Slot, shortened int) {
 	var at time.Duration
 	for i, e := range o.Exposures {
@@ -316,6 +317,7 @@ func (o Observed) Slots(speedup float64, maxGap time.Duration) (slots []pacing.S
 			if maxGap > 0 && gap > maxGap {
 				gap, shortened = maxGap, shortened+1
 			}
+			gap = max(gap, time.Millisecond)
 			at += gap
 		}
 		slots = append(slots, pacing.Slot{Offset: at.Round(time.Millisecond), Alerts: e.Alerts})

@@ -2,8 +2,10 @@ package experiment
 
 import (
 	"errors"
+	"github.com/alert-testbed/testbed/agents/pacing"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -26,7 +28,7 @@ var badFiles = []struct {
 	{"unknown field, nothing close", "name: x\nbrokers: 3\n",
 		"brokers: unknown field (allowed: " + topFields + ")"},
 	{"misspelt nested field", "name: x\nalert:\n  stmaps: false\n",
-		"alert.stmaps: unknown field; did you mean stamps? (allowed: stamps, size, replay, replay_mode, schema, schema_id, null_rate)"},
+		"alert.stmaps: unknown field; did you mean stamps? (allowed: stamps, size, replay, replay_mode, replay_pacing, replay_time_field, replay_speedup, replay_max_gap, schema, schema_id, null_rate)"},
 	{"misspelt field in a list entry", "name: x\nconsumers:\n  - {name: c, moed: drop}\n",
 		"consumers[0].moed: unknown field; did you mean mode? (allowed: name, members, mode, print_every, copies)"},
 	{"unknown field brought in by a merge", "name: x\nconsumers:\n  - &c {name: a, mode: drop}\n  - {<<: *c, name: b, membres: 2}\n",
@@ -48,7 +50,7 @@ var badFiles = []struct {
 	{"wrong type: mapping for integer", "name: x\nvisits: {n: 1}\n",
 		"visits: want an integer, got a mapping"},
 	{"wrong type: value for mapping", "name: x\nalert: true\n",
-		"alert: want a mapping of stamps, size, replay, replay_mode, schema, schema_id, null_rate, got true"},
+		"alert: want a mapping of stamps, size, replay, replay_mode, replay_pacing, replay_time_field, replay_speedup, replay_max_gap, schema, schema_id, null_rate, got true"},
 	{"wrong type: value for list", "name: x\nconsumers: c1\n",
 		`consumers: want a list of mappings of name, members, mode, print_every, copies, got "c1"`},
 	{"wrong type: end users", "name: x\nfilters: {groups: 1, end_users: many}\n",
@@ -60,7 +62,7 @@ var badFiles = []struct {
 
 	// Sweeps.
 	{"sweep on a mapping", "name: x\nalert: [{stamps: true}, {stamps: false}]\n",
-		"alert: a list here would be a sweep, but only single-value fields can be swept and alert is a mapping (of stamps, size, replay, replay_mode, schema, schema_id, null_rate): put the list on one of its fields"},
+		"alert: a list here would be a sweep, but only single-value fields can be swept and alert is a mapping (of stamps, size, replay, replay_mode, replay_pacing, replay_time_field, replay_speedup, replay_max_gap, schema, schema_id, null_rate): put the list on one of its fields"},
 	{"sweep of a list field's entries", "name: x\nconsumers: [[{name: a}], [{name: b}]]\n",
 		"consumers[0]: a list here would be a sweep, but only single-value fields can be swept and consumers[0] is a mapping (of name, members, mode, print_every, copies): put the list on one of its fields"},
 	{"sweep on a name", "name: x\ntopic: {name: [a, b]}\n",
@@ -339,6 +341,14 @@ func writeFile(t *testing.T, path string, data []byte) {
 // writeOCF writes n generated alerts to an Avro object container file.
 func writeOCF(t *testing.T, path string, n int) {
 	t.Helper()
+	writeVisitsOCF(t, path, make([]int, n))
+}
+
+// writeVisitsOCF writes one generated alert per entry of visits, of that
+// visit: alerts of one visit share its midpointMjdTai, 39 s after the
+// visit before.
+func writeVisitsOCF(t *testing.T, path string, visits []int) {
+	t.Helper()
 	g, err := alert.NewGenerator(alert.DefaultOptions())
 	if err != nil {
 		t.Fatal(err)
@@ -349,8 +359,8 @@ func writeOCF(t *testing.T, path string, n int) {
 	}
 	defer f.Close()
 	var alerts []map[string]any
-	for seq := range n {
-		alerts = append(alerts, g.Alert(alert.ID{Seq: seq}))
+	for seq, v := range visits {
+		alerts = append(alerts, g.Alert(alert.ID{Visit: v, Seq: seq}))
 	}
 	if err := alert.WriteOCF(f, alerts); err != nil {
 		t.Fatal(err)
@@ -436,6 +446,82 @@ func TestReplay(t *testing.T) {
 	want = exp + ": alert.size: has no effect with alert.replay (replayed alerts keep their size): leave it out"
 	if err == nil || err.Error() != want {
 		t.Errorf("size with replay: error\n got: %v\nwant: %s", err, want)
+	}
+}
+
+// alert.replay_pacing observed: one visit per exposure, at the alerts'
+// own times (the testbed's schema: diaSource.midpointMjdTai, 39 s a
+// visit), sped up and with long gaps shortened; every setting that does
+// not fit fails naming its field.
+func TestReplayObserved(t *testing.T) {
+	dir := t.TempDir()
+	exp := filepath.Join(dir, "exp.yaml")
+	avro := filepath.Join(dir, "alerts.avro")
+	// Exposures of visits 0, 1, 3 and 100 (39 s apart each), out of order
+	// in the file: 2 alerts, 1, 3 and 1.
+	writeVisitsOCF(t, avro, []int{1, 0, 3, 3, 0, 100, 3})
+	writeFile(t, exp, []byte("name: x\nvisit_interval: 20s\nalert: {replay: alerts.avro, replay_mode: single-pass, replay_pacing: observed, replay_speedup: 1.5, replay_max_gap: 60s}\n"))
+	runs, err := Load(exp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := runs[0]
+	want := []pacing.Slot{{Offset: 0, Alerts: 2}, {Offset: 26 * time.Second, Alerts: 1}, {Offset: 78 * time.Second, Alerts: 3}, {Offset: 138 * time.Second, Alerts: 1}}
+	if !reflect.DeepEqual(e.Slots, want) {
+		t.Fatalf("slots %v, want %v", e.Slots, want)
+	}
+	if e.Visits != 4 || e.AlertsPerVisit != 3 || e.TotalAlerts() != 7 || e.Duration() != 158*time.Second ||
+		e.Limits.RunTimeout != 158*time.Second+DefaultRunSlack || e.Alert.ReplayTimeField != "diaSource.midpointMjdTai" {
+		t.Errorf("visits %d, alerts per visit %d, total %d, duration %s, run timeout %s, field %s", e.Visits, e.AlertsPerVisit, e.TotalAlerts(), e.Duration(), e.Limits.RunTimeout, e.Alert.ReplayTimeField)
+	}
+	if e.Observed == nil || !reflect.DeepEqual(e.Observed.Order, []int{1, 4, 0, 2, 3, 6, 5}) {
+		t.Errorf("observed %+v: want the order that sorts the file by time", e.Observed)
+	}
+	s := e.String()
+	for _, w := range []string{
+		"visits:    4 exposures of 1-3 alerts (7 in all) at their observed times (diaSource.midpointMjdTai), 1 producer",
+		"1.5 times as fast as observed, 1 gap shortened to 1m0s: the last at T0 + 2m18s, then 20s to the end (2m38s)",
+		"replayed from " + avro + " (single-pass, observed pacing)",
+	} {
+		if !strings.Contains(s, w) {
+			t.Errorf("summary lacks %q:\n%s", w, s)
+		}
+	}
+	// A fault is placed in its exposure's own visit.
+	writeFile(t, exp, []byte("name: x\nalert: {replay: alerts.avro, replay_mode: single-pass, replay_pacing: observed}\nfaults: [{action: kill, target: {broker: 1}, at: {visit: 3, after: 5s}}]\n"))
+	runs, err = Load(exp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := runs[0].FaultStart(0); got != 122*time.Second {
+		t.Errorf("fault at visit 3 + 5 s starts at T0 + %s, want 2m2s (visit 3 at 117 s)", got)
+	}
+
+	base := "name: x\nalert: {replay: alerts.avro, replay_mode: single-pass, replay_pacing: observed"
+	for _, c := range []struct{ file, err string }{
+		{"name: x\nalert: {replay: alerts.avro, replay_pacing: observed}\n",
+			"alert.replay_pacing: observed paces a single pass of the file (its times happened once): set alert.replay_mode single-pass, or use replay_pacing experiment"},
+		{"name: x\nalert: {replay: alerts.avro, replay_pacing: sky}\n",
+			`alert.replay_pacing: "sky" is not experiment (the experiment's pacing and visits) or observed (one visit per exposure, at the alerts' own observation times)`},
+		{"name: x\nalert: {replay_pacing: observed}\n", "alert.replay_pacing: has no effect without alert.replay: leave it out"},
+		{"name: x\nalert: {replay: alerts.avro, replay_speedup: 2}\n", "alert.replay_speedup: has no effect without alert.replay_pacing observed: leave it out"},
+		{"name: x\nalert: {replay: alerts.avro, replay_mode: single-pass, replay_max_gap: 1m}\n", "alert.replay_max_gap: has no effect without alert.replay_pacing observed: leave it out"},
+		{"name: x\nalert: {replay_time_field: candidate.jd}\n", "alert.replay_time_field: has no effect without alert.replay_pacing observed: leave it out"},
+		{base + ", replay_speedup: 0}\n", "alert.replay_speedup: must be a positive number (2: exposures twice as close as observed), got 0"},
+		{base + ", replay_speedup: .inf}\n", "alert.replay_speedup: must be a positive number (2: exposures twice as close as observed), got +Inf"},
+		{base + ", replay_max_gap: -1s}\n", "alert.replay_max_gap: must be 0s (no gap shortened) or more, got -1s"},
+		{base + ", replay_time_field: candidate.jd}\n", "alert.replay_time_field: alert: replay " + avro + ": the alert has no field candidate (it has alertId, diaSource, prvDiaSources, prvDiaForcedSources, diaObject, cutoutDifference, cutoutScience, cutoutTemplate)"},
+		{base + ", replay_time_field: diaSource.band}\n", "alert.replay_time_field: alert: replay " + avro + `: diaSource.band is "string", not an observation time: name a double or float in days (MJD or JD) or a long of logical type timestamp-millis or timestamp-micros`},
+		{base + "}\nvisits: 3\n", "visits: 3, but " + avro + " holds 4 exposures (distinct diaSource.midpointMjdTai), each one visit with replay_pacing observed: leave visits out"},
+		{base + "}\nalerts_per_visit: 3\n", "alerts_per_visit: has no effect with alert.replay_pacing observed (each visit is one exposure of the file, with its own alerts): leave it out"},
+		{base + "}\npacing: {model: rate, rate: 0.05}\n", "pacing.model: rate cannot send the file's exposures at their times: visit 1 of the schedule (2 alerts, 39s to the next): rate: 0.05 alerts/s takes 40s to send 2 alerts, longer than the interval 39s: must be at least 0.06 alerts/s; use pacing model visit (each exposure at its time), or a smaller alert.replay_speedup (exposures further apart)"},
+		{base + "}\nfaults: [{action: kill, target: {broker: 1}, at: {visit: 1, after: 40s}}]\n", "faults[0].at.after: 40s is not within visit 1: use 0s or more, less than its 39s to the next exposure's start (alert.replay_pacing observed)"},
+		{base + "}\nlimits: {run_timeout: 5m}\n", "limits.run_timeout: 5m0s is shorter than the run: the last of 4 exposures at T0 + 6m57s, + visit_interval 39s = 7m36s"},
+	} {
+		writeFile(t, exp, []byte(c.file))
+		if _, err := Load(exp); err == nil || err.Error() != exp+": "+c.err {
+			t.Errorf("%s: error\n got: %v\nwant: %s", c.file, err, exp+": "+c.err)
+		}
 	}
 }
 

@@ -83,6 +83,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/alert-testbed/testbed/agents/alert"
 	"github.com/alert-testbed/testbed/agents/filter"
 	"github.com/alert-testbed/testbed/agents/kafkaconf"
 	"github.com/alert-testbed/testbed/agents/pacing"
@@ -103,6 +104,18 @@ const (
 	DefaultProducers      = 1
 	DefaultStamps         = true
 	DefaultSchemaID       = 1
+	// The values of alert.replay_pacing; a single pass is paced by the
+	// experiment unless it says observed.
+	ReplayPacingExperiment = "experiment"
+	ReplayPacingObserved   = "observed"
+	// DefaultReplaySpeedup plays exposures as far apart as they were
+	// observed; DefaultReplayMaxGap shortens longer gaps (a night's
+	// weather, the day between nights) so that a file of several nights
+	// plays in one sitting. Rubin's and ZTF's exposures are about 40 s
+	// apart within a night, with slews and filter changes of a few
+	// minutes at most.
+	DefaultReplaySpeedup = 1.0
+	DefaultReplayMaxGap  = 5 * time.Minute
 	// DefaultNullRate is the share of alerts in which a nullable field of
 	// another schema than testbed is null (agents/alert.DefaultOptions).
 	DefaultNullRate = 0.05
@@ -222,6 +235,15 @@ type Experiment struct {
 	// Sweep holds the swept fields' values of this run, in file order;
 	// empty for a file without sweeps.
 	Sweep []Setting `yaml:"-"`
+	// Slots are the visits of a single pass paced by the alerts' own
+	// observation times (alert.replay_pacing observed): one per exposure of
+	// the replay file, Observed its exposures. Without them visits are
+	// uniform: every VisitInterval, AlertsPerVisit each.
+	Slots    []pacing.Slot   `yaml:"-"`
+	Observed *alert.Observed `yaml:"-"`
+	// observedErr is why the observation times could not be read
+	// (Validate names it).
+	observedErr error
 }
 
 // Setting is one swept field's value in a run.
@@ -247,6 +269,24 @@ type Alert struct {
 	// and over until the last visit, each pass's ids and times shifted) or
 	// single-pass (once; visits then default to what the file fills).
 	ReplayMode string `yaml:"replay_mode,omitempty"`
+	// ReplayPacing is, in a single pass, what times the alerts: the
+	// experiment's pacing (experiment, the default) or the alerts' own
+	// observation times (observed: one visit per exposure, at its time
+	// after the first exposure's; Experiment.Slots).
+	ReplayPacing string `yaml:"replay_pacing,omitempty"`
+	// ReplayTimeField is, with observed pacing, the field that holds an
+	// alert's observation time: a dotted path of record fields, in days
+	// (MJD, JD) or a timestamp; by default the first of
+	// alert.TimeFields the file's schema has (Rubin's
+	// diaSource.midpointMjdTai, ZTF's candidate.jd).
+	ReplayTimeField string `yaml:"replay_time_field,omitempty"`
+	// ReplaySpeedup divides the time between exposures (observed pacing;
+	// default 1: as the sky went).
+	ReplaySpeedup float64 `yaml:"replay_speedup,omitempty"`
+	// ReplayMaxGap shortens every longer gap between exposures to itself
+	// (observed pacing; default DefaultReplayMaxGap; 0: none shortened),
+	// so that a file of several nights plays in one sitting.
+	ReplayMaxGap time.Duration `yaml:"replay_max_gap,omitempty"`
 	// Schema is the Avro schema of the generated alerts
 	// (internal/alertschema): testbed (the project's own), rubin (Rubin's
 	// newest published schema), rubin-MAJOR.MINOR, or an .avsc file (made
@@ -389,8 +429,20 @@ func (e Experiment) PacingConfig() pacing.Config {
 		BurstSpread:    e.Pacing.BurstSpread,
 		Rate:           e.Pacing.Rate,
 		Seed:           e.Pacing.Seed,
+		Slots:          e.Slots,
 	}
 }
+
+// Schedule is when the run's visits start and how many alerts each has
+// (pacing.Schedule): uniform, or the replay file's exposures.
+func (e Experiment) Schedule() pacing.Schedule { return e.PacingConfig().Schedule() }
+
+// VisitStart is when visit v (from 1) starts, after T0; VisitStart(Visits
+// + 1) is the run's end (Duration).
+func (e Experiment) VisitStart(v int) time.Duration { return e.Schedule().Start(v - 1) }
+
+// TotalAlerts is the alerts of all the run's visits.
+func (e Experiment) TotalAlerts() int { return e.Schedule().Before(e.Visits) }
 
 // Groups returns the consumer groups with their copies expanded: a group
 // with Copies N > 1 becomes N groups NAME-1 ... NAME-N, each with Copies 1.
@@ -429,9 +481,18 @@ func (e Experiment) FilterRange(g int) (first, last int) {
 }
 
 // Duration is the time from the first visit's start to the last visit's
-// end: Visits x VisitInterval.
+// end: Visits x VisitInterval, or with Slots the last exposure's start +
+// VisitInterval.
 func (e Experiment) Duration() time.Duration {
-	return time.Duration(e.Visits) * e.VisitInterval
+	return e.Schedule().Start(e.Visits)
+}
+
+// durationWhy says how Duration comes about, for error messages.
+func (e Experiment) durationWhy() string {
+	if len(e.Slots) > 0 {
+		return fmt.Sprintf("the last of %d exposures at T0 + %s, + visit_interval %s", e.Visits, e.VisitStart(e.Visits), e.VisitInterval)
+	}
+	return fmt.Sprintf("%d visits x %s", e.Visits, e.VisitInterval)
 }
 
 // String summarizes the run in a few lines, for printing before a run.
@@ -459,8 +520,27 @@ func (e Experiment) String() string {
 	if e.Needs != "" {
 		fmt.Fprintf(&b, "  needs:     %s\n", strings.Join(strings.Fields(e.Needs), " "))
 	}
-	fmt.Fprintf(&b, "  visits:    %d every %s (%s), %d alerts each (%d in all), %s\n",
-		e.Visits, e.VisitInterval, e.Duration(), e.AlertsPerVisit, e.Visits*e.AlertsPerVisit, plural(e.Producers, "producer"))
+	if o := e.Observed; len(e.Slots) > 0 && o != nil {
+		lo, hi := e.Slots[0].Alerts, e.Slots[0].Alerts
+		for _, s := range e.Slots {
+			lo, hi = min(lo, s.Alerts), max(hi, s.Alerts)
+		}
+		fmt.Fprintf(&b, "  visits:    %d exposures of %d-%d alerts (%d in all) at their observed times (%s), %s\n",
+			e.Visits, lo, hi, e.TotalAlerts(), o.Field, plural(e.Producers, "producer"))
+		speed := "as observed"
+		if e.Alert.ReplaySpeedup != 1 {
+			speed = fmt.Sprintf("%g times as fast as observed", e.Alert.ReplaySpeedup)
+		}
+		gaps := "no gap shortened"
+		if _, n := o.Slots(e.Alert.ReplaySpeedup, e.Alert.ReplayMaxGap); n > 0 {
+			gaps = fmt.Sprintf("%s shortened to %s", plural(n, "gap"), e.Alert.ReplayMaxGap)
+		}
+		fmt.Fprintf(&b, "             %s, %s: the last at T0 + %s, then %s to the end (%s)\n",
+			speed, gaps, e.VisitStart(e.Visits), e.VisitInterval, e.Duration())
+	} else {
+		fmt.Fprintf(&b, "  visits:    %d every %s (%s), %d alerts each (%d in all), %s\n",
+			e.Visits, e.VisitInterval, e.Duration(), e.AlertsPerVisit, e.TotalAlerts(), plural(e.Producers, "producer"))
+	}
 	switch e.Pacing.Model {
 	case pacing.CCDBursts:
 		fmt.Fprintf(&b, "  pacing:    ccd-bursts: %d bursts of %d-%d alerts (typically %d) within %s, seed %d\n",
@@ -472,7 +552,11 @@ func (e Experiment) String() string {
 	}
 	switch {
 	case e.Alert.Replay != "":
-		fmt.Fprintf(&b, "  alerts:    replayed from %s (%s), schema id %d\n", e.Alert.Replay, e.Alert.ReplayMode, e.Alert.SchemaID)
+		mode := e.Alert.ReplayMode
+		if e.Alert.ReplayPacing != "" {
+			mode += ", " + e.Alert.ReplayPacing + " pacing"
+		}
+		fmt.Fprintf(&b, "  alerts:    replayed from %s (%s), schema id %d\n", e.Alert.Replay, mode, e.Alert.SchemaID)
 	default:
 		size := "default size"
 		if e.Alert.Size > 0 {

@@ -357,7 +357,7 @@ func TestPacingConfig(t *testing.T) {
 	want := pacing.Config{Model: pacing.CCDBursts, AlertsPerVisit: 5000, Interval: 30 * time.Second, Producers: 3,
 		Bursts: 100, BurstMin: 20, BurstMax: 100, BurstMean: 40, BurstSpread: 2 * time.Second, Rate: pacing.DefaultRate, Seed: 7}
 	got := e.PacingConfig()
-	if got != want {
+	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("PacingConfig\n got %+v\nwant %+v", got, want)
 	}
 	total := 0
@@ -511,7 +511,7 @@ func TestExperimentFiles(t *testing.T) {
 	if r := loaded["dmtn149-bursts.yaml"]; len(r) == 1 {
 		want := pacing.Defaults(pacing.CCDBursts)
 		want.Seed = r[0].Pacing.Seed
-		if got := r[0].PacingConfig(); got != want {
+		if got := r[0].PacingConfig(); !reflect.DeepEqual(got, want) {
 			t.Errorf("dmtn149-bursts pacing %+v, want DMTN-149's %+v", got, want)
 		}
 	}
@@ -579,9 +579,9 @@ expect: {duplicates: 0}
 
 func TestEveryFieldApplied(t *testing.T) {
 	e := parseOne(t, everyField)
-	// Left at their defaults here: replay and its mode need a file (TestReplay),
+	// Left at their defaults here: replay and its settings need a file (TestReplay, TestReplayObserved),
 	// idempotent needs acks all (below); the rest are not file fields.
-	skip := map[string]bool{"Alert.Replay": true, "Alert.ReplayMode": true, "Kafka.Idempotent": true, "File": true, "Base": true, "Sweep": true}
+	skip := map[string]bool{"Alert.Replay": true, "Alert.ReplayMode": true, "Alert.ReplayPacing": true, "Alert.ReplayTimeField": true, "Alert.ReplaySpeedup": true, "Alert.ReplayMaxGap": true, "Slots": true, "Observed": true, "observedErr": true, "Kafka.Idempotent": true, "File": true, "Base": true, "Sweep": true}
 	var walk func(path string, got, def reflect.Value)
 	walk = func(path string, got, def reflect.Value) {
 		if skip[path] {

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/alert-testbed/testbed/agents/pacing"
 )
 
 // Fault actions: what a fault does to its target.
@@ -115,20 +117,20 @@ func (t FaultTarget) kinds() []string {
 }
 
 // Start is the fault's start as an offset from T0 (the first visit's
-// start), with visits interval apart: (visit-1) x interval + after.
-func (f Fault) Start(interval time.Duration) time.Duration {
-	return time.Duration(f.At.Visit-1)*interval + f.At.After
+// start): its visit's start in the schedule s + after.
+func (f Fault) Start(s pacing.Schedule) time.Duration {
+	return s.Start(f.At.Visit-1) + f.At.After
 }
 
 // FaultStart is the start of fault i of the run, from T0.
 func (e Experiment) FaultStart(i int) time.Duration {
-	return e.Faults[i].Start(e.VisitInterval)
+	return e.Faults[i].Start(e.Schedule())
 }
 
 // faultLine describes a fault in one line, for String.
 func (e Experiment) faultLine(f Fault) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s at visit %d + %s (T0 + %s)", f.Action, f.Target, f.At.Visit, f.At.After, f.Start(e.VisitInterval))
+	fmt.Fprintf(&b, "%s %s at visit %d + %s (T0 + %s)", f.Action, f.Target, f.At.Visit, f.At.After, f.Start(e.Schedule()))
 	switch {
 	case f.Duration > 0:
 		fmt.Fprintf(&b, " for %s", f.Duration)
@@ -165,7 +167,10 @@ func (e Experiment) validateFault(p string, f Fault) *Error {
 	if f.At.Visit < 1 || f.At.Visit > e.Visits {
 		return errorf(p+".at.visit", "%d is not a visit of the run: use 1 to %d (visits)", f.At.Visit, e.Visits)
 	}
-	if f.At.After < 0 || f.At.After >= e.VisitInterval {
+	if length := e.Schedule().Length(f.At.Visit - 1); f.At.After < 0 || f.At.After >= length {
+		if len(e.Slots) > 0 {
+			return errorf(p+".at.after", "%s is not within visit %d: use 0s or more, less than its %s to the next exposure's start (alert.replay_pacing observed)", f.At.After, f.At.Visit, length)
+		}
 		return errorf(p+".at.after", "%s is not within the visit: use 0s or more, less than visit_interval %s", f.At.After, e.VisitInterval)
 	}
 
@@ -184,10 +189,10 @@ func (e Experiment) validateFault(p string, f Fault) *Error {
 			return errorf(p+".duration", "must be more than 0s, or left out to drain until the run ends, got %s", f.Duration)
 		}
 	}
-	start, end := f.Start(e.VisitInterval), e.Duration()
+	start, end := f.Start(e.Schedule()), e.Duration()
 	if f.Duration > 0 && start+f.Duration > end {
-		return errorf(p+".duration", "the fault would end at T0 + %s (it starts at T0 + %s and lasts %s), after the run's end at T0 + %s (%d visits x %s): shorten it to at most %s",
-			start+f.Duration, start, f.Duration, end, e.Visits, e.VisitInterval, end-start)
+		return errorf(p+".duration", "the fault would end at T0 + %s (it starts at T0 + %s and lasts %s), after the run's end at T0 + %s (%s): shorten it to at most %s",
+			start+f.Duration, start, f.Duration, end, e.durationWhy(), end-start)
 	}
 
 	// Netem.

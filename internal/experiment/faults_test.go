@@ -64,7 +64,7 @@ func TestFaults(t *testing.T) {
 		if got := e.FaultStart(i); got != w {
 			t.Errorf("FaultStart(%d) = %s, want %s", i, got, w)
 		}
-		if got := e.Faults[i].Start(e.VisitInterval); got != w {
+		if got := e.Faults[i].Start(e.Schedule()); got != w {
 			t.Errorf("Faults[%d].Start = %s, want %s", i, got, w)
 		}
 	}

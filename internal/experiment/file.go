@@ -77,6 +77,11 @@ type fileAlert struct {
 	Size       *int     `yaml:"size"`
 	Replay     *string  `yaml:"replay"`
 	ReplayMode *string  `yaml:"replay_mode"`
+	// The single pass's pacing by observation time.
+	ReplayPacing    *string   `yaml:"replay_pacing"`
+	ReplayTimeField *string   `yaml:"replay_time_field"`
+	ReplaySpeedup   *float64  `yaml:"replay_speedup"`
+	ReplayMaxGap    *duration `yaml:"replay_max_gap"`
 	Schema     *string  `yaml:"schema"`
 	SchemaID   *int     `yaml:"schema_id"`
 	NullRate   *float64 `yaml:"null_rate"`
@@ -191,6 +196,25 @@ func replayMode(a fileAlert) string {
 	return str(a.ReplayMode, alert.ReplayInfinite)
 }
 
+// replayPacing is alert.replay_pacing: experiment by default with a
+// replay file, empty without one.
+func replayPacing(a fileAlert) string {
+	if a.Replay == nil {
+		return str(a.ReplayPacing, "")
+	}
+	return str(a.ReplayPacing, ReplayPacingExperiment)
+}
+
+// observedDefault is def with observed pacing, the zero value otherwise
+// (the field is then left out of the archived experiment).
+func observedDefault[T any](a fileAlert, def T) T {
+	if a.Replay != nil && a.ReplayPacing != nil && *a.ReplayPacing == ReplayPacingObserved {
+		return def
+	}
+	var zero T
+	return zero
+}
+
 // Defaults returns the experiment of a file that gives only a name (left
 // empty here): DMTN-028's defaults. See applyDefaults.
 func Defaults() Experiment {
@@ -235,6 +259,12 @@ func applyDefaults(f fileExperiment) Experiment {
 			Size:       num(f.Alert.Size, 0),
 			Replay:     str(f.Alert.Replay, ""),
 			ReplayMode: replayMode(f.Alert),
+			// The pacing by observation time: its settings get their
+			// defaults with observed pacing only.
+			ReplayPacing:    replayPacing(f.Alert),
+			ReplayTimeField: str(f.Alert.ReplayTimeField, ""),
+			ReplaySpeedup:   num(f.Alert.ReplaySpeedup, observedDefault(f.Alert, DefaultReplaySpeedup)),
+			ReplayMaxGap:    dur(f.Alert.ReplayMaxGap, observedDefault(f.Alert, DefaultReplayMaxGap)),
 			Schema:     str(f.Alert.Schema, alertschema.Testbed),
 			SchemaID:   num(f.Alert.SchemaID, alertschema.ConventionID(str(f.Alert.Schema, alertschema.Testbed), DefaultSchemaID)),
 			NullRate:   num(f.Alert.NullRate, DefaultNullRate),

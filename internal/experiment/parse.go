@@ -225,7 +225,12 @@ func (f *File) Expand() ([]Experiment, error) {
 				c.Close()
 			}
 		}
-		if e.Alert.ReplayMode == alert.ReplaySinglePass && fe.Visits == nil {
+		if e.Alert.ReplayPacing == ReplayPacingObserved && e.Alert.ReplayMode == alert.ReplaySinglePass {
+			if fe.AlertsPerVisit != nil {
+				return nil, &Error{File: f.Path, Field: "alerts_per_visit", Msg: "has no effect with alert.replay_pacing observed (each visit is one exposure of the file, with its own alerts): leave it out"}
+			}
+			e.observe(fe.Visits == nil, fe.Limits.RunTimeout == nil)
+		} else if e.Alert.ReplayMode == alert.ReplaySinglePass && fe.Visits == nil {
 			// A single pass has the visits its file fills; a file that
 			// cannot be read is named by Validate.
 			if n, err := alert.CountOCF(e.Alert.Replay); err == nil && n > 0 && e.AlertsPerVisit > 0 {
@@ -676,4 +681,34 @@ func sanitize(s string) string {
 		return out
 	}
 	return "none"
+}
+
+// observe paces a single pass by the alerts' own observation times: it
+// reads the replay file's times (alert.ScanObserved) and makes one visit
+// per exposure (Slots), their count the visits (setVisits), alerts per
+// visit the largest exposure's (the digits of the seq header), and the
+// default run timeout from the last exposure's start. A file that cannot
+// be scanned is left to Validate to name.
+func (e *Experiment) observe(setVisits, setTimeout bool) {
+	if e.Alert.ReplaySpeedup <= 0 || e.Alert.ReplayMaxGap < 0 {
+		return // Validate names them
+	}
+	o, err := alert.ScanObserved(e.Alert.Replay, e.Alert.ReplayTimeField)
+	if err != nil {
+		e.observedErr = err
+		return
+	}
+	e.Observed = &o
+	e.Alert.ReplayTimeField = o.Field
+	e.Slots, _ = o.Slots(e.Alert.ReplaySpeedup, e.Alert.ReplayMaxGap)
+	e.AlertsPerVisit = 0
+	for _, s := range e.Slots {
+		e.AlertsPerVisit = max(e.AlertsPerVisit, s.Alerts)
+	}
+	if setVisits {
+		e.Visits = len(e.Slots)
+	}
+	if setTimeout {
+		e.Limits.RunTimeout = e.Duration() + DefaultRunSlack
+	}
 }

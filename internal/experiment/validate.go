@@ -12,6 +12,7 @@ import (
 
 	"github.com/alert-testbed/testbed/agents/alert"
 	"github.com/alert-testbed/testbed/agents/filter"
+	"github.com/alert-testbed/testbed/agents/pacing"
 	"github.com/alert-testbed/testbed/internal/alertschema"
 )
 
@@ -48,7 +49,18 @@ func (e Experiment) validate() *Error {
 	if e.Visits < 1 {
 		return errorf("visits", "must be at least 1, got %d", e.Visits)
 	}
-	if err := e.PacingConfig().Validate(); err != nil {
+	pc := e.PacingConfig()
+	if len(pc.Slots) > 0 {
+		// The fields alone, in a visit that any sound setting can send:
+		// whether each exposure can be sent in its time is
+		// validateObserved's (alert.replay).
+		pc = pc.Visit(0)
+		pc.Interval = max(pc.Interval, e.Duration())
+		if pc.Model == pacing.CCDBursts {
+			pc.AlertsPerVisit = pc.Bursts * pc.BurstMean
+		}
+	}
+	if err := pc.Validate(); err != nil {
 		return pacingError(err)
 	}
 	if err := e.validateAlert(); err != nil {
@@ -149,11 +161,42 @@ func (e Experiment) validateAlert() *Error {
 		if a.ReplayMode != "" {
 			return errorf("alert.replay_mode", "has no effect without alert.replay: leave it out")
 		}
+		if a.ReplayPacing != "" {
+			return errorf("alert.replay_pacing", "has no effect without alert.replay: leave it out")
+		}
+	}
+	if a.ReplayPacing != ReplayPacingObserved {
+		switch {
+		case a.ReplayTimeField != "":
+			return errorf("alert.replay_time_field", "has no effect without alert.replay_pacing %s: leave it out", ReplayPacingObserved)
+		case a.ReplaySpeedup != 0:
+			return errorf("alert.replay_speedup", "has no effect without alert.replay_pacing %s: leave it out", ReplayPacingObserved)
+		case a.ReplayMaxGap != 0:
+			return errorf("alert.replay_max_gap", "has no effect without alert.replay_pacing %s: leave it out", ReplayPacingObserved)
+		}
+	}
+	if a.Replay == "" {
 		return nil
 	}
 	if a.ReplayMode != alert.ReplayInfinite && a.ReplayMode != alert.ReplaySinglePass {
 		return errorf("alert.replay_mode", "%q is not %s (the file over and over, each pass's alert ids and times shifted) or %s (the file once)",
 			a.ReplayMode, alert.ReplayInfinite, alert.ReplaySinglePass)
+	}
+	if a.ReplayPacing != ReplayPacingExperiment && a.ReplayPacing != ReplayPacingObserved {
+		return errorf("alert.replay_pacing", "%q is not %s (the experiment's pacing and visits) or %s (one visit per exposure, at the alerts' own observation times)",
+			a.ReplayPacing, ReplayPacingExperiment, ReplayPacingObserved)
+	}
+	if a.ReplayPacing == ReplayPacingObserved && a.ReplayMode != alert.ReplaySinglePass {
+		return errorf("alert.replay_pacing", "%s paces a single pass of the file (its times happened once): set alert.replay_mode %s, or use replay_pacing %s",
+			ReplayPacingObserved, alert.ReplaySinglePass, ReplayPacingExperiment)
+	}
+	if a.ReplayPacing == ReplayPacingObserved {
+		if !(a.ReplaySpeedup > 0) || math.IsInf(a.ReplaySpeedup, 0) {
+			return errorf("alert.replay_speedup", "must be a positive number (2: exposures twice as close as observed), got %g", a.ReplaySpeedup)
+		}
+		if a.ReplayMaxGap < 0 {
+			return errorf("alert.replay_max_gap", "must be 0s (no gap shortened) or more, got %s", a.ReplayMaxGap)
+		}
 	}
 	if a.Schema != alertschema.Testbed {
 		return errorf("alert.schema", "has no effect with alert.replay (replayed alerts keep their file's schema): leave it out")
@@ -189,6 +232,9 @@ func (e Experiment) validateAlert() *Error {
 	}
 	if a.ReplayMode != alert.ReplaySinglePass {
 		return nil
+	}
+	if a.ReplayPacing == ReplayPacingObserved {
+		return e.validateObserved()
 	}
 	visits := alert.SinglePassVisits(n, e.AlertsPerVisit)
 	if e.Visits != visits {
@@ -394,7 +440,7 @@ func (e Experiment) validateKafka() *Error {
 func (e Experiment) validateLimits() *Error {
 	l := e.Limits
 	if l.RunTimeout < e.Duration() {
-		return errorf("limits.run_timeout", "%s is shorter than the run: %d visits x %s = %s", l.RunTimeout, e.Visits, e.VisitInterval, e.Duration())
+		return errorf("limits.run_timeout", "%s is shorter than the run: %s = %s", l.RunTimeout, e.durationWhy(), e.Duration())
 	}
 	if l.MaxLag < 0 {
 		return errorf("limits.max_lag", "must be 0 (no limit) or a number of alerts, got %d", l.MaxLag)
@@ -414,3 +460,29 @@ var sampleAlert = sync.OnceValue(func() map[string]any {
 	}
 	return alert.Plain(g.Alert(alert.ID{}))
 })
+
+// validateObserved checks a single pass paced by the alerts' own
+// observation times: the file's times were read, visits is their
+// exposures, and the pacing model can send each exposure before the next.
+func (e Experiment) validateObserved() *Error {
+	a := e.Alert
+	if e.observedErr != nil {
+		field := "alert.replay"
+		if a.ReplayTimeField != "" || strings.Contains(e.observedErr.Error(), "observation-time") {
+			field = "alert.replay_time_field"
+		}
+		return errorf(field, "%v", e.observedErr)
+	}
+	if len(e.Slots) == 0 {
+		return errorf("alert.replay", "%s: no observation times were read", a.Replay)
+	}
+	if e.Visits != len(e.Slots) {
+		return errorf("visits", "%d, but %s holds %d exposures (distinct %s), each one visit with replay_pacing %s: leave visits out",
+			e.Visits, a.Replay, len(e.Slots), a.ReplayTimeField, ReplayPacingObserved)
+	}
+	if err := e.PacingConfig().Validate(); err != nil {
+		return errorf("pacing.model", "%s cannot send the file's exposures at their times: %v; use pacing model %s (each exposure at its time), or a smaller alert.replay_speedup (exposures further apart)",
+			e.Pacing.Model, err, pacing.Visit)
+	}
+	return nil
+}
