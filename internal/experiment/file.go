@@ -73,18 +73,18 @@ type fileExpect struct {
 }
 
 type fileAlert struct {
-	Stamps     *bool    `yaml:"stamps"`
-	Size       *int     `yaml:"size"`
-	Replay     *string  `yaml:"replay"`
-	ReplayMode *string  `yaml:"replay_mode"`
+	Stamps     *bool   `yaml:"stamps"`
+	Size       *int    `yaml:"size"`
+	Replay     *string `yaml:"replay"`
+	ReplayMode *string `yaml:"replay_mode"`
 	// The single pass's pacing by observation time.
 	ReplayPacing    *string   `yaml:"replay_pacing"`
 	ReplayTimeField *string   `yaml:"replay_time_field"`
 	ReplaySpeedup   *float64  `yaml:"replay_speedup"`
 	ReplayMaxGap    *duration `yaml:"replay_max_gap"`
-	Schema     *string  `yaml:"schema"`
-	SchemaID   *int     `yaml:"schema_id"`
-	NullRate   *float64 `yaml:"null_rate"`
+	Schema          *string   `yaml:"schema"`
+	SchemaID        *int      `yaml:"schema_id"`
+	NullRate        *float64  `yaml:"null_rate"`
 }
 
 type filePacing struct {
@@ -265,9 +265,9 @@ func applyDefaults(f fileExperiment) Experiment {
 			ReplayTimeField: str(f.Alert.ReplayTimeField, ""),
 			ReplaySpeedup:   num(f.Alert.ReplaySpeedup, observedDefault(f.Alert, DefaultReplaySpeedup)),
 			ReplayMaxGap:    dur(f.Alert.ReplayMaxGap, observedDefault(f.Alert, DefaultReplayMaxGap)),
-			Schema:     str(f.Alert.Schema, alertschema.Testbed),
-			SchemaID:   num(f.Alert.SchemaID, alertschema.ConventionID(str(f.Alert.Schema, alertschema.Testbed), DefaultSchemaID)),
-			NullRate:   num(f.Alert.NullRate, DefaultNullRate),
+			Schema:          str(f.Alert.Schema, alertschema.Testbed),
+			SchemaID:        num(f.Alert.SchemaID, alertschema.ConventionID(str(f.Alert.Schema, alertschema.Testbed), DefaultSchemaID)),
+			NullRate:        num(f.Alert.NullRate, DefaultNullRate),
 		},
 		Pacing: Pacing{
 			Model:       model,

@@ -8,6 +8,7 @@ import (
 
 	"github.com/IBM/sarama"
 
+	"github.com/alert-testbed/testbed/agents/pacing"
 	"github.com/alert-testbed/testbed/internal/outcome"
 	"github.com/alert-testbed/testbed/internal/run"
 	"github.com/alert-testbed/testbed/internal/workspace"
@@ -59,7 +60,7 @@ func newFollower(client sarama.Client, admin sarama.ClusterAdmin, out io.Writer,
 		last: map[string]outcome.ExternalVisit{}, caughtUp: map[string]int{}, behind: map[string]int{}}
 	for _, g := range groups {
 		f.groups = append(f.groups, run.External(g, st.Topic))
-		f.judges[g] = &outcome.ExternalJudge{AlertsPerVisit: st.AlertsPerVisit, Interval: st.VisitInterval}
+		f.judges[g] = &outcome.ExternalJudge{Schedule: pacing.Schedule{AlertsPerVisit: st.AlertsPerVisit, Interval: st.VisitInterval}}
 	}
 	return f
 }

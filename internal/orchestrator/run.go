@@ -233,7 +233,7 @@ type liveRun struct {
 	problems []string
 	notes    []string
 	// lagPerVisit holds each stream group's lag at the end of each visit
-	// (its start + visit_interval), visit 1 first; lagVisits how many
+	// (when the next is due), visit 1 first; lagVisits how many
 	// visits' ends have been sampled.
 	lagPerVisit map[string][]int64
 	lagVisits   int
@@ -463,16 +463,16 @@ func (env *runEnv) account(lr *liveRun, runErr error, end time.Time) ([]outcome.
 		MaxLag: lr.maxLag, LagPerVisit: lr.lagPerVisit, Behind: lr.behind, Stopped: lr.stopped,
 		Expect: e.Expect.Duplicates, Problems: lr.problems, Notes: lr.notes,
 		External: e.ExternalConsumers, ExternalLag: lr.externalLag, T0: lr.t0, End: end,
-		AlertsPerVisit: e.AlertsPerVisit, VisitInterval: e.VisitInterval,
+		Schedule: e.Schedule(),
 	})
 }
 
 // followingExternal says whether the run still follows its external
-// consumer groups at now: until the last visit's window has closed (T0 +
-// visits x visit_interval, when a next visit would be due), so that every
-// visit is judged over the same window.
+// consumer groups at now: until the last visit's window has closed (the
+// run's end, when a next visit would be due), so that every visit is
+// judged over a whole window.
 func (lr *liveRun) followingExternal(now time.Time) bool {
-	return len(lr.external) > 0 && now.Before(lr.t0.Add(time.Duration(lr.e.Visits)*lr.e.VisitInterval))
+	return len(lr.external) > 0 && now.Before(lr.t0.Add(lr.e.Duration()))
 }
 
 // streamGroups are the run's groups that read the alert stream.
@@ -604,8 +604,13 @@ func (env *runEnv) deployAndWatch(ctx context.Context, lr *liveRun, plan run.Pla
 		return err
 	}
 	lr.t0 = t0
-	fmt.Fprintf(env.out, " ✓ Started %d producers: visit 1 at %s, then every %s until %s\n",
-		e.Producers, lr.t0.Format("15:04:05"), e.VisitInterval, lr.t0.Add(e.Duration()).Format("15:04:05"))
+	if len(e.Slots) > 0 {
+		fmt.Fprintf(env.out, " ✓ Started %d producers: visit 1 at %s, then each exposure at its observed time, the last (visit %d) at %s, until %s\n",
+			e.Producers, lr.t0.Format("15:04:05"), e.Visits, lr.t0.Add(e.VisitStart(e.Visits)).Format("15:04:05"), lr.t0.Add(e.Duration()).Format("15:04:05"))
+	} else {
+		fmt.Fprintf(env.out, " ✓ Started %d producers: visit 1 at %s, then every %s until %s\n",
+			e.Producers, lr.t0.Format("15:04:05"), e.VisitInterval, lr.t0.Add(e.Duration()).Format("15:04:05"))
+	}
 	if len(e.Faults) > 0 {
 		lr.injector = faults.New(faults.Env{Cluster: env.cluster, Inv: env.inv, Host: env.host, RunID: lr.id, Out: env.out}, e, lr.t0)
 		lr.injector.Start(ctx)
@@ -707,7 +712,7 @@ func (lr *liveRun) observeLag(now time.Time, lag map[string]int64, label map[str
 	if lr.lastLag < before {
 		lr.progress = now
 	}
-	for lr.lagVisits < e.Visits && !now.Before(lr.t0.Add(time.Duration(lr.lagVisits+1)*e.VisitInterval)) {
+	for lr.lagVisits < e.Visits && !now.Before(lr.t0.Add(e.VisitStart(lr.lagVisits+2))) {
 		for g, l := range lag {
 			lr.lagPerVisit[g] = append(lr.lagPerVisit[g], l)
 		}
@@ -755,7 +760,7 @@ func (env *runEnv) printVisits(lr *liveRun, rows []outcome.VisitGroup, now time.
 	for lr.printed < e.Visits {
 		v := lr.printed + 1 // visits are numbered from 1
 		vrows := byVisit[v]
-		start := lr.t0.Add(time.Duration(v-1) * e.VisitInterval)
+		start, end := lr.t0.Add(e.VisitStart(v)), lr.t0.Add(e.VisitStart(v+1))
 		complete := len(vrows) > 0
 		var late []string
 		for _, r := range vrows {
@@ -774,7 +779,7 @@ func (env *runEnv) printVisits(lr *liveRun, rows []outcome.VisitGroup, now time.
 		if !final && !complete && e.Limits.VisitDeadline > 0 && now.After(start.Add(e.Limits.VisitDeadline)) {
 			return fmt.Errorf("visit %d not received by %s within limits.visit_deadline %s", v, strings.Join(late, ", "), e.Limits.VisitDeadline)
 		}
-		if !final && !complete && now.Before(start.Add(e.VisitInterval+visitGrace)) {
+		if !final && !complete && now.Before(end.Add(visitGrace)) {
 			return nil
 		}
 		// Producers behind their schedule (each sends its visits in

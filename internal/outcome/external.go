@@ -3,7 +3,10 @@ package outcome
 import (
 	"fmt"
 	"io"
+	"math"
 	"time"
+
+	"github.com/alert-testbed/testbed/agents/pacing"
 )
 
 // LagSample is one check of a consumer group's lag on the stream topic:
@@ -70,7 +73,8 @@ const (
 type ExternalGroup struct {
 	Group string `json:"group"`
 	// AlertsPerVisit is the stream's alerts per visit, the load the
-	// verdict is at.
+	// verdict is at (the mean over the visits judged, for visits of
+	// their own sizes: alert.replay_pacing observed).
 	AlertsPerVisit int             `json:"alerts_per_visit"`
 	Visits         []ExternalVisit `json:"visits"`
 	// Verdict is KeepingUp when the group caught up with the last visit
@@ -80,16 +84,21 @@ type ExternalGroup struct {
 }
 
 // JudgeExternal follows one external group's lag samples (in time order)
-// through the visits' windows (in visit order) at the experiment's
-// alerts per visit and visit interval.
-func JudgeExternal(group string, samples []LagSample, windows []VisitWindow, alertsPerVisit int, interval time.Duration) ExternalGroup {
-	g := ExternalGroup{Group: group, AlertsPerVisit: alertsPerVisit, Samples: samples, Verdict: NotEnoughToSay}
-	j := ExternalJudge{AlertsPerVisit: alertsPerVisit, Interval: interval, samples: samples[:len(samples):len(samples)]}
+// through the visits' windows (in visit order, visits from 1) on the
+// experiment's schedule.
+func JudgeExternal(group string, samples []LagSample, windows []VisitWindow, schedule pacing.Schedule) ExternalGroup {
+	g := ExternalGroup{Group: group, AlertsPerVisit: schedule.AlertsPerVisit, Samples: samples, Verdict: NotEnoughToSay}
+	j := ExternalJudge{Schedule: schedule, samples: samples[:len(samples):len(samples)]}
+	alerts := 0
 	for _, w := range windows {
 		if w.LastAck.IsZero() {
 			continue // not produced: nothing to keep up with
 		}
 		g.Visits = append(g.Visits, j.Visit(w))
+		alerts += schedule.Alerts(w.Visit - 1)
+	}
+	if len(schedule.Slots) > 0 && len(g.Visits) > 0 {
+		g.AlertsPerVisit = int(math.Round(float64(alerts) / float64(len(g.Visits))))
 	}
 	g.Verdict = Verdict(g.Visits)
 	return g
@@ -113,10 +122,11 @@ func Verdict(visits []ExternalVisit) string {
 // keeps only the samples a later visit can still need, so that it runs in
 // constant memory and time per visit however long the stream goes.
 type ExternalJudge struct {
-	AlertsPerVisit int           // the stream's alerts per visit
-	Interval       time.Duration // its visit interval
-	samples        []LagSample
-	prev           int64 // the previous visit's Behind, for the trend
+	// Schedule is the stream's: a visit's alerts over its length are
+	// how fast the stream brings alerts then (BehindStream).
+	Schedule pacing.Schedule
+	samples  []LagSample
+	prev     int64 // the previous visit's Behind, for the trend
 }
 
 // Add takes the next lag sample (samples in time order).
@@ -146,8 +156,8 @@ func (j *ExternalJudge) Visit(w VisitWindow) ExternalVisit {
 		if last != nil {
 			v.Behind = last.Lag
 		}
-		if j.AlertsPerVisit > 0 {
-			v.BehindStream = time.Duration(float64(v.Behind) / float64(j.AlertsPerVisit) * float64(j.Interval))
+		if rate := j.Schedule.Rate(w.Visit - 1); rate > 0 {
+			v.BehindStream = time.Duration(float64(v.Behind) / rate * float64(time.Second))
 		}
 		switch {
 		case v.Behind > j.prev:

@@ -1,6 +1,7 @@
 package outcome
 
 import (
+	"github.com/alert-testbed/testbed/agents/pacing"
 	"strings"
 	"testing"
 	"time"
@@ -33,7 +34,7 @@ func TestJudgeExternal(t *testing.T) {
 		}
 		return 0
 	})
-	g := JudgeExternal("fast", fast, windows, 1000, 10*time.Second)
+	g := JudgeExternal("fast", fast, windows, pacing.Schedule{AlertsPerVisit: 1000, Interval: 10 * time.Second})
 	if g.Verdict != KeepingUp || len(g.Visits) != 3 || g.VerdictLine() != "KEEPING UP at 1000 alerts/visit" {
 		t.Fatalf("fast: %+v", g)
 	}
@@ -45,7 +46,7 @@ func TestJudgeExternal(t *testing.T) {
 
 	// Takes in 40 alerts/s against 100/s: 600 more behind each visit.
 	slow := samplesEvery(t0, 36, func(i int) int64 { return int64(60 * i) })
-	g = JudgeExternal("slow", slow, windows, 1000, 10*time.Second)
+	g = JudgeExternal("slow", slow, windows, pacing.Schedule{AlertsPerVisit: 1000, Interval: 10 * time.Second})
 	if g.Verdict != FallingBehind || len(g.Visits) != 3 {
 		t.Fatalf("slow: %+v", g)
 	}
@@ -60,19 +61,29 @@ func TestJudgeExternal(t *testing.T) {
 		}
 	}
 
+	// Visits of their own sizes (alert.replay_pacing observed): a visit's
+	// alerts over its length are the stream's rate then; the verdict is
+	// at the mean alerts per visit.
+	sched := pacing.Schedule{Interval: 5 * time.Second, Slots: []pacing.Slot{{Offset: 0, Alerts: 500}, {Offset: 10 * time.Second, Alerts: 3000}, {Offset: 20 * time.Second, Alerts: 100}}}
+	g = JudgeExternal("slow", slow, windows, sched)
+	if g.VerdictLine() != "FALLING BEHIND at 1200 alerts/visit" || g.Visits[0].BehindStream != 10800*time.Millisecond ||
+		g.Visits[1].BehindStream != 3800*time.Millisecond || g.Visits[2].BehindStream != 102*time.Second {
+		t.Errorf("slots: %s, behind %s %s %s; want 540/50 = 10.8 s, 1140/300 = 3.8 s, 2040/20 = 102 s", g.VerdictLine(), g.Visits[0].BehindStream, g.Visits[1].BehindStream, g.Visits[2].BehindStream)
+	}
+
 	// Behind, then catching up: shrinking, and in the end keeping up.
 	recover := samplesEvery(t0, 36, func(i int) int64 { return max(0, int64(800-30*i)) })
-	g = JudgeExternal("recovering", recover, windows, 1000, 10*time.Second)
+	g = JudgeExternal("recovering", recover, windows, pacing.Schedule{AlertsPerVisit: 1000, Interval: 10 * time.Second})
 	if g.Visits[0].CaughtUp || g.Visits[0].Trend != "growing" || g.Visits[1].Trend != "shrinking" || !g.Visits[2].CaughtUp || g.Verdict != KeepingUp {
 		t.Errorf("recovering: %+v", g.Visits)
 	}
 
 	// A visit never produced is not judged; no visit at all says so.
 	windows[1].LastAck = time.Time{}
-	if g := JudgeExternal("x", fast, windows, 1000, 10*time.Second); len(g.Visits) != 2 || g.Visits[1].Visit != 3 {
+	if g := JudgeExternal("x", fast, windows, pacing.Schedule{AlertsPerVisit: 1000, Interval: 10 * time.Second}); len(g.Visits) != 2 || g.Visits[1].Visit != 3 {
 		t.Errorf("unproduced visit judged: %+v", g.Visits)
 	}
-	if g := JudgeExternal("x", fast, nil, 1000, 10*time.Second); g.Verdict != NotEnoughToSay || g.VerdictLine() != NotEnoughToSay {
+	if g := JudgeExternal("x", fast, nil, pacing.Schedule{AlertsPerVisit: 1000, Interval: 10 * time.Second}); g.Verdict != NotEnoughToSay || g.VerdictLine() != NotEnoughToSay {
 		t.Errorf("no visits: %+v", g)
 	}
 }
@@ -99,9 +110,9 @@ func TestExternalJudgeOfAStreamWithoutEnd(t *testing.T) {
 		start := t0.Add(time.Duration(v-1) * 10 * time.Second)
 		windows = append(windows, VisitWindow{Visit: v, LastAck: start.Add(2 * time.Second), Next: start.Add(10 * time.Second)})
 	}
-	want := JudgeExternal("g", samples, windows, 1000, 10*time.Second)
+	want := JudgeExternal("g", samples, windows, pacing.Schedule{AlertsPerVisit: 1000, Interval: 10 * time.Second})
 
-	j := ExternalJudge{AlertsPerVisit: 1000, Interval: 10 * time.Second}
+	j := ExternalJudge{Schedule: pacing.Schedule{AlertsPerVisit: 1000, Interval: 10 * time.Second}}
 	var got []ExternalVisit
 	held := 0
 	for i, s := range samples {
@@ -143,7 +154,7 @@ func TestSummaryOfExternalConsumers(t *testing.T) {
 		return 5
 	})}
 	s := Summarize(Facts{RunID: "r", Experiment: "x", Visits: 2, Rows: rows, External: []string{"ext"}, ExternalLag: lag,
-		T0: t0, End: t0.Add(19 * time.Second), AlertsPerVisit: 1000, VisitInterval: 10 * time.Second})
+		T0: t0, End: t0.Add(19 * time.Second), Schedule: pacing.Schedule{AlertsPerVisit: 1000, Interval: 10 * time.Second}})
 	if len(s.External) != 1 || s.External[0].Verdict != KeepingUp || s.External[0].Visits[0].CaughtUpAfter != time.Second || s.External[0].Visits[1].CaughtUpAfter != time.Second {
 		t.Fatalf("external: %+v", s.External)
 	}

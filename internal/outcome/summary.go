@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/alert-testbed/testbed/agents/pacing"
 	"github.com/alert-testbed/testbed/agents/results"
 	"github.com/alert-testbed/testbed/internal/run"
 )
@@ -95,8 +96,8 @@ type GroupSummary struct {
 	Stray              int   `json:"stray"`
 	Complete           int   `json:"complete_visits"`
 	MaxLag             int64 `json:"max_lag"` // most alerts behind at any lag check
-	// LagPerVisit is the group's lag at the end of each visit (its start +
-	// visit_interval), visit 1 first, as far as the run got.
+	// LagPerVisit is the group's lag at the end of each visit (when the next
+	// is due), visit 1 first, as far as the run got.
 	LagPerVisit []int64 `json:"lag_per_visit,omitempty"`
 	// FellBehind: the run stopped with the group still behind (its lag
 	// above 0), or a limit named it.
@@ -119,16 +120,15 @@ type Facts struct {
 	Stopped *Stopped
 	// External are the external_consumers' Kafka groups, in the
 	// experiment's order, and ExternalLag their lag checks; T0 is when
-	// visit 1 was due, End when the lag checks stopped; AlertsPerVisit and
-	// VisitInterval the experiment's.
-	External       []string
-	ExternalLag    map[string][]LagSample
-	T0, End        time.Time
-	AlertsPerVisit int
-	VisitInterval  time.Duration
-	Expect         *int     // expect.duplicates: the most duplicates a passing run may have; nil: any
-	Problems       []string // found while running (a limit, an interruption, ...)
-	Notes          []string // found while running (faults, vanished agents)
+	// visit 1 was due, End when the lag checks stopped; Schedule the
+	// experiment's (when each visit starts, with how many alerts).
+	External    []string
+	ExternalLag map[string][]LagSample
+	T0, End     time.Time
+	Schedule    pacing.Schedule
+	Expect      *int     // expect.duplicates: the most duplicates a passing run may have; nil: any
+	Problems    []string // found while running (a limit, an interruption, ...)
+	Notes       []string // found while running (faults, vanished agents)
 }
 
 // Summarize summarizes a run.
@@ -138,7 +138,7 @@ func Summarize(f Facts) Summary {
 	if len(f.External) > 0 {
 		windows := visitWindows(f)
 		for _, g := range f.External {
-			s.External = append(s.External, JudgeExternal(g, f.ExternalLag[g], windows, f.AlertsPerVisit, f.VisitInterval))
+			s.External = append(s.External, JudgeExternal(g, f.ExternalLag[g], windows, f.Schedule))
 		}
 	}
 	label := map[string]string{}
@@ -378,7 +378,7 @@ func secs(d time.Duration) string { return fmt.Sprintf("%.3f s", d.Seconds()) }
 
 // visitWindows are the visits' windows for judging external groups: each
 // visit's last acknowledgement (the latest over the rows of the visit), and
-// when the next visit was due (T0 + visit × interval; the end of the lag
+// when the next visit was due (T0 + its start in the schedule; the end of the lag
 // checks for the last visit). A visit whose producing ran past the next
 // one's due time gets one lag check (LagCheck) after its last
 // acknowledgement.
@@ -391,7 +391,7 @@ func visitWindows(f Facts) []VisitWindow {
 	}
 	out := make([]VisitWindow, 0, f.Visits)
 	for v := 1; v <= f.Visits; v++ {
-		next := f.T0.Add(time.Duration(v) * f.VisitInterval)
+		next := f.T0.Add(f.Schedule.Start(v))
 		if next.After(f.End) {
 			next = f.End // the lag checks stopped first
 		}

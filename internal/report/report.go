@@ -5,6 +5,7 @@ package report
 
 import (
 	"fmt"
+	"github.com/alert-testbed/testbed/agents/pacing"
 	"image/color"
 	"io"
 	"os"
@@ -45,9 +46,9 @@ type Input struct {
 	// Faults are the run's faults as they happened (faults.json), drawn
 	// on the plots as marked intervals.
 	Faults []Fault
-	// VisitInterval and T0 place a time on the timings plot's visit axis.
-	VisitInterval time.Duration
-	T0            time.Time
+	// Schedule and T0 place a time on the timings plot's visit axis.
+	Schedule pacing.Schedule
+	T0       time.Time
 	// Missing lists the files an archive of an older format lacks.
 	Missing []string
 }
@@ -81,7 +82,7 @@ func FromArchive(r *archive.Run) Input {
 	in := Input{
 		Summary: r.Summary, Rows: r.Rows, Groups: r.Groups, Experiment: r.Experiment.String(),
 		Testbed: fmt.Sprintf("%s (env %s): %d managers, %d workers", m.Testbed, m.Env, managers, workers),
-		Start:   m.Start, End: m.End, T0: m.T0, VisitInterval: r.Experiment.VisitInterval,
+		Start:   m.Start, End: m.End, T0: m.T0, Schedule: r.Experiment.Schedule(),
 		Series: r.Series, SeriesErr: m.MetricsError, Totals: r.Totals,
 		WindowStart: m.Window.From, WindowEnd: m.Window.To,
 		Grafana: m.Grafana, Missing: r.Missing,
@@ -187,10 +188,10 @@ func timingsPlot(file string, in Input) error {
 	if err := plotutil.AddLinePoints(p, args...); err != nil {
 		return err
 	}
-	if in.VisitInterval > 0 && !in.T0.IsZero() {
-		// Visit v starts at T0 + (v-1) x interval: a time t is at visit
-		// 1 + (t - T0) / interval on this axis.
-		at := func(t time.Time) float64 { return 1 + t.Sub(in.T0).Seconds()/in.VisitInterval.Seconds() }
+	if in.Schedule.Interval > 0 && !in.T0.IsZero() {
+		// Visit k+1 starts at T0 + the schedule's Start(k): a time t in it
+		// is at visit k+1 + its share of the visit's length on this axis.
+		at := func(t time.Time) float64 { return visitAxis(in.Schedule, t.Sub(in.T0)) }
 		if err := markFaults(p, in.Faults, at); err != nil {
 			return err
 		}
@@ -409,4 +410,24 @@ func markdown(w io.Writer, in Input) {
 			fmt.Fprintf(w, "- %s\n", f)
 		}
 	}
+}
+
+// visitAxis is where offset (from T0) is on the visit axis: 1 at visit
+// 1's start, 1 + k + f at the share f of visit k+1's length. Before T0,
+// and past the schedule's slots, visits count as the interval's.
+func visitAxis(s pacing.Schedule, offset time.Duration) float64 {
+	k := 0
+	if offset > 0 {
+		for k < len(s.Slots)-1 && s.Start(k+1) <= offset {
+			k++
+		}
+	}
+	if len(s.Slots) == 0 {
+		return 1 + offset.Seconds()/s.Interval.Seconds()
+	}
+	l := s.Length(k)
+	if l <= 0 {
+		return float64(1 + k)
+	}
+	return float64(1+k) + (offset-s.Start(k)).Seconds()/l.Seconds()
 }

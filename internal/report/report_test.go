@@ -1,6 +1,7 @@
 package report
 
 import (
+	"github.com/alert-testbed/testbed/agents/pacing"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -38,7 +39,7 @@ func TestWriteMakesTheReportAndItsPlots(t *testing.T) {
 		// A fault drawn on every plot: an interval and an instant.
 		Faults: []Fault{{Label: "fault 1: pause broker 2 for 20s", From: start.Add(10 * time.Second), To: start.Add(30 * time.Second)},
 			{Label: "fault 2: kill broker 3", From: start.Add(50 * time.Second), To: start.Add(50 * time.Second)}},
-		T0: start, VisitInterval: 39 * time.Second})
+		T0: start, Schedule: pacing.Schedule{AlertsPerVisit: 10000, Interval: 39 * time.Second}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,6 +83,21 @@ func TestServiceName(t *testing.T) {
 	for in, want := range map[string]string{"run-r1-producer": "agents: producer", "run-r2-producer": "run-r2-producer", "kafka_kafka-1": "kafka_kafka-1"} {
 		if got := ServiceName(in, "r1"); got != want {
 			t.Errorf("ServiceName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// The plot's visit axis follows the schedule: uniform visits, or
+// exposures of their own lengths.
+func TestVisitAxis(t *testing.T) {
+	u := pacing.Schedule{Interval: 10 * time.Second}
+	if got := visitAxis(u, 25*time.Second); got != 3.5 {
+		t.Errorf("uniform: %g, want 3.5", got)
+	}
+	s := pacing.Schedule{Interval: 10 * time.Second, Slots: []pacing.Slot{{Offset: 0, Alerts: 1}, {Offset: 4 * time.Second, Alerts: 1}, {Offset: 24 * time.Second, Alerts: 1}}}
+	for off, want := range map[time.Duration]float64{0: 1, 2 * time.Second: 1.5, 14 * time.Second: 2.5, 29 * time.Second: 3.5, -2 * time.Second: 0.5} {
+		if got := visitAxis(s, off); got != want {
+			t.Errorf("slots at %s: %g, want %g", off, got, want)
 		}
 	}
 }

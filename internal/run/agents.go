@@ -10,6 +10,7 @@ import (
 
 	"github.com/docker/docker/api/types/swarm"
 
+	"github.com/alert-testbed/testbed/agents/pacing"
 	"github.com/alert-testbed/testbed/internal/alertschema"
 	"github.com/alert-testbed/testbed/internal/experiment"
 )
@@ -169,6 +170,10 @@ func producers(e experiment.Experiment, p Params, t0 time.Time) Agent {
 	replay := map[string]string{}
 	if p.Replay != nil {
 		replay = p.Replay.producerEnv()
+	}
+	if len(pc.Slots) > 0 {
+		// alert.replay_pacing observed: each visit's own start and alerts.
+		replay["VISIT_SCHEDULE"] = pacing.FormatSlots(pc.Slots)
 	}
 	return Agent{Role: RoleProducer, Spec: p.spec(RoleProducer, experiment.ProducerLabel, "/bin/alert-producer", e.Producers, []map[string]string{common, producing, replay, {
 		"TOPIC": e.Topic.Name, "PRODUCER_SLOT": "{{.Task.Slot}}", "PRODUCERS": strconv.Itoa(e.Producers),

@@ -1,6 +1,7 @@
 package run
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -25,6 +26,11 @@ type Replay struct {
 	File  string
 	Topic string
 	Mode  string // alert.ReplayInfinite or alert.ReplaySinglePass
+	// Order, for a single pass paced by observation times of a file not
+	// in time order, is the file's record at each offset of the source
+	// topic (alert.Observed.Order): the topic holds the records in time
+	// order, as the producers send them. Nil: the file's order.
+	Order []int
 	alert.OCFInfo
 }
 
@@ -42,7 +48,14 @@ func ScanReplay(e experiment.Experiment, runID string) (Replay, error) {
 	if err := e.CheckReplayRecordSize(info.MaxRecord + alert.HeaderSize); err != nil {
 		return Replay{}, err
 	}
-	return Replay{File: e.Alert.Replay, Topic: ReplayTopic(runID), Mode: e.Alert.ReplayMode, OCFInfo: info}, nil
+	r := Replay{File: e.Alert.Replay, Topic: ReplayTopic(runID), Mode: e.Alert.ReplayMode, OCFInfo: info}
+	if e.Observed != nil {
+		r.Order = e.Observed.Order
+		if len(r.Order) > 0 && len(r.Order) != info.Records {
+			return Replay{}, fmt.Errorf("%s: alert.replay: %s holds %d records, %d when its times were read (did the file change?)", e.File, r.File, info.Records, len(r.Order))
+		}
+	}
+	return r, nil
 }
 
 // topic is the source topic's settings: one partition (the file's
@@ -59,7 +72,9 @@ const loadBatchBytes = 8 << 20
 // Load produces the file's records into the source topic, which must be
 // new and empty: in order, each acknowledged by every in-sync replica,
 // with an idempotent producer, so that record i is at offset i (checked).
-// It returns the time the load took.
+// With an Order, offset i holds record Order[i]: the file's records are
+// read into memory first (their Avro bytes, OCFInfo.Bytes). It returns
+// the time the load took.
 func (r Replay) Load(ctx context.Context, bootstrap []string) (time.Duration, error) {
 	start := time.Now()
 	cfg := kafka.Config()
@@ -79,6 +94,29 @@ func (r Replay) Load(ctx context.Context, bootstrap []string) (time.Duration, er
 		return 0, err
 	}
 	defer rp.Close()
+	record := rp.Record
+	if r.Order != nil {
+		all := make([][]byte, 0, r.Records)
+		for i := 0; ; i++ {
+			rec, err := rp.Record(i)
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				return 0, err
+			}
+			all = append(all, bytes.Clone(rec))
+		}
+		if len(all) != len(r.Order) {
+			return 0, fmt.Errorf("replay: %s holds %d records, %d when its times were read (did the file change?)", r.File, len(all), len(r.Order))
+		}
+		record = func(i int) ([]byte, error) {
+			if i >= len(all) {
+				return nil, io.EOF
+			}
+			return all[r.Order[i]], nil
+		}
+	}
 	var batch []*sarama.ProducerMessage
 	size, next := 0, 0
 	flush := func() error {
@@ -101,7 +139,7 @@ func (r Replay) Load(ctx context.Context, bootstrap []string) (time.Duration, er
 		if err := ctx.Err(); err != nil {
 			return 0, err
 		}
-		rec, err := rp.Record(i)
+		rec, err := record(i)
 		if errors.Is(err, io.EOF) {
 			break
 		}

@@ -3,6 +3,7 @@ package run
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -78,5 +79,36 @@ func TestReplayPlan(t *testing.T) {
 	e.Kafka.MaxMessageBytes = 1000
 	if _, err := ScanReplay(e, "r1"); err == nil || !strings.Contains(err.Error(), "alert.replay: "+avro+" its largest record") {
 		t.Errorf("records over kafka.max_message_bytes: %v", err)
+	}
+
+	// Paced by the alerts' own times: the producers get each exposure's
+	// alerts and start, and the source topic the order that sorts the
+	// file by time (visit 2's alerts, 39 s later, come first in it).
+	f, _ = os.Create(avro)
+	alerts = nil
+	for seq, v := range []int{2, 2, 1, 1, 1} {
+		alerts = append(alerts, g.Alert(alert.ID{Visit: v, Seq: seq}))
+	}
+	if err := alert.WriteOCF(f, alerts); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	os.WriteFile(file, []byte("name: replay\nalert: {replay: alerts.avro, replay_mode: single-pass, replay_pacing: observed}\n"), 0o644)
+	if es, err = experiment.Load(file); err != nil {
+		t.Fatal(err)
+	}
+	if r, err = ScanReplay(es[0], "r1"); err != nil {
+		t.Fatal(err)
+	}
+	if want := []int{2, 3, 4, 0, 1}; !reflect.DeepEqual(r.Order, want) {
+		t.Errorf("source order %v, want %v", r.Order, want)
+	}
+	p.Replay = &r
+	if pl, err = NewPlan(es[0], p); err != nil {
+		t.Fatal(err)
+	}
+	prod = env(pl.Producers(producersT0))
+	if prod["VISIT_SCHEDULE"] != "3@0,2@39000" || prod["VISITS"] != "2" {
+		t.Errorf("producers: VISIT_SCHEDULE=%q VISITS=%s, want 3@0,2@39000 and 2", prod["VISIT_SCHEDULE"], prod["VISITS"])
 	}
 }

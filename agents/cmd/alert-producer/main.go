@@ -54,6 +54,7 @@ func app() *cli.App {
 		&cli.IntFlag{Name: "visits", EnvVars: []string{"VISITS"}, Value: 1, Usage: "number of visits to send; 0: without end, until stopped (testbed stream)"},
 		&cli.IntFlag{Name: "first-visit", EnvVars: []string{"FIRST_VISIT"}, Value: 0, Usage: "number of the first visit"},
 		&cli.DurationFlag{Name: "interval", EnvVars: []string{"VISIT_INTERVAL"}, Usage: "time between visit starts (default 39s; 37s for ccd-bursts)"},
+		&cli.StringFlag{Name: "schedule", EnvVars: []string{"VISIT_SCHEDULE"}, Usage: "each visit's own alerts and start in ms after T0, ALERTS@OFFSET_MS comma-separated (40@0,38@34560): replaces --alerts-per-visit and --visits, and --interval is then the last visit's length (testbed run passes a replay's exposures: alert.replay_pacing observed)"},
 		&cli.StringFlag{Name: "t0", EnvVars: []string{"T0"}, Value: "auto", Usage: "start of the first visit: RFC 3339 time, Unix seconds, or auto (the next multiple of the interval at least --lead from now, which producers started apart agree on)"},
 		&cli.DurationFlag{Name: "lead", EnvVars: []string{"LEAD"}, Value: 3 * time.Second, Usage: "with --t0 auto: least time from start to the first visit"},
 		&cli.StringFlag{Name: "pacing", EnvVars: []string{"PACING"}, Value: "visit", Usage: "visit (whole visit at once), ccd-bursts (DMTN-149) or rate (constant alerts/s)"},
@@ -81,8 +82,8 @@ func app() *cli.App {
 	return &cli.App{
 		Name:  "alert-producer",
 		Usage: "send LSST-style Avro alerts to Kafka on a visit schedule and report each visit",
-		Description: "Visit k starts at T0 + k x interval. Each of --producers producers sends its exact share\n" +
-			"of --alerts-per-visit with the chosen pacing. Every alert is an Avro record in the Confluent\n" +
+		Description: "Visit k starts at T0 + k x interval (or as --schedule says). Each of --producers producers sends\n" +
+			"its exact share of --alerts-per-visit with the chosen pacing. Every alert is an Avro record in the Confluent\n" +
 			"wire format with headers testbed.run, .visit, .producer, .seq, .intended_ns, .produced_ns.\n" +
 			"Prints one line per visit (sent, acked, errors, bytes, producing time) and publishes the same\n" +
 			"as a JSON result record to --results-topic. Exits non-zero if any alert could not be produced.",
@@ -375,9 +376,23 @@ func run(c *cli.Context) error {
 	pc.BurstSpread = c.Duration("burst-spread")
 	pc.Rate = c.Float64("rate")
 	pc.Seed = c.Int64("seed")
+	if s := c.String("schedule"); s != "" {
+		if c.IsSet("alerts-per-visit") {
+			return fmt.Errorf("--schedule and --alerts-per-visit: give one (the schedule gives each visit its alerts)")
+		}
+		slots, err := pacing.ParseSlots(s)
+		if err != nil {
+			return fmt.Errorf("invalid --schedule: %w", err)
+		}
+		if c.IsSet("visits") && c.Int("visits") != len(slots) {
+			return fmt.Errorf("invalid --visits %d: --schedule has %d visits; leave --visits out", c.Int("visits"), len(slots))
+		}
+		pc.Slots = slots
+	}
 	if err := pc.Validate(); err != nil {
 		return pacingFlagError(err)
 	}
+	sched := pc.Schedule()
 	if idx < 0 || idx >= pc.Producers {
 		return fmt.Errorf("invalid --producer %d: use 0 to %d (--producers %d)", idx, pc.Producers-1, pc.Producers)
 	}
@@ -401,10 +416,17 @@ func run(c *cli.Context) error {
 	// Without end, the stream stops at the id scheme's last visit (MaxVisit:
 	// 1,233 years of 39 s visits).
 	visits := c.Int("visits")
+	largest := pc.AlertsPerVisit
+	if len(pc.Slots) > 0 {
+		visits, largest = len(pc.Slots), 0
+		for _, s := range pc.Slots {
+			largest = max(largest, s.Alerts)
+		}
+	}
 	if visits == 0 {
 		visits = alert.MaxVisit - c.Int("first-visit") + 1
 	}
-	last := alert.ID{Visit: c.Int("first-visit") + visits - 1, Producer: idx, Seq: pacing.Share(pc.AlertsPerVisit, pc.Producers, 0) - 1}
+	last := alert.ID{Visit: c.Int("first-visit") + visits - 1, Producer: idx, Seq: pacing.Share(largest, pc.Producers, 0) - 1}
 	if err := last.Validate(); err != nil {
 		return fmt.Errorf("the run does not fit the alert id scheme: %w", err)
 	}
@@ -423,7 +445,12 @@ func run(c *cli.Context) error {
 		if rep, err = replayFlags(c, codec.Schema()); err != nil {
 			return err
 		}
-		if rep.mode == SinglePass {
+		if len(pc.Slots) > 0 {
+			if rep.mode != SinglePass || sched.Before(len(pc.Slots)) != rep.records {
+				return fmt.Errorf("--schedule with a replay: the schedule's %d alerts must be one pass of the %d records (--replay-mode %s)", sched.Before(len(pc.Slots)), rep.records, SinglePass)
+			}
+			rep.sched = &sched
+		} else if rep.mode == SinglePass {
 			n := rep.singlePassVisits(pc.AlertsPerVisit)
 			switch {
 			case c.Int("visits") == 0 && c.IsSet("visits"):
@@ -510,8 +537,13 @@ func run(c *cli.Context) error {
 	if c.Int("visits") == 0 {
 		howMany = "endless"
 	}
-	log.Printf("producer %d of %d: run %s, %s visits of %d alerts from %s every %s, pacing %s, topic %s",
-		idx, pc.Producers, run, howMany, pc.AlertsPerVisit, t0.UTC().Format(time.RFC3339Nano), pc.Interval, model, topic)
+	if len(pc.Slots) > 0 {
+		log.Printf("producer %d of %d: run %s, %d visits of %d alerts in all from %s, the last at +%s (--schedule), pacing %s, topic %s",
+			idx, pc.Producers, run, visits, sched.Before(visits), t0.UTC().Format(time.RFC3339Nano), sched.Start(visits-1), model, topic)
+	} else {
+		log.Printf("producer %d of %d: run %s, %s visits of %d alerts from %s every %s, pacing %s, topic %s",
+			idx, pc.Producers, run, howMany, pc.AlertsPerVisit, t0.UTC().Format(time.RFC3339Nano), pc.Interval, model, topic)
+	}
 
 	lastLen := 0 // the last alert's size, to allocate the next one once
 	sendErr := func() error {
@@ -521,8 +553,8 @@ func run(c *cli.Context) error {
 				log.Printf("visit %d: skipped, an earlier task of producer %d reported it", visit, idx)
 				continue
 			}
-			start := pacing.VisitStart(t0, pc.Interval, k)
-			vc := pc
+			start := t0.Add(sched.Start(k))
+			vc := pc.Visit(k)
 			var bodies [][]byte
 			if rep != nil {
 				vc.AlertsPerVisit = rep.visitAlerts(k, pc.AlertsPerVisit)
@@ -535,7 +567,7 @@ func run(c *cli.Context) error {
 			if rep != nil {
 				// Read before the visit is due, as DMTN-149's simulator
 				// has its alerts in memory when it plays them.
-				first, err := firstIndex(vc, pc.AlertsPerVisit, k, visit, idx)
+				first, err := firstIndex(vc, rep.before(k, pc.AlertsPerVisit), visit, idx)
 				if err == nil {
 					bodies, err = rep.bodies(first, expected)
 				}

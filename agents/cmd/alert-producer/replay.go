@@ -87,12 +87,18 @@ type replayer struct {
 	records int // in the file
 	mode    string
 	shifter *alert.Shifter
+	// sched, with --schedule, gives each visit its alerts (a single pass
+	// paced by the file's observation times).
+	sched *pacing.Schedule
 }
 
 // visitAlerts is how many alerts visit k (0-based, from the run's first)
 // has: alertsPerVisit, and in a single pass the rest of the file in the
 // last visit, none after it.
 func (r *replayer) visitAlerts(k, alertsPerVisit int) int {
+	if r.sched != nil {
+		return r.sched.Alerts(k)
+	}
 	if r.mode != SinglePass {
 		return alertsPerVisit
 	}
@@ -104,11 +110,21 @@ func (r *replayer) singlePassVisits(alertsPerVisit int) int {
 	return alert.SinglePassVisits(r.records, alertsPerVisit)
 }
 
-// firstIndex is the run-wide index of producer's first alert of visit k:
-// the visits before it, then the other producers' shares of it before
-// producer's (pacing.Plan, the same for every producer).
-func firstIndex(pc pacing.Config, fullAlertsPerVisit, k, visit, producer int) (int, error) {
-	first := k * fullAlertsPerVisit
+// before is the run-wide index of visit k's first alert: the alerts of the
+// visits before it.
+func (r *replayer) before(k, alertsPerVisit int) int {
+	if r.sched != nil {
+		return r.sched.Before(k)
+	}
+	return k * alertsPerVisit // a single pass's short visit is its last
+}
+
+// firstIndex is the run-wide index of producer's first alert of a visit
+// whose first alert is visitFirst: the other producers' shares of it
+// before producer's (pacing.Plan of pc, the visit's configuration, the
+// same for every producer).
+func firstIndex(pc pacing.Config, visitFirst, visit, producer int) (int, error) {
+	first := visitFirst
 	for j := 0; j < producer; j++ {
 		plan, err := pacing.Plan(pc, visit, j)
 		if err != nil {

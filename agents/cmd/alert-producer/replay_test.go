@@ -27,14 +27,19 @@ func candids(n int) [][]byte {
 // The producers' alerts, visit after visit and producer after producer,
 // are the file's records in order: in infinite mode over and over, each
 // pass's ids shifted by the stride; in a single pass once, the last visit
-// with what is left. Every pacing model's plans are followed.
+// with what is left, or with a schedule (--schedule) each visit its own
+// alerts. Every pacing model's plans are followed.
 func TestReplayerCoversTheFile(t *testing.T) {
 	const records = 7
 	for _, c := range []struct {
 		mode   string
 		model  pacing.Model
 		visits int
-	}{{Infinite, pacing.Visit, 3}, {Infinite, pacing.CCDBursts, 2}, {SinglePass, pacing.Visit, 0}, {SinglePass, pacing.Rate, 0}} {
+		slots  []pacing.Slot
+	}{{Infinite, pacing.Visit, 3, nil}, {Infinite, pacing.CCDBursts, 2, nil}, {SinglePass, pacing.Visit, 0, nil}, {SinglePass, pacing.Rate, 0, nil},
+		{SinglePass, pacing.Visit, 3, []pacing.Slot{{Offset: 0, Alerts: 2}, {Offset: time.Second, Alerts: 4}, {Offset: 3 * time.Second, Alerts: 1}}},
+		{SinglePass, pacing.Rate, 3, []pacing.Slot{{Offset: 0, Alerts: 1}, {Offset: 2 * time.Second, Alerts: 5}, {Offset: 4 * time.Second, Alerts: 1}}},
+	} {
 		pc := pacing.Defaults(c.model)
 		pc.AlertsPerVisit, pc.Producers, pc.Interval, pc.BurstSpread = 3, 2, time.Second, 0
 		if c.model == pacing.CCDBursts {
@@ -44,21 +49,26 @@ func TestReplayerCoversTheFile(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		pc.Slots = c.slots
 		r := &replayer{src: memSource{candids(records)}, records: records, mode: c.mode, shifter: sh}
+		if c.slots != nil {
+			s := pc.Schedule()
+			r.sched = &s
+		}
 		visits := c.visits
-		if c.mode == SinglePass {
+		if c.mode == SinglePass && c.slots == nil {
 			visits = r.singlePassVisits(pc.AlertsPerVisit)
 		}
 		var got []int64
 		for k := 0; k < visits; k++ {
 			for p := 0; p < pc.Producers; p++ {
-				vc := pc
+				vc := pc.Visit(k)
 				vc.AlertsPerVisit = r.visitAlerts(k, pc.AlertsPerVisit)
 				plan, err := pacing.Plan(vc, k+1, p)
 				if err != nil {
 					t.Fatal(err)
 				}
-				first, err := firstIndex(vc, pc.AlertsPerVisit, k, k+1, p)
+				first, err := firstIndex(vc, r.before(k, pc.AlertsPerVisit), k+1, p)
 				if err != nil {
 					t.Fatal(err)
 				}
