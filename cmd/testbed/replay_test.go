@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -176,7 +177,119 @@ func replayOnTheSwarm(t *testing.T, bin, name, dir string) {
 		}
 		assertNoAgents(t, bin, name)
 		assertNoTopic(t, brokers, "alerts-replay")
+
+		replayObserved(t, bin, name, dir, py, brokers)
 	})
+}
+
+// replayObservedExperiment plays a file of 5 exposures (34.56 s apart in
+// candidate.jd) once, at 4 times the sky's pace: visits 8.64 s apart.
+const replayObservedExperiment = `name: replay-observed
+visit_interval: 10s
+producers: 2
+alert: {replay: ztf-interleaved.avro, replay_mode: single-pass, replay_pacing: observed, replay_speedup: 4}
+topic: {name: alerts-observed}
+consumers: [{name: counting, mode: count}]
+`
+
+// replayObserved is a single pass paced by the alerts' own observation
+// times, of a file not in time order: each exposure is a visit of its
+// own, due at its time (sped up) after the first exposure's, and the
+// alerts go out in time order (the file's order within an exposure),
+// each as the file holds it.
+func replayObserved(t *testing.T, bin, name, dir, py, brokers string) {
+	avroPath, recsPath := filepath.Join(dir, "ztf-interleaved.avro"), filepath.Join(dir, "ztf-interleaved.bin")
+	const records, exposures, perExposure = 50, 5, 10
+	if out, err := exec.Command(py, filepath.Join(repoRoot, "cmd", "testbed", "testdata", "ztf_alerts.py"), avroPath, recsPath, fmt.Sprint(records), "deflate", "interleaved").CombinedOutput(); err != nil {
+		t.Fatalf("writing the interleaved file with fastavro: %v\n%s", err, out)
+	}
+	want := readLengthPrefixed(t, recsPath)
+	codec, err := goavro.NewCodec(fileSchema(t, avroPath))
+	if err != nil {
+		t.Fatal(err)
+	}
+	jdOf := func(body []byte) float64 {
+		v, _, err := codec.NativeFromBinary(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v.(map[string]any)["candidate"].(map[string]any)["jd"].(float64)
+	}
+	// The order the stream must have: the file's records sorted by jd,
+	// stable.
+	order := make([]int, records)
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return jdOf(want[order[a]]) < jdOf(want[order[b]]) })
+	if order[1] != exposures {
+		t.Fatalf("the file is in time order (%v): the test needs it interleaved", order[:10])
+	}
+
+	file := filepath.Join(dir, "replay-observed.yaml")
+	if err := os.WriteFile(file, []byte(replayObservedExperiment), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan []*sarama.ConsumerMessage, 1)
+	errs := make(chan error, 1)
+	go func() {
+		msgs, err := collectTopic(brokers, "alerts-observed", records, 4*time.Minute)
+		got <- msgs
+		errs <- err
+	}()
+	runsDir := filepath.Join(dir, "runs-observed")
+	r := run(t, bin, "run", "--name", name, "--runs-dir", runsDir, file)
+	if r.code != 0 {
+		logAgents(t, runsDir)
+		t.Fatalf("observed replay run: exit %d", r.code)
+	}
+	for _, re := range []string{
+		`visits:    5 exposures of 10-10 alerts \(50 in all\) at their observed times \(candidate.jd\), 2 producers`,
+		`4 times as fast as observed, no gap shortened: the last at T0 \+ 34.56s, then 10s to the end \(44.56s\)`,
+		`alerts:    replayed from \S+ztf-interleaved.avro \(single-pass, observed pacing\)`,
+		`then each exposure at its observed time, the last \(visit 5\) at`,
+		`(?m)^\s+counting\s+50\s+50\s+0\s+0\s+0\s+0\s+0\s+5/5`,
+	} {
+		if !regexp.MustCompile(re).MatchString(r.out) {
+			t.Errorf("observed replay output lacks %s", re)
+		}
+	}
+	msgs := <-got
+	if err := <-errs; err != nil {
+		t.Fatalf("reading alerts-observed from this host: %v", err)
+	}
+	if len(msgs) != records {
+		t.Fatalf("%d alerts on alerts-observed, want %d", len(msgs), records)
+	}
+	starts := map[int]time.Time{}
+	sent := map[int]bool{}
+	for _, m := range msgs {
+		meta, err := headers.Parse(m.Headers)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Visit pacing: producer 0 sends seq 0..4 of an exposure's 10,
+		// producer 1 the next 5.
+		g := (meta.Visit-1)*perExposure + meta.Producer*perExposure/2 + meta.Seq
+		if g < 0 || g >= records || sent[g] {
+			t.Fatalf("alert at visit %d producer %d seq %d: outside the pass or sent twice", meta.Visit, meta.Producer, meta.Seq)
+		}
+		sent[g] = true
+		if body := m.Value[alert.HeaderSize:]; !bytes.Equal(body, want[order[g]]) {
+			t.Errorf("alert %d of the pass (visit %d): not record %d of the file, the %d-th in time order", g, meta.Visit, order[g], g+1)
+		}
+		if s, ok := starts[meta.Visit]; !ok || meta.Intended.Before(s) {
+			starts[meta.Visit] = meta.Intended
+		}
+	}
+	// Each exposure was due at its observed time / 4 after the first's.
+	for v := 2; v <= exposures; v++ {
+		step := 34560 * time.Millisecond / 4
+		if d := starts[v].Sub(starts[1]); d < time.Duration(v-1)*step-2*time.Millisecond || d > time.Duration(v-1)*step+2*time.Millisecond {
+			t.Errorf("visit %d was due %s after visit 1, want %s (34.56 s / 4 per exposure)", v, d, time.Duration(v-1)*step)
+		}
+	}
+	assertNoAgents(t, bin, name)
 }
 
 // readLengthPrefixed reads records each preceded by its 4-byte big-endian

@@ -3,6 +3,7 @@ package experiment
 import (
 	"errors"
 	"github.com/alert-testbed/testbed/agents/pacing"
+	"gopkg.in/yaml.v3"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -487,6 +488,16 @@ func TestReplayObserved(t *testing.T) {
 			t.Errorf("summary lacks %q:\n%s", w, s)
 		}
 	}
+	// The archive's experiment.yaml loads back as the same run.
+	out, err := yaml.Marshal(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := Parse(out, exp)
+	if err != nil || !reflect.DeepEqual(back[0].Slots, e.Slots) || back[0].Visits != e.Visits {
+		t.Fatalf("written and read back: %v, %+v\n%s", err, back, out)
+	}
+
 	// A fault is placed in its exposure's own visit.
 	writeFile(t, exp, []byte("name: x\nalert: {replay: alerts.avro, replay_mode: single-pass, replay_pacing: observed}\nfaults: [{action: kill, target: {broker: 1}, at: {visit: 3, after: 5s}}]\n"))
 	runs, err = Load(exp)

@@ -391,7 +391,7 @@ type Limits struct {
 }
 
 // MarshalYAML writes the experiment in the file schema with every default
-// filled in. A run of a sweep is written under its file's name (Base), so
+// filled in (but alerts_per_visit with observed replay pacing). A run of a sweep is written under its file's name (Base), so
 // that the result loads back (the expanded name can exceed MaxNameLen),
 // with the run's name and sweep values in a comment.
 func (e Experiment) MarshalYAML() (any, error) {
@@ -403,6 +403,16 @@ func (e Experiment) MarshalYAML() (any, error) {
 	var n yaml.Node
 	if err := n.Encode(p); err != nil {
 		return nil, err
+	}
+	if len(e.Slots) > 0 && n.Kind == yaml.MappingNode {
+		// Observed pacing: each visit has its exposure's alerts, and a
+		// file that sets alerts_per_visit is refused.
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == "alerts_per_visit" {
+				n.Content = append(n.Content[:i], n.Content[i+2:]...)
+				break
+			}
+		}
 	}
 	if len(e.Sweep) > 0 {
 		s := make([]string, len(e.Sweep))
@@ -553,7 +563,7 @@ func (e Experiment) String() string {
 	switch {
 	case e.Alert.Replay != "":
 		mode := e.Alert.ReplayMode
-		if e.Alert.ReplayPacing != "" {
+		if e.Alert.ReplayMode == alert.ReplaySinglePass {
 			mode += ", " + e.Alert.ReplayPacing + " pacing"
 		}
 		fmt.Fprintf(&b, "  alerts:    replayed from %s (%s), schema id %d\n", e.Alert.Replay, mode, e.Alert.SchemaID)

@@ -175,7 +175,7 @@ func producers(e experiment.Experiment, p Params, t0 time.Time) Agent {
 		// alert.replay_pacing observed: each visit's own start and alerts.
 		replay["VISIT_SCHEDULE"] = pacing.FormatSlots(pc.Slots)
 	}
-	return Agent{Role: RoleProducer, Spec: p.spec(RoleProducer, experiment.ProducerLabel, "/bin/alert-producer", e.Producers, []map[string]string{common, producing, replay, {
+	spec := map[string]string{
 		"TOPIC": e.Topic.Name, "PRODUCER_SLOT": "{{.Task.Slot}}", "PRODUCERS": strconv.Itoa(e.Producers),
 		"ALERTS_PER_VISIT": strconv.Itoa(e.AlertsPerVisit), "VISITS": visits,
 		// Visits are numbered from 1 everywhere: in the alerts' headers,
@@ -187,7 +187,11 @@ func producers(e experiment.Experiment, p Params, t0 time.Time) Agent {
 		"BURST_SPREAD": pc.BurstSpread.String(), "RATE": strconv.FormatFloat(pc.Rate, 'g', -1, 64),
 		"SEED": strconv.FormatInt(pc.Seed, 10), "STAMPS": strconv.FormatBool(e.Alert.Stamps),
 		"ALERT_SIZE": strconv.Itoa(e.Alert.Size), "NULL_RATE": strconv.FormatFloat(e.Alert.NullRate, 'g', -1, 64),
-	}}, nil)}
+	}
+	if len(pc.Slots) > 0 {
+		delete(spec, "ALERTS_PER_VISIT") // the schedule gives each visit its alerts
+	}
+	return Agent{Role: RoleProducer, Spec: p.spec(RoleProducer, experiment.ProducerLabel, "/bin/alert-producer", e.Producers, []map[string]string{common, producing, replay, spec}, nil)}
 }
 
 // groupID is the Kafka group id of a run's group labelled label.

@@ -108,6 +108,9 @@ func TestReplayPlan(t *testing.T) {
 		t.Fatal(err)
 	}
 	prod = env(pl.Producers(producersT0))
+	if _, ok := prod["ALERTS_PER_VISIT"]; ok {
+		t.Errorf("producers get ALERTS_PER_VISIT with a schedule: alert-producer refuses both")
+	}
 	if prod["VISIT_SCHEDULE"] != "3@0,2@39000" || prod["VISITS"] != "2" {
 		t.Errorf("producers: VISIT_SCHEDULE=%q VISITS=%s, want 3@0,2@39000 and 2", prod["VISIT_SCHEDULE"], prod["VISITS"])
 	}

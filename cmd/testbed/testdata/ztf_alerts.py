@@ -1,6 +1,6 @@
 """Write a ZTF-style Avro alert file with fastavro, for the replay test.
 
-usage: ztf_alerts.py OUT.avro RECORDS.bin N CODEC
+usage: ztf_alerts.py OUT.avro RECORDS.bin N CODEC [interleaved]
 
 OUT.avro is an object container file of N alerts (fastavro's writer, codec
 CODEC, small blocks so that the file has several). RECORDS.bin holds each
@@ -9,6 +9,9 @@ its length as 4 big-endian bytes: what a replay must send, byte for byte.
 The schema is ZTF's shape in small: ids (candid) at the top and in the
 candidate and its history, Julian dates, an object id, nullable cutouts
 (about one in three null) and a map (whose keys a re-encoder could reorder).
+Ten alerts share an exposure (candidate.jd), exposures 34.56 s apart; with
+"interleaved" the file takes the exposures' alerts in turn (the first of
+each exposure, then the second of each, ...): not in time order.
 """
 import io
 import json
@@ -81,6 +84,8 @@ def main():
     out, records, n, codec = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
     rng = random.Random(13)
     alerts = [alert(rng, i) for i in range(n)]
+    if len(sys.argv) > 5 and sys.argv[5] == "interleaved":
+        alerts = [alerts[i] for i in sorted(range(n), key=lambda i: (i % 10, i // 10))]
     schema = fastavro.parse_schema(SCHEMA)
     with open(out, "wb") as f:
         fastavro.writer(f, schema, alerts, codec=codec, sync_interval=8000)
