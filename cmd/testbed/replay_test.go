@@ -68,19 +68,8 @@ func replayOnTheSwarm(t *testing.T, bin, name, dir string) {
 		}
 		const total = 3 * 40
 		brokers := testbedBrokers(t, name)
-		got := make(chan []*sarama.ConsumerMessage, 1)
-		errs := make(chan error, 1)
-		go func() {
-			msgs, err := collectTopic(brokers, "alerts-replay", total, 4*time.Minute)
-			got <- msgs
-			errs <- err
-		}()
 		runsDir := filepath.Join(dir, "runs-replay")
-		r := run(t, bin, "run", "--name", name, "--runs-dir", runsDir, file)
-		if r.code != 0 {
-			logAgents(t, runsDir)
-			t.Fatalf("replay run: exit %d", r.code)
-		}
+		r, msgs := runReading(t, bin, name, brokers, file, runsDir, "alerts-replay", total)
 		for _, re := range []string{
 			`alerts:    replayed from \S+ztf.avro \(infinite\), schema id 1`,
 			`✓ Loaded the 50 alerts of \S+ztf.avro \([0-9.]+ MB, codec xz, largest \d+ bytes\) into testbed-replay-\S+ in [0-9.]+s`,
@@ -92,11 +81,6 @@ func replayOnTheSwarm(t *testing.T, bin, name, dir string) {
 				t.Errorf("replay run output lacks %s", re)
 			}
 		}
-		msgs := <-got
-		if err := <-errs; err != nil {
-			t.Fatalf("reading alerts-replay from this host: %v", err)
-		}
-
 		// The run's consumers decoded every alert with the file's schema.
 		archives, _ := filepath.Glob(filepath.Join(runsDir, "*"))
 		var s outcome.Summary
@@ -230,19 +214,7 @@ func replayObserved(t *testing.T, bin, name, dir, py, brokers string) {
 	if err := os.WriteFile(file, []byte(replayObservedExperiment), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	got := make(chan []*sarama.ConsumerMessage, 1)
-	errs := make(chan error, 1)
-	go func() {
-		msgs, err := collectTopic(brokers, "alerts-observed", records, 4*time.Minute)
-		got <- msgs
-		errs <- err
-	}()
-	runsDir := filepath.Join(dir, "runs-observed")
-	r := run(t, bin, "run", "--name", name, "--runs-dir", runsDir, file)
-	if r.code != 0 {
-		logAgents(t, runsDir)
-		t.Fatalf("observed replay run: exit %d", r.code)
-	}
+	r, msgs := runReading(t, bin, name, brokers, file, filepath.Join(dir, "runs-observed"), "alerts-observed", records)
 	for _, re := range []string{
 		`visits:    5 exposures of 10-10 alerts \(50 in all\) at their observed times \(candidate.jd\), 2 producers`,
 		`4 times as fast as observed, no gap shortened: the last at T0 \+ 34.56s, then 10s to the end \(44.56s\)`,
@@ -253,10 +225,6 @@ func replayObserved(t *testing.T, bin, name, dir, py, brokers string) {
 		if !regexp.MustCompile(re).MatchString(r.out) {
 			t.Errorf("observed replay output lacks %s", re)
 		}
-	}
-	msgs := <-got
-	if err := <-errs; err != nil {
-		t.Fatalf("reading alerts-observed from this host: %v", err)
 	}
 	if len(msgs) != records {
 		t.Fatalf("%d alerts on alerts-observed, want %d", len(msgs), records)
@@ -290,6 +258,31 @@ func replayObserved(t *testing.T, bin, name, dir, py, brokers string) {
 		}
 	}
 	assertNoAgents(t, bin, name)
+}
+
+// runReading runs the experiment file on testbed name while this host
+// reads n alerts of its stream topic (from brokers), and returns the
+// run's output and the alerts read; a run that fails, or a topic that
+// cannot be read, fails the test.
+func runReading(t *testing.T, bin, name, brokers, file, runsDir, topic string, n int) (result, []*sarama.ConsumerMessage) {
+	t.Helper()
+	got := make(chan []*sarama.ConsumerMessage, 1)
+	errs := make(chan error, 1)
+	go func() {
+		msgs, err := collectTopic(brokers, topic, n, 4*time.Minute)
+		got <- msgs
+		errs <- err
+	}()
+	r := run(t, bin, "run", "--name", name, "--runs-dir", runsDir, file)
+	if r.code != 0 {
+		logAgents(t, runsDir)
+		t.Fatalf("run of %s: exit %d", filepath.Base(file), r.code)
+	}
+	msgs := <-got
+	if err := <-errs; err != nil {
+		t.Fatalf("reading %s from this host: %v", topic, err)
+	}
+	return r, msgs
 }
 
 // readLengthPrefixed reads records each preceded by its 4-byte big-endian
