@@ -469,10 +469,23 @@ func (env *runEnv) account(lr *liveRun, runErr error, end time.Time) ([]outcome.
 
 // followingExternal says whether the run still follows its external
 // consumer groups at now: until the last visit's window has closed (the
-// run's end, when a next visit would be due), so that every visit is
-// judged over a whole window.
+// run's end, when a next visit would be due, or OverrunGrace and a lag
+// check after the last visit's last acknowledgement when its producing
+// ran past the end), so that every visit is judged over a whole window.
 func (lr *liveRun) followingExternal(now time.Time) bool {
-	return len(lr.external) > 0 && now.Before(lr.t0.Add(lr.e.Duration()))
+	if len(lr.external) == 0 {
+		return false
+	}
+	if now.Before(lr.t0.Add(lr.e.Duration())) || lr.producersDone.IsZero() {
+		return true
+	}
+	var last time.Time
+	for _, r := range lr.rows {
+		if r.Visit == lr.e.Visits && r.LastAck.After(last) {
+			last = r.LastAck
+		}
+	}
+	return now.Before(last.Add(outcome.OverrunGrace + outcome.LagCheck))
 }
 
 // streamGroups are the run's groups that read the alert stream.
@@ -645,9 +658,13 @@ func (env *runEnv) deployAndWatch(ctx context.Context, lr *liveRun, plan run.Pla
 				// made, not when the tick fired (the loop may take the tick
 				// late).
 				at := time.Now()
-				if lag, err := run.Lag(env.client, env.admin, lagGroups); err == nil {
+				if pos, err := run.Positions(env.client, env.admin, lagGroups); err == nil {
+					lag := make(map[string]int64, len(pos))
+					for g, p := range pos {
+						lag[g] = p.Lag
+					}
 					for _, g := range lr.external {
-						lr.externalLag[g.Name] = append(lr.externalLag[g.Name], outcome.LagSample{Time: at, Lag: lag[g.Name]})
+						lr.externalLag[g.Name] = append(lr.externalLag[g.Name], outcome.LagSample{Time: at, Lag: pos[g.Name].Lag, Committed: pos[g.Name].Committed})
 						delete(lag, g.Name)
 					}
 					if len(streamGroups) > 0 {

@@ -15,6 +15,10 @@ import (
 type LagSample struct {
 	Time time.Time `json:"time"`
 	Lag  int64     `json:"lag"`
+	// Committed is the group's committed offsets summed over the
+	// partitions: how many of the topic's alerts it has read (and
+	// committed), on a topic that the run made.
+	Committed int64 `json:"committed"`
 }
 
 // VisitWindow is when a visit's alerts were produced, for judging an
@@ -25,34 +29,55 @@ type VisitWindow struct {
 	Visit   int
 	LastAck time.Time
 	Next    time.Time
+	// Through, when known (a run's own topic, from offset 0), is how
+	// many alerts were acknowledged in visits 1 .. Visit: the group has
+	// read the visit when its committed offsets add up to it, whatever
+	// the next visits have added to the topic since. 0: unknown (a
+	// stream followed from its middle); the group has then read the
+	// visit when its lag is 0.
+	Through int64
 }
 
+// OverrunGrace is how long after its last acknowledgement a visit whose
+// producing ran past the next visit's due time is given: a consumer
+// commits its offsets every second or so, and the lag is checked every
+// LagCheck.
+const OverrunGrace = 5 * time.Second
+
 // NewVisitWindow is visit's window, its last alert acknowledged at
-// lastAck and the next visit due at next; it lasts at least one lag check
-// after lastAck, so that a visit acked just before the next was due is
-// judged on a check made after it.
+// lastAck and the next visit due at next; a visit acked after the next
+// was due (overlapping visits) is given OverrunGrace after lastAck.
 func NewVisitWindow(visit int, lastAck, next time.Time) VisitWindow {
 	w := VisitWindow{Visit: visit, LastAck: lastAck, Next: next}
-	if !lastAck.IsZero() && w.Next.Before(lastAck.Add(LagCheck)) {
-		w.Next = lastAck.Add(LagCheck)
+	if !lastAck.IsZero() && w.Next.Before(lastAck.Add(OverrunGrace)) {
+		w.Next = lastAck.Add(OverrunGrace)
 	}
 	return w
+}
+
+// read says whether sample s shows the group done with w's visit, and
+// by how many alerts it is short otherwise.
+func (w VisitWindow) read(s LagSample) (bool, int64) {
+	if w.Through > 0 {
+		return s.Committed >= w.Through, max(0, w.Through-s.Committed)
+	}
+	return s.Lag == 0, s.Lag
 }
 
 // ExternalVisit is how an external consumer group kept up with one visit.
 type ExternalVisit struct {
 	Visit int `json:"visit"`
-	// CaughtUp says the group's lag was 0 at a check after the visit's
-	// last alert was acknowledged and before the next visit's first alert
-	// was due; CaughtUpAfter is how long after that last
-	// alert, to within the interval of the lag checks (1 s).
+	// CaughtUp says a check after the visit's last alert was
+	// acknowledged and before its window closed (VisitWindow.Next) found
+	// the group done with the visit (VisitWindow.read); CaughtUpAfter is
+	// how long after that last alert, to within the interval of the lag
+	// checks (1 s).
 	CaughtUp      bool          `json:"caught_up"`
 	CaughtUpAfter time.Duration `json:"caught_up_after_ns,omitempty"`
-	// Behind is the group's lag at the last check before the next visit's
-	// first alert was due (the run's end for the last visit), when it had
-	// not caught up; BehindStream is that many alerts in seconds of the
-	// stream at the experiment's rate (alerts per visit per visit
-	// interval).
+	// Behind is what the group lacked of the visit at the last check
+	// before its window closed, when it had not caught up; BehindStream
+	// is that many alerts in seconds of the stream at the visit's rate
+	// (its alerts over the time to the next visit's start).
 	Behind       int64         `json:"behind,omitempty"`
 	BehindStream time.Duration `json:"behind_stream_ns,omitempty"`
 	// Trend compares Behind with the previous visit's (0 when it caught
@@ -135,8 +160,11 @@ func (j *ExternalJudge) Add(s LagSample) { j.samples = append(j.samples, s) }
 // Visit judges the visit of window w (w.LastAck set) from the samples
 // added so far. Call it for the visits in order, once a sample at or
 // after w.Next has been added, or the stream has ended: the group caught
-// up when its lag was 0 at a sample from w.LastAck on and before w.Next;
-// otherwise it is behind by its lag at the last sample before w.Next.
+// up when a sample from w.LastAck on and before w.Next shows it done with
+// the visit (its committed offsets reach w.Through, or without Through
+// its lag 0); otherwise it is behind by what it lacked of the visit at
+// the last sample before w.Next. With Through, alerts of later visits
+// already in the topic (overlapping visits) do not count against it.
 func (j *ExternalJudge) Visit(w VisitWindow) ExternalVisit {
 	v := ExternalVisit{Visit: w.Visit}
 	var last *LagSample
@@ -148,13 +176,13 @@ func (j *ExternalJudge) Visit(w VisitWindow) ExternalVisit {
 		}
 		before = i + 1
 		last = &j.samples[i]
-		if !v.CaughtUp && !s.Time.Before(w.LastAck) && s.Lag == 0 {
+		if done, _ := w.read(s); !v.CaughtUp && !s.Time.Before(w.LastAck) && done {
 			v.CaughtUp, v.CaughtUpAfter = true, s.Time.Sub(w.LastAck)
 		}
 	}
 	if !v.CaughtUp {
 		if last != nil {
-			v.Behind = last.Lag
+			_, v.Behind = w.read(*last)
 		}
 		if rate := j.Schedule.Rate(w.Visit - 1); rate > 0 {
 			v.BehindStream = time.Duration(float64(v.Behind) / rate * float64(time.Second))

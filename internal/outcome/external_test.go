@@ -167,18 +167,73 @@ func TestSummaryOfExternalConsumers(t *testing.T) {
 	}
 }
 
-// A visit acked less than a lag check before the next was due is judged
-// until one check after its last ack; others until the next is due.
+// A visit acked less than OverrunGrace before the next was due is judged
+// until OverrunGrace after its last ack; others until the next is due.
 func TestNewVisitWindow(t *testing.T) {
 	t0 := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	next := t0.Add(10 * time.Second)
 	if w := NewVisitWindow(1, t0.Add(3*time.Second), next); w.Next != next || w.Visit != 1 {
 		t.Errorf("acked at +3 s: %+v, want Next at +10 s", w)
 	}
-	if w := NewVisitWindow(1, t0.Add(9500*time.Millisecond), next); w.Next != t0.Add(10500*time.Millisecond) {
-		t.Errorf("acked at +9.5 s: Next %s, want one lag check after the ack (+10.5 s)", w.Next.Sub(t0))
+	if w := NewVisitWindow(1, t0.Add(9500*time.Millisecond), next); w.Next != t0.Add(14500*time.Millisecond) {
+		t.Errorf("acked at +9.5 s: Next %s, want OverrunGrace after the ack (+14.5 s)", w.Next.Sub(t0))
 	}
 	if w := NewVisitWindow(2, time.Time{}, next); w.Next != next {
 		t.Errorf("not produced: Next %s, want the next visit's due time", w.Next)
+	}
+}
+
+// Overlapping visits: each visit's producing runs past the next one's due
+// time, so the topic always holds alerts of the next visit and the lag of
+// a consumer that keeps up is never 0. It is judged by its committed
+// offsets against the alerts acknowledged through each visit; a slower
+// one is behind by what it lacks of the visit, not of the next.
+func TestExternalWithOverlappingVisits(t *testing.T) {
+	t0 := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	// 3 visits of 1000 alerts due every 10 s, each acked 15 s after it
+	// was due; 100 alerts/s go into the topic from t0 on (HWM 100 i).
+	var rows []VisitGroup
+	for v := 1; v <= 3; v++ {
+		start := t0.Add(time.Duration(v-1) * 10 * time.Second)
+		rows = append(rows, VisitGroup{Visit: v, Group: "g", IntendedStart: start, LastAck: start.Add(15 * time.Second), Acked: 1000})
+	}
+	sample := func(i int, committed int64) LagSample {
+		hwm := min(int64(100*i), 3000)
+		return LagSample{Time: t0.Add(time.Duration(i) * time.Second), Lag: hwm - committed, Committed: committed}
+	}
+	var fast, slow []LagSample
+	for i := 0; i <= 40; i++ {
+		// fast: 50 alerts behind the head, committing every second,
+		// all read 2 s after the last is in; slow: reads 60 alerts/s.
+		c := max(0, min(int64(100*i), 3000)-50)
+		if i >= 32 {
+			c = 3000
+		}
+		fast = append(fast, sample(i, c))
+		slow = append(slow, sample(i, int64(60*i)))
+	}
+	s := Summarize(Facts{RunID: "r", Experiment: "x", Visits: 3, Rows: rows, External: []string{"fast", "slow"},
+		ExternalLag: map[string][]LagSample{"fast": fast, "slow": slow},
+		T0: t0, End: t0.Add(40 * time.Second), Schedule: pacing.Schedule{AlertsPerVisit: 1000, Interval: 10 * time.Second}})
+	f, sl := s.External[0], s.External[1]
+	if f.Verdict != KeepingUp || len(f.Visits) != 3 {
+		t.Fatalf("fast: %+v", f.Visits)
+	}
+	for _, v := range f.Visits {
+		// Visit v's 1000 v alerts are committed at the first check
+		// at which 1000 v + 50 are in the topic: at once, from its
+		// last ack on.
+		if !v.CaughtUp || v.CaughtUpAfter != 0 {
+			t.Errorf("fast visit %d: %+v", v.Visit, v)
+		}
+	}
+	// Visit 1's window ends OverrunGrace after its last ack (+20 s):
+	// at +19 s the slow group has committed 1140 of its 1000: caught up
+	// at +17 s (1020). Visit 2 (through 2000, window to +30 s): 1740 at
+	// +29 s, 260 short. Visit 3 (through 3000, to +40 s, the end): 2340
+	// at +39 s, 660 short.
+	if sl.Verdict != FallingBehind || !sl.Visits[0].CaughtUp || sl.Visits[0].CaughtUpAfter != 2*time.Second ||
+		sl.Visits[1].Behind != 260 || sl.Visits[2].Behind != 660 || sl.Visits[2].Trend != "growing" {
+		t.Errorf("slow: %+v", sl.Visits)
 	}
 }

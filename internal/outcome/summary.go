@@ -379,23 +379,28 @@ func secs(d time.Duration) string { return fmt.Sprintf("%.3f s", d.Seconds()) }
 // visitWindows are the visits' windows for judging external groups: each
 // visit's last acknowledgement (the latest over the rows of the visit), and
 // when the next visit was due (T0 + its start in the schedule; the end of the lag
-// checks for the last visit). A visit whose producing ran past the next
-// one's due time gets one lag check (LagCheck) after its last
-// acknowledgement.
+// checks for the last visit), and the alerts acknowledged through it
+// (Through). A visit whose producing ran past the next one's due time
+// gets OverrunGrace after its last acknowledgement.
 func visitWindows(f Facts) []VisitWindow {
 	last := map[int]time.Time{}
+	acked := map[int]int{}
 	for _, r := range f.Rows {
 		if r.LastAck.After(last[r.Visit]) {
 			last[r.Visit] = r.LastAck
 		}
+		acked[r.Visit] = max(acked[r.Visit], r.Acked)
 	}
 	out := make([]VisitWindow, 0, f.Visits)
+	var through int64
 	for v := 1; v <= f.Visits; v++ {
-		next := f.T0.Add(f.Schedule.Start(v))
-		if next.After(f.End) {
-			next = f.End // the lag checks stopped first
+		w := NewVisitWindow(v, last[v], f.T0.Add(f.Schedule.Start(v)))
+		if w.Next.After(f.End) {
+			w.Next = f.End // the lag checks stopped first
 		}
-		out = append(out, NewVisitWindow(v, last[v], next))
+		through += int64(acked[v])
+		w.Through = through // the run's topic is its own, from offset 0
+		out = append(out, w)
 	}
 	return out
 }

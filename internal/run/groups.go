@@ -91,8 +91,27 @@ func WaitGroups(ctx context.Context, admin sarama.ClusterAdmin, groups []Group, 
 // offset (a partition without a commit counts from its start, since members
 // read from the oldest offset).
 func Lag(client sarama.Client, admin sarama.ClusterAdmin, groups []Group) (map[string]int64, error) {
+	pos, err := Positions(client, admin, groups)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]int64, len(pos))
+	for g, p := range pos {
+		out[g] = p.Lag
+	}
+	return out, nil
+}
+
+// Position is where a consumer group is on its topic, summed over the
+// partitions: Lag as Lag says, Committed its committed offsets (a
+// partition without a commit at its oldest offset).
+type Position struct{ Lag, Committed int64 }
+
+// Positions returns each group's Position, the topics' high-water marks
+// read once per topic.
+func Positions(client sarama.Client, admin sarama.ClusterAdmin, groups []Group) (map[string]Position, error) {
 	hwm := map[string]map[int32]int64{}
-	out := map[string]int64{}
+	out := map[string]Position{}
 	for _, g := range groups {
 		if hwm[g.Topic] == nil {
 			parts, err := client.Partitions(g.Topic)
@@ -116,7 +135,7 @@ func Lag(client sarama.Client, admin sarama.ClusterAdmin, groups []Group) (map[s
 		if err != nil {
 			return nil, fmt.Errorf("offsets of group %s: %w", g.Name, err)
 		}
-		var lag int64
+		var lag, sum int64
 		for p, high := range hwm[g.Topic] {
 			committed := int64(0)
 			if b := resp.GetBlock(g.Topic, p); b != nil && b.Offset >= 0 {
@@ -127,8 +146,9 @@ func Lag(client sarama.Client, admin sarama.ClusterAdmin, groups []Group) (map[s
 			if high > committed {
 				lag += high - committed
 			}
+			sum += committed
 		}
-		out[g.Name] = lag
+		out[g.Name] = Position{Lag: lag, Committed: sum}
 	}
 	return out, nil
 }
