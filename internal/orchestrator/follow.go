@@ -44,6 +44,13 @@ type follower struct {
 	// ready are the complete visits waiting for their window to close,
 	// in visit order.
 	ready []outcome.StreamVisit
+	// through[k] is the alerts acknowledged in visits 1..k, as far as
+	// every visit from 1 on has come complete (ackedAhead holds those
+	// that came ahead of an earlier one). The stream's topic is its own,
+	// from offset 0: a group whose committed offsets reach through[k] has
+	// read visit k (outcome.VisitWindow.Through).
+	through    []int64
+	ackedAhead map[int]int
 	// Totals, for the end.
 	visits, notDelivered, notSent int
 	acked                         int64
@@ -57,7 +64,8 @@ func newFollower(client sarama.Client, admin sarama.ClusterAdmin, out io.Writer,
 	f := &follower{client: client, admin: admin, out: out, st: st, from: from,
 		tally:  outcome.StreamTally{RunID: st.RunID, Producers: st.Producers},
 		judges: map[string]*outcome.ExternalJudge{}, member: map[string]time.Time{},
-		last: map[string]outcome.ExternalVisit{}, caughtUp: map[string]int{}, behind: map[string]int{}}
+		last: map[string]outcome.ExternalVisit{}, caughtUp: map[string]int{}, behind: map[string]int{},
+		through: []int64{0}, ackedAhead: map[int]int{}}
 	for _, g := range groups {
 		f.groups = append(f.groups, run.External(g, st.Topic))
 		f.judges[g] = &outcome.ExternalJudge{Schedule: pacing.Schedule{AlertsPerVisit: st.AlertsPerVisit, Interval: st.VisitInterval}}
@@ -72,7 +80,19 @@ func (f *follower) record(data []byte) {
 		f.badRecords++
 		return
 	}
-	if !done || v.IntendedStart.Before(f.from) {
+	if !done {
+		return
+	}
+	f.ackedAhead[v.Visit] = v.Acked
+	for {
+		n, ok := f.ackedAhead[len(f.through)]
+		if !ok {
+			break
+		}
+		delete(f.ackedAhead, len(f.through))
+		f.through = append(f.through, f.through[len(f.through)-1]+int64(n))
+	}
+	if v.IntendedStart.Before(f.from) {
 		return
 	}
 	i, _ := slices.BinarySearchFunc(f.ready, v.Visit, func(r outcome.StreamVisit, visit int) int { return r.Visit - visit })
@@ -83,7 +103,11 @@ func (f *follower) record(data []byte) {
 // its last ack until the next visit is due (visit v+1 at T0 + v x the
 // interval).
 func (f *follower) window(v outcome.StreamVisit) outcome.VisitWindow {
-	return outcome.NewVisitWindow(v.Visit, v.LastAck, f.st.T0.Add(time.Duration(v.Visit)*f.st.VisitInterval))
+	w := outcome.NewVisitWindow(v.Visit, v.LastAck, f.st.T0.Add(time.Duration(v.Visit)*f.st.VisitInterval))
+	if v.Visit > 0 && v.Visit < len(f.through) {
+		w.Through = f.through[v.Visit]
+	}
+	return w
 }
 
 // tick checks members and lag, and prints each visit whose window has
@@ -116,9 +140,9 @@ func (f *follower) tick(now time.Time) {
 	}
 	if len(seen) > 0 {
 		at := time.Now()
-		if lag, err := run.Lag(f.client, f.admin, seen); err == nil {
+		if pos, err := run.Positions(f.client, f.admin, seen); err == nil {
 			for _, g := range seen {
-				f.judges[g.Name].Add(outcome.LagSample{Time: at, Lag: lag[g.Name]})
+				f.judges[g.Name].Add(outcome.LagSample{Time: at, Lag: pos[g.Name].Lag, Committed: pos[g.Name].Committed})
 			}
 			f.lastSample = at
 		}
