@@ -698,21 +698,35 @@ func (env *runEnv) deployAndWatch(ctx context.Context, lr *liveRun, plan run.Pla
 			if err := env.printVisits(lr, rows, now, false); err != nil {
 				return err
 			}
-			if lr.printed == e.Visits && allComplete(rows) && !lr.producersDone.IsZero() && !lr.followingExternal(now) {
-				return nil
-			}
-			// Visits that never complete: give up once the producers
-			// have finished, a grace has passed and nothing moves any
-			// more (no record comes and no group's lag goes down): a
-			// record delayed by a broker's failover still counts.
-			if !lr.producersDone.IsZero() && now.Sub(lr.producersDone) > visitGrace && lr.printed == e.Visits && now.Sub(lr.progress) > stallTimeout {
-				return fmt.Errorf("not every visit was received by every group, and nothing has moved for %s since (no result record, no group's lag going down)", stallTimeout)
-			}
-			if now.After(deadline) {
-				return fmt.Errorf("limits.run_timeout %s passed before every visit was accounted", e.Limits.RunTimeout)
+			if done, err := lr.ending(now, rows, deadline); done || err != nil {
+				return err
 			}
 		}
 	}
+}
+
+// ending says whether the live loop ends at now, with rows the latest
+// fold: done (nil error) once every visit is printed and complete, the
+// producers have finished and the external groups' windows have closed;
+// an error when it gives up. It gives up on visits that never complete,
+// once the producers have finished, visitGrace has passed and nothing
+// moves any more (no record comes and no group's lag goes down: a record
+// delayed by a broker's failover still counts), and at
+// limits.run_timeout. A run whose visits are all complete and which only
+// waits for the external windows to close is never a stall.
+func (lr *liveRun) ending(now time.Time, rows []outcome.VisitGroup, deadline time.Time) (bool, error) {
+	e := lr.e
+	complete := lr.printed == e.Visits && allComplete(rows) && !lr.producersDone.IsZero()
+	if complete && !lr.followingExternal(now) {
+		return true, nil
+	}
+	if !complete && !lr.producersDone.IsZero() && now.Sub(lr.producersDone) > visitGrace && lr.printed == e.Visits && now.Sub(lr.progress) > stallTimeout {
+		return true, fmt.Errorf("not every visit was received by every group, and nothing has moved for %s since (no result record, no group's lag going down)", stallTimeout)
+	}
+	if now.After(deadline) {
+		return true, fmt.Errorf("limits.run_timeout %s passed before every visit was accounted", e.Limits.RunTimeout)
+	}
+	return false, nil
 }
 
 // observeLag takes one lag check of the stream groups: the largest lag of

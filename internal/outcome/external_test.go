@@ -214,7 +214,7 @@ func TestExternalWithOverlappingVisits(t *testing.T) {
 	}
 	s := Summarize(Facts{RunID: "r", Experiment: "x", Visits: 3, Rows: rows, External: []string{"fast", "slow"},
 		ExternalLag: map[string][]LagSample{"fast": fast, "slow": slow},
-		T0: t0, End: t0.Add(40 * time.Second), Schedule: pacing.Schedule{AlertsPerVisit: 1000, Interval: 10 * time.Second}})
+		T0:          t0, End: t0.Add(40 * time.Second), Schedule: pacing.Schedule{AlertsPerVisit: 1000, Interval: 10 * time.Second}})
 	f, sl := s.External[0], s.External[1]
 	if f.Verdict != KeepingUp || len(f.Visits) != 3 {
 		t.Fatalf("fast: %+v", f.Visits)
