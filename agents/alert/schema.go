@@ -14,13 +14,6 @@ var alertSchema string
 // (schema/lsst_alert.avsc, record lsst.testbed.Alert).
 func AlertSchema() string { return alertSchema }
 
-// Union member names used in the native form of lsst.testbed.Alert.
-const (
-	diaSourceType       = "lsst.testbed.DiaSource"
-	diaForcedSourceType = "lsst.testbed.DiaForcedSource"
-	diaObjectType       = "lsst.testbed.DiaObject"
-)
-
 // LoadCodec returns the Codec, under schemaID, of the schema the --schema
 // flag names: "" or "testbed" for the testbed's own (AlertSchema), a JSON
 // text as it is (testbed run passes the run's schema so, in ALERT_SCHEMA),
