@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
-		"sort"
+	"sort"
 	"strings"
 	"time"
 
