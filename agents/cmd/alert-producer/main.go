@@ -98,6 +98,7 @@ type sent struct {
 	visit int
 	seq   int
 	bytes int
+	at    time.Time // handed to the client: the start of its ack latency
 }
 
 // sentKey is what the producer keeps of a record until it is settled.
@@ -107,6 +108,10 @@ type visitState struct {
 	rec     results.ProducerVisit
 	done    bool // every alert of the visit handed to the producer
 	settled int  // acked + errors
+	// ack is the visit's ack latency: from the hand-over to the client to
+	// the broker's acknowledgement, as Kafka's ProducerPerformance measures
+	// its latency (send to callback); printed on the visit line.
+	ack results.Histogram
 }
 
 // handed is a record handed to the client, in hand-over order, for the
@@ -245,7 +250,7 @@ func (p *producer) send(ctx context.Context, in chan<- *sarama.ProducerMessage, 
 	p.nextID++
 	id := p.nextID
 	visit := st.rec.Visit
-	msg.Metadata = sent{id: id, visit: visit, seq: seq, bytes: msg.Value.Length()}
+	msg.Metadata = sent{id: id, visit: visit, seq: seq, bytes: msg.Value.Length(), at: time.Now()}
 	if st.rec.Sent == 0 {
 		st.rec.FirstSerialize = serialized
 	}
@@ -288,7 +293,11 @@ func (p *producer) settle(s sent, err error) {
 		return
 	}
 	delete(p.pending, s.id)
-	complete := p.settleLocked(s.visit, s.seq, s.bytes, err, time.Now())
+	now := time.Now()
+	if st := p.visits[s.visit]; st != nil && err == nil && !s.at.IsZero() {
+		st.ack.Record(now.Sub(s.at))
+	}
+	complete := p.settleLocked(s.visit, s.seq, s.bytes, err, now)
 	p.mu.Unlock()
 	if complete {
 		p.report(s.visit)
@@ -674,8 +683,9 @@ func (p *producer) report(visit int) {
 	if rec.Errors > maxLoggedErrors {
 		log.Printf("ERROR: visit %d: %d alerts not produced in all (the first %d errors are logged above)", rec.Visit, rec.Errors, maxLoggedErrors)
 	}
-	fmt.Fprintf(p.out, "visit:%d, producer:%d, expected:%d, sent:%d, acked:%d, errors:%d, bytes:%d, producing:%.3fs\n",
-		rec.Visit, rec.Producer, rec.Expected, rec.Sent, rec.Acked, rec.Errors, rec.Bytes, producing.Seconds())
+	fmt.Fprintf(p.out, "visit:%d, producer:%d, expected:%d, sent:%d, acked:%d, errors:%d, bytes:%d, producing:%.3fs, ack_p50:%.1fms, ack_p99:%.1fms\n",
+		rec.Visit, rec.Producer, rec.Expected, rec.Sent, rec.Acked, rec.Errors, rec.Bytes, producing.Seconds(),
+		ms(st.ack.ValueAtQuantile(50)), ms(st.ack.ValueAtQuantile(99)))
 	if p.m != nil {
 		p.m.VisitDuration.WithLabelValues(rec.Run, "producer").Observe(producing.Seconds())
 	}
@@ -690,6 +700,8 @@ func (p *producer) report(visit int) {
 		log.Printf("ERROR: could not publish the result record of visit %d: %v", visit, err)
 	}
 }
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 // reportOpen reports visits cut short (interrupt).
 func (p *producer) reportOpen() {

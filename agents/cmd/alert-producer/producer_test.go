@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -94,6 +95,7 @@ func TestDeliveryTimeout(t *testing.T) {
 	}
 	p.markDone(0)
 	m1, m2, m3 := <-h.in, <-h.in, <-h.in
+	time.Sleep(20 * time.Millisecond) // the one ack's latency: at least 20 ms
 	h.succ <- m1
 	h.errs <- &sarama.ProducerError{Msg: m2, Err: errors.New("kafka server: Not Enough In Sync Replicas")}
 	waitPending(t, p, 1)
@@ -104,6 +106,10 @@ func TestDeliveryTimeout(t *testing.T) {
 	p.expire(time.Now().Add(time.Hour + time.Second))
 	if got, want := out.String(), "visit:0, producer:1, expected:3, sent:3, acked:1, errors:2, bytes:10, producing:"; !strings.HasPrefix(got, want) {
 		t.Fatalf("visit line %q, want prefix %q", got, want)
+	}
+	var p50, p99 float64
+	if _, err := fmt.Sscanf(out.String()[strings.Index(out.String(), "ack_p50:"):], "ack_p50:%fms, ack_p99:%fms", &p50, &p99); err != nil || p50 < 20 || p99 != p50 {
+		t.Errorf("visit line %q: ack latency p50 %g ms, p99 %g ms (%v), want both the one ack's, 20 ms or more", out.String(), p50, p99, err)
 	}
 	h.succ <- m3 // late: already counted
 	waitLate(t, p, 1)
