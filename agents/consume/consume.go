@@ -23,6 +23,7 @@ import (
 	"log"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/IBM/sarama"
@@ -53,6 +54,11 @@ type Member struct {
 	// over all its partitions: a consumer slowed on purpose (--max-rate),
 	// to see what falling behind looks like.
 	Limit *rate.Limiter
+	// StopAfter, when above 0, ends Run once this many alerts of the run
+	// were received (deliveries, duplicates included).
+	StopAfter int64
+	received  atomic.Int64
+	stop      context.CancelFunc
 
 	mu sync.Mutex
 	// visits are the visits' accounts since the member started, for the
@@ -90,6 +96,8 @@ const (
 // Run joins the group and consumes until ctx ends, then publishes the
 // records of the visits still open.
 func (m *Member) Run(ctx context.Context, brokers []string, cfg *sarama.Config) error {
+	ctx, m.stop = context.WithCancel(ctx)
+	defer m.stop()
 	m.visits = map[int]*results.ConsumerVisit{}
 	m.deltas = map[int]*results.ConsumerVisit{}
 	m.marks = map[topicPartition]int64{}
@@ -287,6 +295,9 @@ func (m *Member) consume(ctx context.Context, msg *sarama.ConsumerMessage) error
 	}
 	d.ObserveAt(meta.Producer, meta.Seq, meta.Intended, now, msg.Partition, msg.Offset)
 	m.mu.Unlock()
+	if n := m.received.Add(1); m.StopAfter > 0 && n >= m.StopAfter && m.stop != nil {
+		m.stop()
+	}
 	if mt := m.Metrics; mt != nil {
 		mt.AlertsConsumed.WithLabelValues(meta.Run, m.Group, msg.Topic).Inc()
 		mt.BytesConsumed.WithLabelValues(meta.Run, m.Group, msg.Topic).Add(float64(len(msg.Value)))

@@ -1,8 +1,15 @@
 package consume
 
 import (
+	"context"
+	"io"
 	"testing"
 	"time"
+
+	"github.com/IBM/sarama"
+
+	"github.com/alert-testbed/testbed/agents/headers"
+	"github.com/alert-testbed/testbed/agents/results"
 )
 
 // The same error is logged once, then at most once a minute with how many
@@ -25,5 +32,33 @@ func TestErrorRepeats(t *testing.T) {
 	line, ok := r.line(missing, t0.Add(61*time.Second))
 	if want := missing + " (20 more times since 10:00:00)"; !ok || line != want {
 		t.Errorf("after a minute: %q %v, want %q", line, ok, want)
+	}
+}
+
+// --stop-after: the member's context ends with the Nth alert of the run,
+// not before; alerts of other runs do not count.
+func TestStopAfter(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	m := &Member{RunID: "r", Group: "g", Name: "m", Out: io.Discard, StopAfter: 3, stop: cancel,
+		visits: map[int]*results.ConsumerVisit{}, deltas: map[int]*results.ConsumerVisit{}, marks: map[topicPartition]int64{}}
+	t0 := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	msg := func(run string, seq int) *sarama.ConsumerMessage {
+		meta := headers.Meta{Run: run, Visit: 1, Seq: seq, Intended: t0, Produced: t0}
+		return &sarama.ConsumerMessage{Topic: "alerts", Offset: int64(seq), Headers: ptrs(meta.Headers())}
+	}
+	for seq, run := range []string{"r", "other", "r"} {
+		if err := m.consume(ctx, msg(run, seq)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if ctx.Err() != nil {
+		t.Fatal("stopped after 2 alerts of the run (and one of another), want 3")
+	}
+	if err := m.consume(ctx, msg("r", 3)); err != nil {
+		t.Fatal(err)
+	}
+	if ctx.Err() == nil {
+		t.Fatal("not stopped after the 3rd alert of the run")
 	}
 }

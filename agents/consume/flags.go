@@ -27,6 +27,7 @@ func Flags(topicUsage, groupUsage string) []cli.Flag {
 		&cli.StringFlag{Name: "results-topic", EnvVars: []string{"RESULTS_TOPIC"}, Value: "testbed-results", Usage: "topic for the per-visit result records (empty: none)"},
 		&cli.DurationFlag{Name: "visit-idle", EnvVars: []string{"VISIT_IDLE"}, Value: 5 * time.Second, Usage: "publish a visit's record after this long without an alert of it"},
 		&cli.DurationFlag{Name: "duration", EnvVars: []string{"DURATION"}, Usage: "stop after this long (0: run until interrupted)"},
+		&cli.Int64Flag{Name: "stop-after", EnvVars: []string{"STOP_AFTER"}, Usage: "stop once this many alerts of the run were received (0: no limit; testbed bench reads a topic's records so)"},
 		&cli.UintFlag{Name: "schema-id", EnvVars: []string{"SCHEMA_ID"}, Value: 1, Usage: "expected schema id in the wire-format header"},
 		&cli.StringFlag{Name: "schema", EnvVars: []string{"ALERT_SCHEMA"}, Value: "testbed", Usage: "the alerts' Avro schema: testbed (the project's own), the path of a self-contained .avsc file, or the schema's JSON text"},
 		&cli.Float64Flag{Name: "max-rate", EnvVars: []string{"MAX_RATE"}, Usage: "take in at most this many alerts per second over all of this member's partitions (0: as fast as it can): a consumer slowed on purpose"},
@@ -43,6 +44,9 @@ func FromFlags(c *cli.Context, printEnd bool, handle Handler) (*Member, error) {
 	case r > 0:
 		limit = rate.NewLimiter(rate.Limit(r), 1)
 	}
+	if n := c.Int64("stop-after"); n < 0 {
+		return nil, fmt.Errorf("invalid --stop-after %d: use a number of alerts, or 0 for no limit", n)
+	}
 	m := metrics.New()
 	if err := m.Serve(c.Context, c.String("metrics-addr")); err != nil {
 		return nil, fmt.Errorf("metrics endpoint %s: %w", c.String("metrics-addr"), err)
@@ -51,7 +55,7 @@ func FromFlags(c *cli.Context, printEnd bool, handle Handler) (*Member, error) {
 		RunID: c.String("run-id"), Group: c.String("group"), Name: c.String("member"),
 		Topics: strings.Split(c.String("topic"), ","), ResultsTopic: c.String("results-topic"),
 		VisitIdle: c.Duration("visit-idle"), PrintEnd: printEnd, Out: os.Stdout, Metrics: m, Handle: handle,
-		Limit: limit,
+		Limit: limit, StopAfter: c.Int64("stop-after"),
 	}, nil
 }
 

@@ -184,6 +184,7 @@ func app() *cli.App {
 				},
 			},
 			streamCommand(),
+			benchCommand(),
 			watchCommand(),
 			reportCommand(),
 			sizingCommand(),

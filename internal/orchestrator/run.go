@@ -197,6 +197,9 @@ type runEnv struct {
 	root      string
 	cacheDir  string // the workspace's cache (Rubin's alert schemas)
 	agentsRef string
+	// agentsHostRef is the agents image as this host's Engine has it
+	// (testbed bench runs clients from the host).
+	agentsHostRef string
 	// registryAuth is the encoded login the nodes pull the agents image
 	// with: ECR's on aws, none for the local registry.
 	registryAuth string

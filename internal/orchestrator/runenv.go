@@ -117,7 +117,7 @@ func openRunEnv(ctx context.Context, ws workspace.Workspace, name string, out io
 
 	env := &runEnv{
 		inv: inv, cluster: cluster, client: client, admin: admin, root: root, cacheDir: ws.CacheDir(),
-		agentsRef: images.NodeRef(agentsImage.Image, inv.Registry.NodeAddress), registryAuth: registryAuth,
+		agentsRef: images.NodeRef(agentsImage.Image, inv.Registry.NodeAddress), agentsHostRef: agentsImage.Image.Ref, registryAuth: registryAuth,
 		settings: settings, out: out,
 	}
 	env.grafana = findGrafana(ctx, inv, settings)

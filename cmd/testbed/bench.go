@@ -1,0 +1,58 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/alert-testbed/testbed/internal/bench"
+	"github.com/alert-testbed/testbed/internal/orchestrator"
+	"github.com/alert-testbed/testbed/internal/topology"
+)
+
+func benchCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "bench",
+		Usage: "measure the testbed's producer and consumer against Kafka's own tools on a running testbed",
+		Description: "Per round and place (--from host: a container on this machine's Docker Engine, through\n" +
+			"the brokers' external listeners; --from swarm: a one-task service on a worker, over the\n" +
+			"overlay network): alert-producer and Kafka's ProducerPerformance each fill a fresh topic\n" +
+			"with --records records of --record-size bytes (acks all, 1 MiB batches, linger 5 ms, 5 in\n" +
+			"flight, not idempotent), then alert-consumer (drop) and ConsumerPerformance each read\n" +
+			"alert-producer's topic; which of a pair goes first alternates by round, and the round's\n" +
+			"topics are deleted after it. Prints each try (records/s, MB/s, ack p50/p99), then the\n" +
+			"ratio project ÷ Kafka's tool per round with its min, median and max, and writes\n" +
+			"RUNS-DIR/bench-<id>/ (bench.json, report.txt). Exits non-zero when a try failed.",
+		Flags: []cli.Flag{
+			nameFlag(),
+			&cli.IntFlag{Name: "record-size", Value: bench.DefaultRecordSize, Usage: "bytes of each record (alert-producer makes alerts of about this size)"},
+			&cli.IntFlag{Name: "records", Value: bench.DefaultRecords, Usage: "records per try"},
+			&cli.IntFlag{Name: "partitions", Value: bench.DefaultPartitions, Usage: "partitions of each try's topic"},
+			&cli.IntFlag{Name: "replication-factor", Value: bench.DefaultRF, Usage: "replication factor of each try's topic (min.insync.replicas is one less, at least 1)"},
+			&cli.IntFlag{Name: "rounds", Value: bench.DefaultRounds, Usage: "rounds of the four tries"},
+			&cli.StringFlag{Name: "from", Value: "both", Usage: "where the clients run: host, swarm or both"},
+			&cli.StringFlag{Name: "runs-dir", Value: orchestrator.DefaultRunsDir, EnvVars: []string{"TESTBED_RUNS"}, Usage: "where the bench archive goes"},
+		},
+		Action: func(c *cli.Context) error {
+			name, ws, err := testbedAndWorkspace(c)
+			if err != nil {
+				return err
+			}
+			if c.NArg() > 0 {
+				return fmt.Errorf("testbed bench takes no arguments (got %q): the settings are flags, see --help", c.Args().First())
+			}
+			from, err := bench.ParseFrom(c.String("from"))
+			if err != nil {
+				return err
+			}
+			cfg := bench.Config{RecordSize: c.Int("record-size"), Records: c.Int("records"), Partitions: c.Int("partitions"),
+				ReplicationFactor: c.Int("replication-factor"), Rounds: c.Int("rounds"), From: from}
+			// The flags are checked before anything is contacted.
+			if err := cfg.Validate(topology.BrokerCount); err != nil {
+				return err
+			}
+			_, err = orchestrator.Bench(c.Context, ws, name, orchestrator.BenchOptions{Config: cfg, RunsDir: c.String("runs-dir")}, c.App.Writer)
+			return err
+		},
+	}
+}
