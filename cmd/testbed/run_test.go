@@ -267,6 +267,7 @@ func TestRunOnTheLocalEnvironment(t *testing.T) {
 	externalConsumersRun(t, bin, name, dir)
 	streamAndWatch(t, bin, name, dir)
 	replayOnTheSwarm(t, bin, name, dir)
+	benchOnTheTestbed(t, bin, name, dir)
 }
 
 const killExperiment = `name: faults-kill

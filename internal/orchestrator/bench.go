@@ -147,7 +147,7 @@ func (b *bencher) from(place string) bool {
 }
 
 // round runs one round's four tries from one place.
-func (b *bencher) round(ctx context.Context, round int, from string) ([]bench.Try, error) {
+func (b *bencher) round(ctx context.Context, round int, from string) (tries []bench.Try, err error) {
 	prefix := fmt.Sprintf("%s-r%d-%s", b.id, round, from)
 	runID := prefix // alert-producer's run id: alert-consumer accounts only its records
 	topics := []run.Topic{b.topic(prefix + "-" + bench.AlertProducer), b.topic(prefix + "-" + bench.ProducerPerformance)}
@@ -155,12 +155,13 @@ func (b *bencher) round(ctx context.Context, round int, from string) ([]bench.Tr
 		return nil, err
 	}
 	defer func() {
-		if err := run.DeleteTopics(b.env.admin, topics); err != nil {
-			fmt.Fprintf(b.out, "  (deleting the round's topics: %v)\n", err)
+		// A topic left behind holds gigabytes: not deleting it ends the
+		// bench.
+		if derr := run.DeleteTopics(b.env.admin, topics); derr != nil && err == nil {
+			err = fmt.Errorf("deleting round %d's topics: %w", round, derr)
 		}
 	}()
 	projectFirst := round%2 == 1
-	var tries []bench.Try
 	pairs := []struct {
 		kind    string
 		project func() bench.Try
