@@ -55,7 +55,10 @@ func benchOnTheTestbed(t *testing.T, bin, name, dir string) {
 			}
 		}
 		report, _ := os.ReadFile(filepath.Join(archives[0], "report.txt"))
-		if i := strings.Index(r.out, "Project ÷ Kafka's tool"); i < 0 || !strings.Contains(string(report), r.out[i:strings.Index(r.out, "\nArchive: ")+1]) {
+		i, j := strings.Index(r.out, "Project ÷ Kafka's tool"), strings.Index(r.out, "\nArchive: ")
+		if i < 0 || j < i {
+			t.Errorf("bench output lacks the ratio table followed by the archive's path")
+		} else if !strings.Contains(string(report), r.out[i:j+1]) {
 			t.Errorf("report.txt does not hold the printed ratios:\n%s", report)
 		}
 		st := run(t, bin, "status", "--name", name)

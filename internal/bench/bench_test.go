@@ -20,6 +20,7 @@ visit:0, producer:0, expected:10000, sent:10000, acked:10000, errors:0, bytes:13
 2026-12-01 19:00:00:123, 2026-12-01 19:00:10:456, 1297.0337, 125.5316, 10000, 967.7, 3012, 7321, 177.1663, 1365.9
 `
 	alertConsumerOut = `2026/12/01 19:00:00 member g of group g reading [t] (mode drop, run "r")
+2026/12/01 19:00:03 member g of group g assigned map[t:[0 1 2]] at 2026-12-01T19:00:03.25Z
 visit:0, group:g, member:g, received:10000, duplicates:0, first:2026-12-01T19:00:03.5Z, last:2026-12-01T19:00:09.75Z, p50:2s, p99:5s, max:6s
 `
 )
@@ -50,8 +51,14 @@ func TestParsers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ac.Records != 10000 || ac.Seconds != 6.25 {
-		t.Errorf("alert-consumer: %+v", ac)
+	// From the assignment to the last record, as ConsumerPerformance's
+	// fetch time; from the first record where the line is missing.
+	if ac.Records != 10000 || ac.Seconds != 6.5 {
+		t.Errorf("alert-consumer: %+v, want 6.5 s from the assignment", ac)
+	}
+	noAssign := strings.Replace(alertConsumerOut, "assigned map", "joined", 1)
+	if ac, err := ParseAlertConsumer(noAssign); err != nil || ac.Seconds != 6.25 {
+		t.Errorf("alert-consumer without its assignment line: %+v, %v; want 6.25 s from the first record", ac, err)
 	}
 }
 

@@ -19,6 +19,9 @@ var (
 	// alert-producer's visit line.
 	alertProducerVisit = regexp.MustCompile(`(?m)^visit:\d+, producer:\d+, expected:(\d+), sent:\d+, acked:(\d+), errors:(\d+), bytes:(\d+), producing:([0-9.]+)s, ack_p50:([0-9.]+)ms, ack_p99:([0-9.]+)ms`)
 	// alert-consumer's visit line (agents/consume printVisits).
+	// alert-consumer's log line when its member got its partitions
+	// (agents/consume Member.Setup).
+	alertConsumerAssigned = regexp.MustCompile(`(?m) assigned map\[.*\] at (\S+)$`)
 	alertConsumerVisit = regexp.MustCompile(`(?m)^visit:\d+, group:\S+, member:\S+, received:(\d+), duplicates:\d+, first:(\S+), last:(\S+),`)
 )
 
@@ -99,9 +102,11 @@ func ParseConsumerPerformance(out string) (Try, error) {
 }
 
 // ParseAlertConsumer reads alert-consumer's visit lines (--mode drop,
-// --stop-after): records received and the time from the first to the
-// last, summed over the lines (one per visit; the bench's topic holds
-// one).
+// --stop-after): records received, summed over the lines (one per visit;
+// the bench's topic holds one), and the time from the member's first
+// assignment (its "assigned ... at T" log line) to the last record, as
+// ConsumerPerformance's fetch time runs from its assignment; without that
+// line, from the first record.
 func ParseAlertConsumer(out string) (Try, error) {
 	ms := alertConsumerVisit.FindAllStringSubmatch(out, -1)
 	if len(ms) == 0 {
@@ -122,6 +127,15 @@ func ParseAlertConsumer(out string) (Try, error) {
 		}
 		if l.After(last) {
 			last = l
+		}
+	}
+	if a := alertConsumerAssigned.FindStringSubmatch(out); a != nil {
+		at, err := time.Parse(time.RFC3339Nano, a[1])
+		if err != nil {
+			return Try{}, fmt.Errorf("alert-consumer's assignment line has time %q", a[1])
+		}
+		if at.Before(first) {
+			first = at
 		}
 	}
 	t.Seconds = last.Sub(first).Seconds()
