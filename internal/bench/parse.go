@@ -22,7 +22,7 @@ var (
 	// alert-consumer's log line when its member got its partitions
 	// (agents/consume Member.Setup).
 	alertConsumerAssigned = regexp.MustCompile(`(?m) assigned map\[.*\] at (\S+)$`)
-	alertConsumerVisit = regexp.MustCompile(`(?m)^visit:\d+, group:\S+, member:\S+, received:(\d+), duplicates:\d+, first:(\S+), last:(\S+),`)
+	alertConsumerVisit    = regexp.MustCompile(`(?m)^visit:\d+, group:\S+, member:\S+, received:(\d+), duplicates:\d+, first:(\S+), last:(\S+),`)
 )
 
 // ParseProducerPerformance reads ProducerPerformance's output: records,
