@@ -22,7 +22,10 @@ func benchCommand() *cli.Command {
 			"alert-producer's topic; which of a pair goes first alternates by round, and the round's\n" +
 			"topics are deleted after it. Prints each try (records/s, MB/s, ack p50/p99), then the\n" +
 			"ratio project ÷ Kafka's tool per round with its min, median and max, and writes\n" +
-			"RUNS-DIR/bench-<id>/ (bench.json, report.txt). Exits non-zero when a try failed.",
+			"RUNS-DIR/bench-<id>/ (bench.json, report.txt). Exits non-zero when a try failed.\n\n" +
+			"With --ceiling, the bench instead finds this testbed's ceiling from each --from place: Kafka's\n" +
+			"ProducerPerformance run by 1, 2, 4, ... instances at once, each with its share of --records, into\n" +
+			"one topic per step, until a doubling gains less than 5 %; it prints each step's MB/s and the best.",
 		Flags: []cli.Flag{
 			nameFlag(),
 			&cli.IntFlag{Name: "record-size", Value: bench.DefaultRecordSize, Usage: "bytes of each record (alert-producer makes alerts of about this size)"},
@@ -31,6 +34,7 @@ func benchCommand() *cli.Command {
 			&cli.IntFlag{Name: "replication-factor", Value: bench.DefaultRF, Usage: "replication factor of each try's topic (min.insync.replicas is one less, at least 1)"},
 			&cli.IntFlag{Name: "rounds", Value: bench.DefaultRounds, Usage: "rounds of the four tries"},
 			&cli.StringFlag{Name: "from", Value: "both", Usage: "where the clients run: host, swarm or both"},
+			&cli.BoolFlag{Name: "ceiling", Usage: "instead of the comparisons, find the MB/s the brokers take from Kafka's ProducerPerformance run by 1, 2, 4, ... instances at once (each with its share of --records), from each --from place"},
 			&cli.StringFlag{Name: "runs-dir", Value: orchestrator.DefaultRunsDir, EnvVars: []string{"TESTBED_RUNS"}, Usage: "where the bench archive goes"},
 		},
 		Action: func(c *cli.Context) error {
@@ -45,8 +49,11 @@ func benchCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			if c.Bool("ceiling") && c.IsSet("rounds") {
+				return fmt.Errorf("--rounds with --ceiling: the ceiling search has steps, not rounds (1, 2, 4, ... producers until a doubling gains less than %.0f %%); leave --rounds out", (bench.CeilingGain-1)*100)
+			}
 			cfg := bench.Config{RecordSize: c.Int("record-size"), Records: c.Int("records"), Partitions: c.Int("partitions"),
-				ReplicationFactor: c.Int("replication-factor"), Rounds: c.Int("rounds"), From: from}
+				ReplicationFactor: c.Int("replication-factor"), Rounds: c.Int("rounds"), From: from, Ceiling: c.Bool("ceiling")}
 			// The flags are checked before anything is contacted.
 			if err := cfg.Validate(topology.BrokerCount); err != nil {
 				return err

@@ -56,6 +56,9 @@ type Config struct {
 	MinISR            int      `json:"min_insync_replicas"`
 	Rounds            int      `json:"rounds"`
 	From              []string `json:"from"` // FromHost, FromSwarm
+	// Ceiling makes the bench a search for the ceiling (ceiling.go)
+	// instead of rounds of comparisons.
+	Ceiling bool `json:"ceiling,omitempty"`
 }
 
 // Defaults: an LSST alert (DMTN-028's 136 KB) and visit (10,000 alerts),
@@ -197,7 +200,10 @@ type Result struct {
 	Ended   time.Time `json:"ended"`
 	// Images are the client images (agents, Kafka) by reference.
 	Images map[string]string `json:"images"`
-	Tries  []Try             `json:"tries"`
+	Tries  []Try             `json:"tries,omitempty"`
+	// Ceiling are the steps of a ceiling search (Config.Ceiling), in the
+	// order they ran.
+	Ceiling []CeilingStep `json:"ceiling,omitempty"`
 }
 
 // Pairs are the comparisons of a bench: the project's client and Kafka's
@@ -270,6 +276,17 @@ func (r Result) Failed() []Try {
 	for _, t := range r.Tries {
 		if t.Error != "" {
 			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// FailedSteps are the ceiling steps without figures.
+func (r Result) FailedSteps() []CeilingStep {
+	var out []CeilingStep
+	for _, s := range r.Ceiling {
+		if s.Error != "" {
+			out = append(out, s)
 		}
 	}
 	return out

@@ -31,9 +31,17 @@ func PrintTry(w io.Writer, t Try) {
 // the same (Load, then Print).
 func (r Result) Print(w io.Writer) {
 	c := r.Config
-	fmt.Fprintf(w, "Bench %s on testbed %q: %d records of %d bytes per try, topic of %d partitions, RF %d, min ISR %d; acks all, 1 MiB batches, linger 5 ms, 5 in flight, not idempotent\n",
-		r.ID, c.Testbed, c.Records, c.RecordSize, c.Partitions, c.ReplicationFactor, c.MinISR)
+	per := "try"
+	if c.Ceiling {
+		per = "step"
+	}
+	fmt.Fprintf(w, "Bench %s on testbed %q: %d records of %d bytes per %s, topic of %d partitions, RF %d, min ISR %d; acks all, 1 MiB batches, linger 5 ms, 5 in flight, not idempotent\n",
+		r.ID, c.Testbed, c.Records, c.RecordSize, per, c.Partitions, c.ReplicationFactor, c.MinISR)
 	fmt.Fprintf(w, "%s to %s (%s)\n\n", r.Started.UTC().Format(time.RFC3339), r.Ended.UTC().Format(time.RFC3339), r.Ended.Sub(r.Started).Round(time.Second))
+	if c.Ceiling {
+		r.printCeiling(w)
+		return
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "round\tfrom\tclient\tfirst\trecords/s\tMB/s\tseconds\tack p50 ms\tack p99 ms\t")
 	for _, t := range r.Tries {

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/docker/docker/api/types/container"
@@ -64,9 +65,29 @@ func Bench(ctx context.Context, ws workspace.Workspace, name string, o BenchOpti
 	}
 	res := bench.Result{ID: b.id, Config: c, Started: time.Now().UTC(), Images: map[string]string{
 		"agents (host)": b.agentsHost, "agents (swarm)": env.agentsRef, "kafka (host)": b.kafkaHost, "kafka (swarm)": b.kafkaSwarm}}
-	fmt.Fprintf(out, "Bench %s: %d rounds of %d records of %d bytes from %s; topics of %d partitions, RF %d, min ISR %d\n",
-		b.id, c.Rounds, c.Records, c.RecordSize, strings.Join(c.From, " and "), c.Partitions, c.ReplicationFactor, c.MinISR)
-	for round := 1; round <= c.Rounds && ctx.Err() == nil; round++ {
+	what := fmt.Sprintf("%d rounds of %d records", c.Rounds, c.Records)
+	if c.Ceiling {
+		what = fmt.Sprintf("the ceiling, %d records a step", c.Records)
+	}
+	fmt.Fprintf(out, "Bench %s: %s of %d bytes from %s; topics of %d partitions, RF %d, min ISR %d\n",
+		b.id, what, c.RecordSize, strings.Join(c.From, " and "), c.Partitions, c.ReplicationFactor, c.MinISR)
+	if c.Ceiling {
+		fmt.Fprintf(out, "Searching the ceiling: 1, 2, 4, ... ProducerPerformance at once, until a doubling gains less than %.0f %%\n",
+			(bench.CeilingGain-1)*100)
+		for _, from := range c.From {
+			var steps []bench.CeilingStep
+			for k := bench.NextCeilingStep(nil); k > 0 && ctx.Err() == nil; k = bench.NextCeilingStep(steps) {
+				s, err := b.ceilingStep(ctx, from, k)
+				bench.PrintCeilingStep(out, s)
+				steps = append(steps, s)
+				if err != nil {
+					return "", err
+				}
+			}
+			res.Ceiling = append(res.Ceiling, steps...)
+		}
+	}
+	for round := 1; !c.Ceiling && round <= c.Rounds && ctx.Err() == nil; round++ {
 		for _, from := range c.From {
 			tries, err := b.round(ctx, round, from)
 			res.Tries = append(res.Tries, tries...)
@@ -88,6 +109,9 @@ func Bench(ctx context.Context, ws workspace.Workspace, name string, o BenchOpti
 	}
 	if f := res.Failed(); len(f) > 0 {
 		return dir, fmt.Errorf("%d of %d tries failed (see above)", len(f), len(res.Tries))
+	}
+	if f := res.FailedSteps(); len(f) > 0 {
+		return dir, fmt.Errorf("%d of %d ceiling steps failed (see above)", len(f), len(res.Ceiling))
 	}
 	return dir, nil
 }
@@ -204,6 +228,63 @@ func (b *bencher) round(ctx context.Context, round int, from string) (tries []be
 	}
 	return tries, nil
 }
+
+// ceilingStep runs producers ProducerPerformance instances from one place
+// at once into a fresh topic (deleted after the step), each with its
+// share of the records (bench.CeilingShares). The instances wait for a
+// common start time, so that their containers' start-up (a swarm task
+// is scheduled, a JVM starts) does not stretch the step's window; the
+// window is read from the instances' own times (bench.ParseInstance). The
+// error is one that ends the search (the topic could not be made or
+// deleted); a failed instance fails the step only.
+func (b *bencher) ceilingStep(ctx context.Context, from string, producers int) (step bench.CeilingStep, err error) {
+	step = bench.CeilingStep{From: from, Producers: producers}
+	topic := b.topic(fmt.Sprintf("%s-ceiling-%s-%d", b.id, from, producers))
+	step.Topic = topic.Name
+	if err := run.CreateTopics(ctx, b.env.admin, b.env.client, []run.Topic{topic}); err != nil {
+		step.Error = err.Error()
+		return step, err
+	}
+	defer func() {
+		if derr := run.DeleteTopics(b.env.admin, []run.Topic{topic}); derr != nil && err == nil {
+			err = fmt.Errorf("deleting the ceiling step's topic: %w", derr)
+		}
+	}()
+	// Every container is up by then on this machine: a task is
+	// scheduled and started in 2 to 5 s, more when many start at once.
+	start := time.Now().Add(ceilingLead + time.Duration(producers)*time.Second).Unix()
+	shares := bench.CeilingShares(b.cfg.Records, producers)
+	step.Instances = make([]bench.Instance, producers)
+	errs := make([]error, producers)
+	var wg sync.WaitGroup
+	for i, n := range shares {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			script := fmt.Sprintf(`while [ "$(date +%%s)" -lt %d ]; do sleep 0.1; done; %s`, start, bench.InstanceEndScript)
+			args := []string{script, "ceiling", "/opt/kafka/bin/kafka-run-class.sh", "org.apache.kafka.tools.ProducerPerformance",
+				"--topic", topic.Name, "--num-records", strconv.Itoa(n), "--record-size", strconv.Itoa(b.cfg.RecordSize),
+				"--throughput", "-1", "--producer-props", "bootstrap.servers=" + b.brokers(from)}
+			args = append(args, strings.Fields(producerProps)...)
+			out, err := b.exec(ctx, from, b.kafkaImage(from), []string{"/bin/sh", "-c"}, args, kafkaToolEnv)
+			if err == nil {
+				step.Instances[i], err = bench.ParseInstance(out, b.cfg.RecordSize)
+			}
+			if err != nil {
+				errs[i] = fmt.Errorf("instance %d of %d: %w (%s)", i+1, producers, err, lastLines(out, 3))
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		step.Error = err.Error()
+		return step, nil
+	}
+	return bench.CombineInstances(step), nil
+}
+
+// ceilingLead is the least wait before a ceiling step's instances send.
+const ceilingLead = 8 * time.Second
 
 func (b *bencher) topic(name string) run.Topic {
 	return run.Topic{Name: name, Partitions: int32(b.cfg.Partitions), ReplicationFactor: int16(b.cfg.ReplicationFactor),
