@@ -104,6 +104,23 @@ func Bench(ctx context.Context, ws workspace.Workspace, name string, o BenchOpti
 	fmt.Fprintln(out)
 	res.Print(out)
 	fmt.Fprintf(out, "\nArchive: %s\n", dir)
+	if c.Ceiling && ctx.Err() == nil && len(res.FailedSteps()) == 0 {
+		// A whole search only: a cut-short one may not have found the top.
+		var figs []workspace.CeilingFigure
+		for _, from := range c.From {
+			if best, ok := bench.Ceiling(res.Ceiling, from); ok {
+				figs = append(figs, workspace.CeilingFigure{From: from, Partitions: c.Partitions, ReplicationFactor: c.ReplicationFactor,
+					RecordSize: c.RecordSize, MBPerSec: best.MBPerSec(), Producers: best.Producers, Bench: b.id, MeasuredAt: res.Ended})
+			}
+		}
+		if err := ws.SaveCeilings(name, figs); err != nil {
+			return dir, fmt.Errorf("saving the ceiling with testbed %q: %w", name, err)
+		}
+		if _, ok := bench.Ceiling(res.Ceiling, bench.FromSwarm); ok {
+			fmt.Fprintf(out, "Saved with testbed %q: runs whose topic has %d partitions and RF %d set their producing rate against the swarm's ceiling in their summary\n",
+				name, c.Partitions, c.ReplicationFactor)
+		}
+	}
 	if ctx.Err() != nil {
 		return dir, fmt.Errorf("interrupted after %d tries", len(res.Tries))
 	}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/alert-testbed/testbed/internal/alertschema"
 	"github.com/alert-testbed/testbed/internal/archive"
+	"github.com/alert-testbed/testbed/internal/bench"
 	"github.com/alert-testbed/testbed/internal/experiment"
 	"github.com/alert-testbed/testbed/internal/faults"
 	"github.com/alert-testbed/testbed/internal/grafana"
@@ -204,9 +205,13 @@ type runEnv struct {
 	// with: ECR's on aws, none for the local registry.
 	registryAuth string
 	settings     workspace.Settings
-	grafana      *grafana.Client
-	out          io.Writer
-	keep         bool
+	// ceilings are the testbed's, as `testbed bench --ceiling` measured
+	// them: a run's summary sets its producing rate against the one of
+	// its topic settings.
+	ceilings []workspace.CeilingFigure
+	grafana  *grafana.Client
+	out      io.Writer
+	keep     bool
 	// host is the Docker API of the local environment's host (faults that
 	// act inside the node containers); nil elsewhere.
 	host *client.Client
@@ -466,8 +471,20 @@ func (env *runEnv) account(lr *liveRun, runErr error, end time.Time) ([]outcome.
 		MaxLag: lr.maxLag, LagPerVisit: lr.lagPerVisit, Behind: lr.behind, Stopped: lr.stopped,
 		Expect: e.Expect.Duplicates, Problems: lr.problems, Notes: lr.notes,
 		External: e.ExternalConsumers, ExternalLag: lr.externalLag, T0: lr.t0, End: end,
-		Schedule: e.Schedule(),
+		Schedule: e.Schedule(), Ceiling: env.ceiling(e.Topic),
 	})
+}
+
+// ceiling is the testbed's ceiling from the swarm (where the producers
+// run) at the topic's partitions and replication factor; nil when none
+// was measured.
+func (env *runEnv) ceiling(t experiment.Topic) *outcome.Ceiling {
+	f, ok := workspace.FindCeiling(env.ceilings, bench.FromSwarm, t.Partitions, t.ReplicationFactor)
+	if !ok {
+		return nil
+	}
+	return &outcome.Ceiling{MBPerSec: f.MBPerSec, Producers: f.Producers, Partitions: f.Partitions,
+		ReplicationFactor: f.ReplicationFactor, Bench: f.Bench, MeasuredAt: f.MeasuredAt}
 }
 
 // followingExternal says whether the run still follows its external

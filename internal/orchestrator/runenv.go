@@ -115,8 +115,12 @@ func openRunEnv(ctx context.Context, ws workspace.Workspace, name string, out io
 		return nil, nil, err
 	}
 
+	ceilings, err := ws.LoadCeilings(name)
+	if err != nil {
+		return nil, nil, err
+	}
 	env := &runEnv{
-		inv: inv, cluster: cluster, client: client, admin: admin, root: root, cacheDir: ws.CacheDir(),
+		inv: inv, cluster: cluster, client: client, admin: admin, root: root, cacheDir: ws.CacheDir(), ceilings: ceilings,
 		agentsRef: images.NodeRef(agentsImage.Image, inv.Registry.NodeAddress), agentsHostRef: agentsImage.Image.Ref, registryAuth: registryAuth,
 		settings: settings, out: out,
 	}

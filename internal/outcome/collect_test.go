@@ -3,6 +3,7 @@ package outcome
 import (
 	"bytes"
 	"errors"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -283,5 +284,37 @@ func TestSummaryAlertSizes(t *testing.T) {
 	want := AlertSizes{Acked: 15, Bytes: 1600, MinBytes: 90, MaxBytes: 130}
 	if s.Alerts != want || s.Alerts.String() != "15 alerts of 107 bytes on average (90 - 130)" {
 		t.Errorf("alert sizes %+v (%s), want %+v", s.Alerts, s.Alerts, want)
+	}
+}
+
+// The producing rate is the mean of each finished visit's bytes ÷ its
+// producing time (an interrupted visit is left out), set against the
+// testbed's ceiling when one was measured.
+func TestSummaryProducingRate(t *testing.T) {
+	rows := []VisitGroup{
+		{Visit: 1, Group: "a", Producers: 10, Expected: 100, Acked: 100, Bytes: 1_360_000_000, ProducingTime: 34 * time.Second}, // 40 MB/s
+		{Visit: 1, Group: "b", Producers: 10, Expected: 100, Acked: 100, Bytes: 1_360_000_000, ProducingTime: 34 * time.Second},
+		{Visit: 2, Group: "a", Producers: 10, Expected: 100, Acked: 100, Bytes: 1_360_000_000, ProducingTime: 68 * time.Second}, // 20 MB/s
+		{Visit: 3, Group: "a", Producers: 10, Expected: 100, Acked: 40, Bytes: 544_000_000, ProducingTime: time.Second},         // cut short
+	}
+	s := Summarize(Facts{Visits: 3, Rows: rows})
+	if math.Abs(s.ProducingMBPerSec-30) > 1e-9 {
+		t.Errorf("producing rate %.3f MB/s, want 30", s.ProducingMBPerSec)
+	}
+	if l := s.RateLine(); l != "producing rate: 30.0 MB/s a visit on average (its bytes ÷ its producing time)" {
+		t.Errorf("rate line without a ceiling: %q", l)
+	}
+	s = Summarize(Facts{Visits: 3, Rows: rows, Ceiling: &Ceiling{MBPerSec: 43, Producers: 1, Partitions: 1, ReplicationFactor: 3, Bench: "bench-x"}})
+	want := "producing rate: 30.0 MB/s a visit on average (its bytes ÷ its producing time), 70 % of this testbed's ceiling of 43.0 MB/s (Kafka's ProducerPerformance from the swarm, 1 partition, RF 3: bench-x)"
+	if l := s.RateLine(); l != want {
+		t.Errorf("rate line %q, want %q", l, want)
+	}
+	var b strings.Builder
+	s.Print(&b)
+	if !strings.Contains(b.String(), "  "+want+"\n") {
+		t.Errorf("the summary lacks the rate line:\n%s", b.String())
+	}
+	if s := Summarize(Facts{Visits: 1}); s.RateLine() != "" {
+		t.Errorf("a run without a finished visit has a rate line %q", s.RateLine())
 	}
 }

@@ -17,13 +17,20 @@ import (
 // visits' producing, transit and total times as mean +/- stddev and
 // min - max, run-wide latency percentiles, and exact alert counts.
 type Summary struct {
-	RunID      string         `json:"run_id"`
-	Experiment string         `json:"experiment"`
-	Visits     int            `json:"visits"` // visits of the experiment, numbered 1 to Visits
-	Producing  Stats          `json:"producing"`
-	Alerts     AlertSizes     `json:"alerts"`
-	Groups     []GroupSummary `json:"groups"`
-	EndUsers   []EndUser      `json:"end_users,omitempty"`
+	RunID      string `json:"run_id"`
+	Experiment string `json:"experiment"`
+	Visits     int    `json:"visits"` // visits of the experiment, numbered 1 to Visits
+	Producing  Stats  `json:"producing"`
+	// ProducingMBPerSec is the mean over the visits the producers finished
+	// of each visit's bytes (framed record values) ÷ its producing time,
+	// in MB/s (10^6 bytes); 0 without such a visit.
+	ProducingMBPerSec float64 `json:"producing_mb_per_sec,omitempty"`
+	// Ceiling is the testbed's ceiling at the run's topic settings, from
+	// the swarm, when `testbed bench --ceiling` measured one.
+	Ceiling  *Ceiling       `json:"ceiling,omitempty"`
+	Alerts   AlertSizes     `json:"alerts"`
+	Groups   []GroupSummary `json:"groups"`
+	EndUsers []EndUser      `json:"end_users,omitempty"`
 	// External are the consumer groups the run followed without starting
 	// them (the experiment's external_consumers), with their verdicts.
 	External []ExternalGroup `json:"external_consumers,omitempty"`
@@ -67,6 +74,39 @@ func (a AlertSizes) String() string {
 		s += fmt.Sprintf(" (%d - %d)", a.MinBytes, a.MaxBytes)
 	}
 	return s
+}
+
+// Ceiling is the most MB/s of record values the testbed's brokers took
+// from Kafka's own producer (ProducerPerformance, 1, 2, 4, ... at once)
+// from the swarm, at the run's topic settings: what the machine gives at
+// all, measured by `testbed bench --ceiling` (internal/bench).
+type Ceiling struct {
+	MBPerSec          float64   `json:"mb_per_sec"`
+	Producers         int       `json:"producers"`
+	Partitions        int       `json:"partitions"`
+	ReplicationFactor int       `json:"replication_factor"`
+	Bench             string    `json:"bench"` // the bench archive's id
+	MeasuredAt        time.Time `json:"measured_at"`
+}
+
+// RateLine says how fast the run produced and, with a ceiling, how far
+// that is from it: "producing rate: 16.1 MB/s a visit on average (its
+// bytes ÷ its producing time), 37 % of this testbed's ceiling of 43.0
+// MB/s (...)". Empty without a finished visit.
+func (s Summary) RateLine() string {
+	if s.ProducingMBPerSec <= 0 {
+		return ""
+	}
+	line := fmt.Sprintf("producing rate: %.1f MB/s a visit on average (its bytes ÷ its producing time)", s.ProducingMBPerSec)
+	if c := s.Ceiling; c != nil && c.MBPerSec > 0 {
+		parts := "partitions"
+		if c.Partitions == 1 {
+			parts = "partition"
+		}
+		line += fmt.Sprintf(", %.0f %% of this testbed's ceiling of %.1f MB/s (Kafka's ProducerPerformance from the swarm, %d %s, RF %d: %s)",
+			100*s.ProducingMBPerSec/c.MBPerSec, c.MBPerSec, c.Partitions, parts, c.ReplicationFactor, c.Bench)
+	}
+	return line
 }
 
 // Stopped is why and when a run stopped early.
@@ -127,6 +167,7 @@ type Facts struct {
 	T0, End     time.Time
 	Schedule    pacing.Schedule
 	Expect      *int     // expect.duplicates: the most duplicates a passing run may have; nil: any
+	Ceiling     *Ceiling // the testbed's at the run's topic settings; nil: none measured
 	Problems    []string // found while running (a limit, an interruption, ...)
 	Notes       []string // found while running (faults, vanished agents)
 }
@@ -148,6 +189,7 @@ func Summarize(f Facts) Summary {
 	producing := map[int]time.Duration{}
 	byGroup := map[string][]VisitGroup{}
 	sized := map[int]bool{} // a visit's producers are in each group's row
+	rates := map[int]float64{}
 	for _, r := range f.Rows {
 		if !sized[r.Visit] && r.Producers > 0 {
 			sized[r.Visit] = true
@@ -162,6 +204,9 @@ func Summarize(f Facts) Summary {
 		// interrupted visit's would be a fraction.
 		if r.Producers > 0 && r.Acked == r.Expected {
 			producing[r.Visit] = r.ProducingTime
+			if r.ProducingTime > 0 {
+				rates[r.Visit] = float64(r.Bytes) / 1e6 / r.ProducingTime.Seconds()
+			}
 		}
 		byGroup[r.Group] = append(byGroup[r.Group], r)
 	}
@@ -172,6 +217,10 @@ func Summarize(f Facts) Summary {
 		}
 	}
 	s.Producing = StatsOf(pt)
+	for _, r := range rates {
+		s.ProducingMBPerSec += r / float64(len(rates))
+	}
+	s.Ceiling = f.Ceiling
 	names := make([]string, 0, len(byGroup))
 	for g := range byGroup {
 		names = append(names, g)
@@ -322,6 +371,9 @@ func (s Summary) Print(w io.Writer) {
 	tw.Flush()
 	if s.Alerts.Acked > 0 {
 		fmt.Fprintf(w, "  produced: %s\n", s.Alerts)
+	}
+	if l := s.RateLine(); l != "" {
+		fmt.Fprintf(w, "  %s\n", l)
 	}
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "  group\texpected\treceived\tlost\tnot received\tnot sent\tre-delivered\tproducer dup.\tcomplete visits\tmax lag\tlatency p50\tp99\tmax\t\n")

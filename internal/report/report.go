@@ -314,6 +314,9 @@ func markdown(w io.Writer, in Input) {
 		}
 		fmt.Fprintf(w, "| %s | %.2f ± %.2f s | %.2f – %.2f s | %d |\n", r.Name, r.Mean.Seconds(), r.Stddev.Seconds(), r.Min.Seconds(), r.Max.Seconds(), r.N)
 	}
+	if l := s.RateLine(); l != "" {
+		fmt.Fprintf(w, "\n%s.\n", strings.ToUpper(l[:1])+l[1:])
+	}
 	fmt.Fprintf(w, "\n![per-visit timings](%s)\n\n", Plots[0])
 
 	fmt.Fprintf(w, "## Alerts\n\n*Lost*: never received by any member of the group, though it read past them or had read all there was. "+

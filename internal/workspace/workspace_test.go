@@ -60,3 +60,38 @@ func TestSettingsRoundTrip(t *testing.T) {
 		t.Fatalf("Testbeds() = %v, %v", names, err)
 	}
 }
+
+// Ceilings saved for a testbed add up per place and topic settings; a new
+// figure of the same replaces the old one.
+func TestCeilings(t *testing.T) {
+	w := Workspace{Root: t.TempDir()}
+	if got, err := w.LoadCeilings("tb"); err != nil || len(got) != 0 {
+		t.Fatalf("no ceiling yet: %v, %v", got, err)
+	}
+	a := CeilingFigure{From: "swarm", Partitions: 3, ReplicationFactor: 3, MBPerSec: 50.8, Producers: 1, Bench: "bench-1"}
+	b := CeilingFigure{From: "swarm", Partitions: 1, ReplicationFactor: 3, MBPerSec: 43.0, Producers: 1, Bench: "bench-2"}
+	if err := w.SaveCeilings("tb", []CeilingFigure{a}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.SaveCeilings("tb", []CeilingFigure{b}); err != nil {
+		t.Fatal(err)
+	}
+	a2 := a
+	a2.MBPerSec, a2.Bench = 55, "bench-3"
+	if err := w.SaveCeilings("tb", []CeilingFigure{a2}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := w.LoadCeilings("tb")
+	if err != nil || len(got) != 2 {
+		t.Fatalf("ceilings %+v, %v; want 2", got, err)
+	}
+	if f, ok := FindCeiling(got, "swarm", 3, 3); !ok || f.Bench != "bench-3" || f.MBPerSec != 55 {
+		t.Errorf("swarm, 3 partitions, RF 3: %+v %v; want bench-3's 55 MB/s", f, ok)
+	}
+	if f, ok := FindCeiling(got, "swarm", 1, 3); !ok || f.Bench != "bench-2" {
+		t.Errorf("swarm, 1 partition, RF 3: %+v %v", f, ok)
+	}
+	if _, ok := FindCeiling(got, "host", 3, 3); ok {
+		t.Error("a host ceiling was found where none was measured")
+	}
+}
