@@ -117,7 +117,7 @@ func Bench(ctx context.Context, ws workspace.Workspace, name string, o BenchOpti
 			return dir, fmt.Errorf("saving the ceiling with testbed %q: %w", name, err)
 		}
 		if _, ok := bench.Ceiling(res.Ceiling, bench.FromSwarm); ok {
-			fmt.Fprintf(out, "Saved with testbed %q: runs whose topic has %d partitions and RF %d set their producing rate against the swarm's ceiling in their summary\n",
+			fmt.Fprintf(out, "Saved with testbed %q: runs whose topic has %d partition(s) and RF %d set their producing rate against the swarm's ceiling in their summary\n",
 				name, c.Partitions, c.ReplicationFactor)
 		}
 	}
