@@ -86,13 +86,14 @@ func Bench(ctx context.Context, ws workspace.Workspace, name string, o BenchOpti
 			}
 			res.Ceiling = append(res.Ceiling, steps...)
 		}
-	}
-	for round := 1; !c.Ceiling && round <= c.Rounds && ctx.Err() == nil; round++ {
-		for _, from := range c.From {
-			tries, err := b.round(ctx, round, from)
-			res.Tries = append(res.Tries, tries...)
-			if err != nil {
-				return "", err
+	} else {
+		for round := 1; round <= c.Rounds && ctx.Err() == nil; round++ {
+			for _, from := range c.From {
+				tries, err := b.round(ctx, round, from)
+				res.Tries = append(res.Tries, tries...)
+				if err != nil {
+					return "", err
+				}
 			}
 		}
 	}
@@ -122,6 +123,9 @@ func Bench(ctx context.Context, ws workspace.Workspace, name string, o BenchOpti
 		}
 	}
 	if ctx.Err() != nil {
+		if c.Ceiling {
+			return dir, fmt.Errorf("interrupted after %d ceiling steps", len(res.Ceiling))
+		}
 		return dir, fmt.Errorf("interrupted after %d tries", len(res.Tries))
 	}
 	if f := res.Failed(); len(f) > 0 {

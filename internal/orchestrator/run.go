@@ -478,13 +478,12 @@ func (env *runEnv) account(lr *liveRun, runErr error, end time.Time) ([]outcome.
 // ceiling is the testbed's ceiling from the swarm (where the producers
 // run) at the topic's partitions and replication factor; nil when none
 // was measured.
-func (env *runEnv) ceiling(t experiment.Topic) *outcome.Ceiling {
+func (env *runEnv) ceiling(t experiment.Topic) *workspace.CeilingFigure {
 	f, ok := workspace.FindCeiling(env.ceilings, bench.FromSwarm, t.Partitions, t.ReplicationFactor)
 	if !ok {
 		return nil
 	}
-	return &outcome.Ceiling{MBPerSec: f.MBPerSec, Producers: f.Producers, Partitions: f.Partitions,
-		ReplicationFactor: f.ReplicationFactor, Bench: f.Bench, MeasuredAt: f.MeasuredAt}
+	return &f
 }
 
 // followingExternal says whether the run still follows its external

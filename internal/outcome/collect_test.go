@@ -10,6 +10,7 @@ import (
 
 	"github.com/alert-testbed/testbed/agents/results"
 	"github.com/alert-testbed/testbed/internal/run"
+	"github.com/alert-testbed/testbed/internal/workspace"
 )
 
 var runT0 = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
@@ -304,7 +305,7 @@ func TestSummaryProducingRate(t *testing.T) {
 	if l := s.RateLine(); l != "producing rate: 30.0 MB/s a visit on average (its bytes ÷ its producing time)" {
 		t.Errorf("rate line without a ceiling: %q", l)
 	}
-	s = Summarize(Facts{Visits: 3, Rows: rows, Ceiling: &Ceiling{MBPerSec: 43, Producers: 1, Partitions: 1, ReplicationFactor: 3, Bench: "bench-x"}})
+	s = Summarize(Facts{Visits: 3, Rows: rows, Ceiling: &workspace.CeilingFigure{From: "swarm", MBPerSec: 43, Producers: 1, Partitions: 1, ReplicationFactor: 3, Bench: "bench-x"}})
 	want := "producing rate: 30.0 MB/s a visit on average (its bytes ÷ its producing time), 70 % of this testbed's ceiling of 43.0 MB/s (Kafka's ProducerPerformance from the swarm, 1 partition, RF 3: bench-x)"
 	if l := s.RateLine(); l != want {
 		t.Errorf("rate line %q, want %q", l, want)

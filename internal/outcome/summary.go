@@ -11,6 +11,7 @@ import (
 	"github.com/alert-testbed/testbed/agents/pacing"
 	"github.com/alert-testbed/testbed/agents/results"
 	"github.com/alert-testbed/testbed/internal/run"
+	"github.com/alert-testbed/testbed/internal/workspace"
 )
 
 // Summary is a run's result in DMTN-028's form: per consumer group, the
@@ -27,10 +28,10 @@ type Summary struct {
 	ProducingMBPerSec float64 `json:"producing_mb_per_sec,omitempty"`
 	// Ceiling is the testbed's ceiling at the run's topic settings, from
 	// the swarm, when `testbed bench --ceiling` measured one.
-	Ceiling  *Ceiling       `json:"ceiling,omitempty"`
-	Alerts   AlertSizes     `json:"alerts"`
-	Groups   []GroupSummary `json:"groups"`
-	EndUsers []EndUser      `json:"end_users,omitempty"`
+	Ceiling  *workspace.CeilingFigure `json:"ceiling,omitempty"`
+	Alerts   AlertSizes               `json:"alerts"`
+	Groups   []GroupSummary           `json:"groups"`
+	EndUsers []EndUser                `json:"end_users,omitempty"`
 	// External are the consumer groups the run followed without starting
 	// them (the experiment's external_consumers), with their verdicts.
 	External []ExternalGroup `json:"external_consumers,omitempty"`
@@ -74,19 +75,6 @@ func (a AlertSizes) String() string {
 		s += fmt.Sprintf(" (%d - %d)", a.MinBytes, a.MaxBytes)
 	}
 	return s
-}
-
-// Ceiling is the most MB/s of record values the testbed's brokers took
-// from Kafka's own producer (ProducerPerformance, 1, 2, 4, ... at once)
-// from the swarm, at the run's topic settings: what the machine gives at
-// all, measured by `testbed bench --ceiling` (internal/bench).
-type Ceiling struct {
-	MBPerSec          float64   `json:"mb_per_sec"`
-	Producers         int       `json:"producers"`
-	Partitions        int       `json:"partitions"`
-	ReplicationFactor int       `json:"replication_factor"`
-	Bench             string    `json:"bench"` // the bench archive's id
-	MeasuredAt        time.Time `json:"measured_at"`
 }
 
 // RateLine says how fast the run produced and, with a ceiling, how far
@@ -166,10 +154,10 @@ type Facts struct {
 	ExternalLag map[string][]LagSample
 	T0, End     time.Time
 	Schedule    pacing.Schedule
-	Expect      *int     // expect.duplicates: the most duplicates a passing run may have; nil: any
-	Ceiling     *Ceiling // the testbed's at the run's topic settings; nil: none measured
-	Problems    []string // found while running (a limit, an interruption, ...)
-	Notes       []string // found while running (faults, vanished agents)
+	Expect      *int                     // expect.duplicates: the most duplicates a passing run may have; nil: any
+	Ceiling     *workspace.CeilingFigure // the testbed's from the swarm at the run's topic settings; nil: none measured
+	Problems    []string                 // found while running (a limit, an interruption, ...)
+	Notes       []string                 // found while running (faults, vanished agents)
 }
 
 // Summarize summarizes a run.
@@ -188,8 +176,8 @@ func Summarize(f Facts) Summary {
 	}
 	producing := map[int]time.Duration{}
 	byGroup := map[string][]VisitGroup{}
-	sized := map[int]bool{} // a visit's producers are in each group's row
-	rates := map[int]float64{}
+	sized := map[int]bool{}    // a visit's producers are in each group's row
+	rates := map[int]float64{} // MB/s of each visit the producers finished
 	for _, r := range f.Rows {
 		if !sized[r.Visit] && r.Producers > 0 {
 			sized[r.Visit] = true
@@ -211,14 +199,19 @@ func Summarize(f Facts) Summary {
 		byGroup[r.Group] = append(byGroup[r.Group], r)
 	}
 	var pt []time.Duration
+	var mbps []float64
 	for v := 1; v <= f.Visits; v++ {
 		if d, ok := producing[v]; ok {
 			pt = append(pt, d)
 		}
+		if r, ok := rates[v]; ok {
+			mbps = append(mbps, r)
+		}
 	}
 	s.Producing = StatsOf(pt)
-	for _, r := range rates {
-		s.ProducingMBPerSec += r / float64(len(rates))
+	// In visit order: the same rows give the same mean to the last bit.
+	for _, r := range mbps {
+		s.ProducingMBPerSec += r / float64(len(mbps))
 	}
 	s.Ceiling = f.Ceiling
 	names := make([]string, 0, len(byGroup))
