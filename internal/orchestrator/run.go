@@ -338,7 +338,7 @@ func (env *runEnv) runOne(ctx context.Context, e experiment.Experiment, runsDir 
 			return RunResult{}, err
 		}
 	}
-	records, stopReading, err := readResults(env.client, resultsTopic)
+	records, stopReading, err := readResults(Bootstrap(env.inv), resultsTopic)
 	if err != nil {
 		_ = run.DeleteTopics(env.admin, topics)
 		return RunResult{}, err
@@ -615,7 +615,7 @@ func (env *runEnv) deployAndWatch(ctx context.Context, lr *liveRun, plan run.Pla
 		return err
 	}
 	running := time.Since(t)
-	if err := run.WaitGroups(ctx, env.admin, lr.groups, groupsTimeout); err != nil {
+	if err := run.WaitGroups(ctx, env.client, env.admin, lr.groups, groupsTimeout); err != nil {
 		return err
 	}
 	fmt.Fprintf(env.out, " ✓ Started %d reader services; %d consumer groups stable with all members (%s: tasks running in %s)\n",
@@ -626,7 +626,7 @@ func (env *runEnv) deployAndWatch(ctx context.Context, lr *liveRun, plan run.Pla
 		fmt.Fprintf(env.out, " • Waiting up to %s for the external consumer groups %s to have a member on topic %s (bootstrap from this host: %s)\n",
 			externalTimeout, strings.Join(e.ExternalConsumers, ", "), e.Topic.Name, strings.Join(Bootstrap(env.inv), ","))
 		t := time.Now()
-		if err := run.WaitGroups(ctx, env.admin, lr.external, externalTimeout); err != nil {
+		if err := run.WaitGroups(ctx, env.client, env.admin, lr.external, externalTimeout); err != nil {
 			return fmt.Errorf("%w: start each external consumer (its group.id, topic %s, bootstrap %s) before or during `testbed run`, or take it out of external_consumers", err, e.Topic.Name, strings.Join(Bootstrap(env.inv), ","))
 		}
 		fmt.Fprintf(env.out, " ✓ External consumer groups joined (%s)\n", time.Since(t).Round(100*time.Millisecond))

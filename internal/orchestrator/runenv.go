@@ -16,19 +16,32 @@ import (
 	"github.com/alert-testbed/testbed/internal/workspace"
 )
 
-// readResults reads a results topic (one partition) from its start; the
-// returned func stops reading.
-func readResults(client sarama.Client, topic string) (<-chan *sarama.ConsumerMessage, func(), error) {
+// readResults reads a results topic (one partition) from its start, with a
+// client of its own; the returned func stops reading and closes it.
+//
+// Its own client, because Kafka answers one request at a time per
+// connection: a consumer's fetch waits up to sarama's MaxWaitTime (500 ms)
+// for records, and every admin request queued behind it on a shared
+// client's connection waited too. A run's group lookups took 0.3 to 0.7 s
+// each that way (the minibroker's 105 groups: 35 s before visit 1), and its
+// lag checks, meant for every second, were as slow.
+func readResults(bootstrap []string, topic string) (<-chan *sarama.ConsumerMessage, func(), error) {
+	client, err := sarama.NewClient(bootstrap, kafka.Config())
+	if err != nil {
+		return nil, nil, fmt.Errorf("Kafka at %v: %w", bootstrap, err)
+	}
 	consumer, err := sarama.NewConsumerFromClient(client)
 	if err != nil {
+		client.Close()
 		return nil, nil, err
 	}
 	pc, err := consumer.ConsumePartition(topic, 0, sarama.OffsetOldest)
 	if err != nil {
 		consumer.Close()
+		client.Close()
 		return nil, nil, fmt.Errorf("read %s: %w", topic, err)
 	}
-	return pc.Messages(), func() { pc.Close(); consumer.Close() }, nil
+	return pc.Messages(), func() { pc.Close(); consumer.Close(); client.Close() }, nil
 }
 
 // nodeAPIs are the Docker APIs of every node (signals and logs go to the

@@ -144,7 +144,7 @@ func Stream(ctx context.Context, ws workspace.Workspace, o StreamOptions) error 
 			return err
 		}
 	}
-	records, stopReading, err := readResults(env.client, resultsTopic)
+	records, stopReading, err := readResults(Bootstrap(env.inv), resultsTopic)
 	if err != nil {
 		return err
 	}

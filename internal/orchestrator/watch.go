@@ -52,7 +52,7 @@ func Watch(ctx context.Context, ws workspace.Workspace, o WatchOptions) error {
 	if err != nil {
 		return err
 	}
-	records, stopReading, err := readResults(client, st.ResultsTopic)
+	records, stopReading, err := readResults(st.Bootstrap, st.ResultsTopic)
 	if err != nil {
 		return fmt.Errorf("the stream's results topic: %w", err)
 	}
