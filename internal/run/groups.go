@@ -44,10 +44,12 @@ func Groups(e experiment.Experiment, runID string) []Group {
 // group of Members 0 (an external consumer's, of a size the run does not
 // know) needs at least one member.
 //
-// The groups' coordinators are looked up first, concurrently: sarama's
-// DescribeConsumerGroups looks each one up in turn, one round trip per
-// group, and the minibroker's 105 groups took it 35.5 to 84 s on the
-// loaded 2-core local testbed (issue 14).
+// The groups' coordinators are looked up first, lookupParallel at a time:
+// sarama's DescribeConsumerGroups looks each one up in turn, a round trip
+// per group (105 for the minibroker). client must not be one whose
+// connections a consumer's long-poll fetches hold (see readResults in
+// internal/orchestrator): there, each lookup waited up to 500 ms, and the
+// minibroker's groups took 35 s to describe.
 func WaitGroups(ctx context.Context, client sarama.Client, admin sarama.ClusterAdmin, groups []Group, timeout time.Duration) error {
 	names := make([]string, len(groups))
 	want := map[string]int{}
@@ -121,8 +123,8 @@ type Position struct{ Lag, Committed int64 }
 // read once per topic, then each group's committed offsets, both with up to
 // lookupParallel requests in flight (sarama asks one partition's offset or
 // one group's commits per round trip: one after another, a lag check of the
-// minibroker's 105 groups on 100 topics took seconds, not the second it
-// is meant to).
+// minibroker's 105 groups on 100 topics is 205 round trips in a row, and a
+// run checks lag every second).
 func Positions(client sarama.Client, admin sarama.ClusterAdmin, groups []Group) (map[string]Position, error) {
 	var topics []string
 	seen := map[string]bool{}
