@@ -44,12 +44,14 @@ func Groups(e experiment.Experiment, runID string) []Group {
 // group of Members 0 (an external consumer's, of a size the run does not
 // know) needs at least one member.
 //
-// The groups' coordinators are looked up first, lookupParallel at a time:
-// sarama's DescribeConsumerGroups looks each one up in turn, a round trip
-// per group (105 for the minibroker). client must not be one whose
-// connections a consumer's long-poll fetches hold (see readResults in
-// internal/orchestrator): there, each lookup waited up to 500 ms, and the
-// minibroker's groups took 35 s to describe.
+// The groups' coordinators are looked up once first, lookupParallel at a
+// time, for the client to cache: sarama's DescribeConsumerGroups would
+// look each one up in turn, a round trip per group (105 for the
+// minibroker), and looks up again only those whose lookup failed. client
+// must not be one whose connections a consumer's long-poll fetches hold
+// (see readResults in internal/orchestrator): there, each lookup waited up
+// to 500 ms, and the minibroker's groups took 35 s to describe, looked up
+// in parallel or not.
 func WaitGroups(ctx context.Context, client sarama.Client, admin sarama.ClusterAdmin, groups []Group, timeout time.Duration) error {
 	names := make([]string, len(groups))
 	want := map[string]int{}
@@ -58,10 +60,8 @@ func WaitGroups(ctx context.Context, client sarama.Client, admin sarama.ClusterA
 		want[g.Name] = g.Members
 	}
 	deadline := time.Now().Add(timeout)
+	lookUpCoordinators(client, names)
 	for {
-		// Cached by the client once found: a no-op but for groups whose
-		// lookup failed before.
-		lookUpCoordinators(client, names)
 		descs, err := admin.DescribeConsumerGroups(names)
 		var waiting []string
 		if err != nil {
@@ -210,7 +210,7 @@ const lookupParallel = 16
 // lookUpCoordinators finds the coordinator of each group, lookupParallel
 // at a time; the client caches them for DescribeConsumerGroups and
 // ListConsumerGroupOffsets. A failed lookup is left to the call that
-// needs it, which reports it.
+// needs it, which tries again and reports it.
 func lookUpCoordinators(client sarama.Client, groups []string) {
 	var eg errgroup.Group
 	eg.SetLimit(lookupParallel)
