@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -53,9 +52,6 @@ func upConfigFlags() []upFlag {
 			func(c *cli.Context, t *config.Testbed) { t.Images = c.String("images") }},
 		{&cli.StringSliceFlag{Name: "registry-mirror", Usage: "a registry mirror the local nodes pull Docker Hub's images through (dockerd --registry-mirror; http:// ones are trusted as insecure); repeatable; kept from the testbed's making"},
 			func(c *cli.Context, t *config.Testbed) { t.RegistryMirrors = c.StringSlice("registry-mirror") }},
-		{&cli.IntFlag{Name: "network-mtu", Value: config.DefaultLocalNetworkMTU, DefaultText: fmt.Sprint(config.DefaultLocalNetworkMTU, " on local"),
-			Usage: fmt.Sprintf("MTU in bytes of the local nodes' network, %d to %d; the swarm's overlay gets %d less (VXLAN); local only; kept from the testbed's making", config.MinNetworkMTU, config.MaxNetworkMTU, config.OverlayOverhead)},
-			func(c *cli.Context, t *config.Testbed) { t.NetworkMTU = c.Int("network-mtu") }},
 		{&cli.StringFlag{Name: "retention", Value: def.Retention, Usage: "how long Prometheus keeps samples (kept by later ups unless given)"},
 			func(c *cli.Context, t *config.Testbed) { t.Retention = c.String("retention") }},
 		{&cli.StringFlag{Name: "grafana-image", EnvVars: []string{"TESTBED_GRAFANA_IMAGE"}, DefaultText: images.Grafana + " where the nodes can pull it",

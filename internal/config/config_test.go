@@ -13,9 +13,9 @@ import (
 func TestSetDefaultsByEnvironment(t *testing.T) {
 	local := Default()
 	SetDefaults(&local)
-	want := Testbed{Env: "local", Managers: 3, Workers: 10, Images: DefaultLocalImages, DockerAPI: "unix", Retention: "15d", NetworkMTU: 9000}
+	want := Testbed{Env: "local", Managers: 3, Workers: 10, Images: DefaultLocalImages, DockerAPI: "unix", Retention: "15d"}
 	if local.Env != want.Env || local.Managers != 3 || local.Workers != 10 || local.Images != want.Images ||
-		local.DockerAPI != "unix" || local.Retention != "15d" || local.NetworkMTU != 9000 || local.AWS != nil {
+		local.DockerAPI != "unix" || local.Retention != "15d" || local.AWS != nil {
 		t.Errorf("local defaults %+v, want %+v", local, want)
 	}
 	if err := local.Validate("tb"); err != nil {
@@ -26,8 +26,8 @@ func TestSetDefaultsByEnvironment(t *testing.T) {
 	aws.Env = topology.EnvAWS
 	aws.AWS = &AWS{OperatorCIDR: "203.0.113.7/32", Owner: "ops"}
 	SetDefaults(&aws)
-	if aws.Images != ImagesUpstream || aws.DockerAPI != DockerAPISSH || aws.NetworkMTU != 0 {
-		t.Errorf("aws images %q, docker api %q, network MTU %d; want upstream, ssh, 0", aws.Images, aws.DockerAPI, aws.NetworkMTU)
+	if aws.Images != ImagesUpstream || aws.DockerAPI != DockerAPISSH {
+		t.Errorf("aws images %q, docker api %q; want upstream, ssh", aws.Images, aws.DockerAPI)
 	}
 	wantAWS := AWS{Region: "us-east-1", Owner: "ops", OperatorCIDR: "203.0.113.7/32", ExpiresIn: 8 * time.Hour,
 		ManagerType: "m4.16xlarge", WorkerType: "m4.4xlarge"}
@@ -38,9 +38,9 @@ func TestSetDefaultsByEnvironment(t *testing.T) {
 		t.Errorf("the aws defaults with an operator CIDR do not validate: %v", err)
 	}
 	// What is set stays.
-	set := Testbed{Env: "local", Images: ImagesUpstream, DockerAPI: DockerAPISSH, Retention: "1d", NetworkMTU: 1500}
+	set := Testbed{Env: "local", Images: ImagesUpstream, DockerAPI: DockerAPISSH, Retention: "1d"}
 	SetDefaults(&set)
-	if set.Images != ImagesUpstream || set.DockerAPI != DockerAPISSH || set.Retention != "1d" || set.NetworkMTU != 1500 {
+	if set.Images != ImagesUpstream || set.DockerAPI != DockerAPISSH || set.Retention != "1d" {
 		t.Errorf("SetDefaults overwrote what was set: %+v", set)
 	}
 }
@@ -73,9 +73,6 @@ func TestValidateRefusals(t *testing.T) {
 		{local(func(t *Testbed) { t.Retention = "0s" }), `invalid --retention "0s"`},
 		{local(func(t *Testbed) { t.Retention = "1.5d" }), `invalid --retention "1.5d"`},
 		{local(func(t *Testbed) { t.AWS = &AWS{} }), "the aws flags need --env aws"},
-		{local(func(t *Testbed) { t.NetworkMTU = 1400 }), "invalid --network-mtu 1400: use a whole number of bytes from 1500 (Docker's default) to 9000"},
-		{local(func(t *Testbed) { t.NetworkMTU = 9001 }), "invalid --network-mtu 9001"},
-		{local(func(t *Testbed) { t.NetworkMTU = -1 }), "invalid --network-mtu -1"},
 		{aws(func(a *AWS) { a.OperatorCIDR = "" }), "--operator-cidr is required"},
 		{aws(func(a *AWS) { a.OperatorCIDR = "0.0.0.0/0" }), "opens SSH and the testbed's UIs to the whole Internet"},
 		{aws(func(a *AWS) { a.OperatorCIDR = "2001:db8::/32" }), "use an IPv4 CIDR"},
@@ -97,7 +94,6 @@ func TestValidateRefusals(t *testing.T) {
 	}{
 		{func(t *Testbed) { t.DockerAPI = DockerAPIUnix }, "--docker-api unix is for the local environment only"},
 		{func(t *Testbed) { t.Images = ImagesOffline }, "--images offline is for the local environment"},
-		{func(t *Testbed) { t.NetworkMTU = 9000 }, "--network-mtu is for the local environment"},
 	} {
 		tb := aws(func(*AWS) {})
 		c.f(&tb)
@@ -107,7 +103,7 @@ func TestValidateRefusals(t *testing.T) {
 	}
 }
 
-// A testbed keeps its shape, image source, network MTU and aws inputs; retention,
+// A testbed keeps its shape, image source and aws inputs; retention,
 // Grafana and the Docker API transport may change.
 func TestCheckChange(t *testing.T) {
 	saved := Default()
@@ -119,7 +115,6 @@ func TestCheckChange(t *testing.T) {
 		{func(t *Testbed) { t.Env = topology.EnvAWS }, `testbed "tb" already exists in env local`},
 		{func(t *Testbed) { t.Workers = 2 }, "already exists with 3 managers and 10 workers; resizing is not supported"},
 		{func(t *Testbed) { t.Images = ImagesUpstream }, "already exists with --images " + saved.Images},
-		{func(t *Testbed) { t.NetworkMTU = 1500 }, "already exists with --network-mtu 9000; its network keeps it"},
 		{func(t *Testbed) { t.Retention = "1d"; t.GrafanaImage = "g:1"; t.DockerAPI = DockerAPISSH }, ""},
 	} {
 		asked := saved

@@ -18,24 +18,6 @@ const (
 	DefaultRetention = "15d"
 	// DefaultLocalImages is where a local testbed's images come from.
 	DefaultLocalImages = ImagesAuto
-	// DefaultLocalNetworkMTU is the local nodes' network MTU: jumbo frames.
-	// All of a local testbed's traffic crosses one host's kernel several
-	// times (producer to leader, leader to followers, leader to consumers),
-	// each packet VXLAN-encapsulated; at Docker's 1,500 bytes the kernel's
-	// per-packet work took half of the 2 cores during an LSST visit. The
-	// figures are in the README ("Where an LSST visit's time goes").
-	DefaultLocalNetworkMTU = 9000
-	// DockerNetworkMTU is Docker's default MTU of a bridge network, what
-	// local testbeds made before NetworkMTU was saved have.
-	DockerNetworkMTU = 1500
-	// MinNetworkMTU and MaxNetworkMTU bound --network-mtu: Docker's default
-	// up to the usual jumbo frame.
-	MinNetworkMTU = DockerNetworkMTU
-	MaxNetworkMTU = 9000
-	// OverlayOverhead is what VXLAN adds to each overlay packet (outer
-	// Ethernet 14, IP 20, UDP 8, VXLAN 8 bytes): the overlay's MTU is the
-	// underlying network's less this, as Docker's own 1,450 is 1,500's.
-	OverlayOverhead = 50
 
 	DefaultRegion      = "us-east-1"
 	DefaultManagerType = "m4.16xlarge"
@@ -53,8 +35,7 @@ func Default() Testbed {
 }
 
 // SetDefaults fills in what t leaves empty, by its environment: on local,
-// images DefaultLocalImages, the Docker API over unix sockets and a
-// network MTU of DefaultLocalNetworkMTU; on aws,
+// images DefaultLocalImages and the Docker API over unix sockets; on aws,
 // upstream images (the instances pull them), the Docker API over SSH and
 // the AWS defaults (region, DMTN-028's instance types, 8 h expiry, owner
 // USER@HOST).
@@ -80,9 +61,6 @@ func SetDefaults(t *Testbed) {
 	default:
 		if t.Images == "" {
 			t.Images = DefaultLocalImages
-		}
-		if t.NetworkMTU == 0 {
-			t.NetworkMTU = DefaultLocalNetworkMTU
 		}
 		if t.DockerAPI == "" {
 			t.DockerAPI = DockerAPIUnix

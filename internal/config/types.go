@@ -41,12 +41,6 @@ type Testbed struct {
 	// --registry-mirror takes them) the local nodes pull Docker Hub's
 	// images through, and that ImagesAuto looks the upstream images up on.
 	RegistryMirrors []string `json:"registry_mirrors,omitempty"`
-	// NetworkMTU is the MTU in bytes of the local nodes' bridge network
-	// (the host's bridge, its veths and each node's eth0); the swarm's
-	// overlay gets NetworkMTU - OverlayOverhead. Local only: 0 on aws,
-	// whose overlay keeps Docker's default. Kept from the testbed's
-	// making (the network is created with it).
-	NetworkMTU int `json:"network_mtu,omitempty"`
 	// AWS holds the aws environment's inputs; nil on local.
 	AWS *AWS `json:"aws,omitempty"`
 }

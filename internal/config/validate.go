@@ -40,9 +40,6 @@ func (t Testbed) Validate(name string) error {
 		}
 	}
 	if t.Env != topology.EnvAWS {
-		if t.NetworkMTU < MinNetworkMTU || t.NetworkMTU > MaxNetworkMTU {
-			return fmt.Errorf("invalid --network-mtu %d: use a whole number of bytes from %d (Docker's default) to %d (jumbo frames, the default)", t.NetworkMTU, MinNetworkMTU, MaxNetworkMTU)
-		}
 		if t.AWS != nil {
 			return errors.New("aws settings on a local testbed: the aws flags need --env aws")
 		}
@@ -56,9 +53,6 @@ func (t Testbed) Validate(name string) error {
 	}
 	if len(t.RegistryMirrors) > 0 {
 		return errors.New("--registry-mirror is for the local environment: aws nodes pull from the registries themselves")
-	}
-	if t.NetworkMTU != 0 {
-		return errors.New("--network-mtu is for the local environment: aws nodes keep their VPC's network and Docker's overlay default")
 	}
 	if t.AWS == nil {
 		return errors.New("an aws testbed without its aws settings: give --operator-cidr")
@@ -101,10 +95,9 @@ func (a AWS) validate() error {
 
 // CheckChange reports what asked would change of a testbed that exists
 // with saved (both with their defaults set): its environment, its node
-// counts, its registry mirrors, where its images come from, its network
-// MTU and its aws inputs are kept from its making (`down` first to change
-// them); Prometheus' retention, Grafana and the Docker API transport may
-// change on a later up.
+// counts, where its images come from and its aws inputs are kept from its
+// making (`down` first to change them); Prometheus' retention, Grafana and
+// the Docker API transport may change on a later up.
 func CheckChange(name string, saved, asked Testbed) error {
 	if asked.Env != saved.Env {
 		return fmt.Errorf("testbed %q already exists in env %s; run `testbed down --name %s` first, or leave --env out", name, saved.Env, name)
@@ -114,9 +107,6 @@ func CheckChange(name string, saved, asked Testbed) error {
 	}
 	if !slices.Equal(asked.RegistryMirrors, saved.RegistryMirrors) {
 		return fmt.Errorf("testbed %q already exists with registry mirrors [%s]; its nodes keep them: run `testbed down --name %s` first, or leave --registry-mirror out", name, strings.Join(saved.RegistryMirrors, " "), name)
-	}
-	if asked.NetworkMTU != saved.NetworkMTU {
-		return fmt.Errorf("testbed %q already exists with --network-mtu %d; its network keeps it: run `testbed down --name %s` first, or leave --network-mtu out", name, saved.NetworkMTU, name)
 	}
 	if asked.Images != saved.Images {
 		return fmt.Errorf("testbed %q already exists with --images %s; run `testbed down --name %s` first, or leave --images out", name, saved.Images, name)

@@ -25,10 +25,6 @@ type Inventory struct {
 	Env      string   `json:"env"`
 	Registry Registry `json:"registry"`
 	Nodes    []Node   `json:"nodes"`
-	// OverlayMTU is the MTU in bytes the swarm's overlay network is
-	// created with: the nodes' network MTU less VXLAN's 50 bytes. 0: Docker's
-	// default (1,450), as on aws.
-	OverlayMTU int `json:"overlay_mtu,omitempty"`
 }
 
 // Registry is where the nodes pull the stack images from.
@@ -93,9 +89,6 @@ func (inv Inventory) validate() error {
 	}
 	if len(inv.Nodes) == 0 {
 		return fmt.Errorf("no nodes")
-	}
-	if inv.OverlayMTU != 0 && (inv.OverlayMTU < 1280 || inv.OverlayMTU > 65535) {
-		return fmt.Errorf("overlay_mtu %d, want 0 (Docker's default) or 1280 to 65535 bytes", inv.OverlayMTU)
 	}
 	seenName := map[string]bool{}
 	seenIndex := map[string]bool{}

@@ -6,7 +6,7 @@ import (
 )
 
 const good = `{
-  "name": "tb", "env": "local", "overlay_mtu": 8950,
+  "name": "tb", "env": "local",
   "registry": {"node_address": "tb-registry:5000", "host_address": "127.0.0.1:41000"},
   "nodes": [
     {"name": "tb-worker-10", "role": "worker", "index": 10, "address": "172.20.0.13", "docker_host": "unix:///s/tb-worker-10/docker.sock"},
@@ -32,7 +32,7 @@ func TestParseOrdersManagersFirstByIndex(t *testing.T) {
 	if len(inv.Managers()) != 2 || len(inv.Workers()) != 2 {
 		t.Fatalf("managers %d workers %d, want 2 and 2", len(inv.Managers()), len(inv.Workers()))
 	}
-	if inv.Registry.HostAddress != "127.0.0.1:41000" || inv.Nodes[0].Address != "172.20.0.3" || inv.OverlayMTU != 8950 {
+	if inv.Registry.HostAddress != "127.0.0.1:41000" || inv.Nodes[0].Address != "172.20.0.3" {
 		t.Fatalf("fields not decoded: %+v", inv)
 	}
 }
@@ -48,7 +48,6 @@ func TestParseErrors(t *testing.T) {
 		{"duplicate index", `"role": "manager", "index": 2`, `"role": "manager", "index": 1`, `terraform output inventory: node 3 ("tb-manager-1"): manager index 1 appears twice`},
 		{"unknown field", `"env": "local"`, `"env": "local", "extra": 1`, `terraform output inventory: json: unknown field "extra"`},
 		{"no registry", `"node_address": "tb-registry:5000"`, `"node_address": ""`, `terraform output inventory: registry addresses missing`},
-		{"overlay MTU too small", `"overlay_mtu": 8950`, `"overlay_mtu": 1000`, `terraform output inventory: overlay_mtu 1000, want 0 (Docker's default) or 1280 to 65535 bytes`},
 		{"zero index", `"index": 10`, `"index": 0`, `terraform output inventory: node 0 ("tb-worker-10"): index 0, want 1 or more`},
 	}
 	for _, c := range cases {

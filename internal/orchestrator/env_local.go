@@ -43,8 +43,8 @@ func (localEnv) Plan(u *upState) error {
 }
 
 func (localEnv) Announce(u *upState) error {
-	fmt.Fprintf(u.o.Out, "Standing up testbed %q: %d managers, %d workers, env %s, images %s, Docker API over %s, network MTU %d\n",
-		u.top.Name, u.top.Managers, u.top.Workers, u.top.Env, u.settings.Images, u.settings.DockerAPI, u.settings.NetworkMTU)
+	fmt.Fprintf(u.o.Out, "Standing up testbed %q: %d managers, %d workers, env %s, images %s, Docker API over %s\n",
+		u.top.Name, u.top.Managers, u.top.Workers, u.top.Env, u.settings.Images, u.settings.DockerAPI)
 	return nil
 }
 
@@ -170,7 +170,6 @@ func (localEnv) Vars(u *upState) (tf.Vars, error) {
 		"api_socket_dir":     filepath.Join(u.ws.TestbedDir(u.top.Name), "nodes"),
 		"docker_api":         u.settings.DockerAPI,
 		"registry_mirrors":   append([]string{}, u.settings.RegistryMirrors...),
-		"network_mtu":        u.settings.NetworkMTU,
 		"ssh_dir":            sshKeys(u.ws, u.top.Name).Dir,
 	}, nil
 }

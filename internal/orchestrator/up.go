@@ -180,10 +180,6 @@ func planUp(ws workspace.Workspace, o UpOptions) (*upState, error) {
 			// default was offline.
 			saved.Images = config.ImagesOffline
 		}
-		if saved.NetworkMTU == 0 && saved.Env != topology.EnvAWS {
-			// Made before the network MTU was saved: Docker's default.
-			saved.NetworkMTU = config.DockerNetworkMTU
-		}
 		config.SetDefaults(&saved.Testbed)
 		cfg = saved.Testbed
 		if cfg.AWS != nil {

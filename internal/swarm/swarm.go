@@ -59,9 +59,6 @@ func (n Node) CLIHost(tunnelDir string) (host string, done func(), err error) {
 // Cluster is the set of nodes of one testbed.
 type Cluster struct {
 	Nodes []Node
-	// overlayMTU is the MTU of the overlay network ensureNetwork creates
-	// (inventory.Inventory.OverlayMTU); 0: Docker's default.
-	overlayMTU int
 }
 
 // Connect opens a Docker client for every node and waits until each API
@@ -69,7 +66,7 @@ type Cluster struct {
 // whose docker_host is ssh:// are reached over SSH with the testbed's keys,
 // their host keys checked.
 func Connect(ctx context.Context, inv inventory.Inventory, keys dockerssh.Keys, timeout time.Duration) (*Cluster, error) {
-	c := &Cluster{overlayMTU: inv.OverlayMTU}
+	c := &Cluster{}
 	for _, n := range inv.Nodes {
 		node := Node{Node: n}
 		var err error
@@ -340,22 +337,11 @@ func (c *Cluster) ensureNetwork(ctx context.Context) (bool, error) {
 		Driver:     "overlay",
 		Attachable: true,
 		Labels:     map[string]string{"testbed.network": "shared"},
-		Options:    overlayOptions(c.overlayMTU),
 	})
 	if err != nil {
 		return false, fmt.Errorf("create overlay network %s: %w", NetworkName, err)
 	}
 	return true, nil
-}
-
-// overlayOptions are the overlay network's driver options: its MTU when
-// one is given (Docker's overlay driver reads com.docker.network.driver.mtu
-// and sets it on every task's interface), none otherwise.
-func overlayOptions(mtu int) map[string]string {
-	if mtu == 0 {
-		return nil
-	}
-	return map[string]string{"com.docker.network.driver.mtu": strconv.Itoa(mtu)}
 }
 
 // NodeState is one line of `testbed status`' node table.

@@ -19,9 +19,6 @@ locals {
 resource "docker_network" "testbed" {
   name   = var.name
   driver = "bridge"
-  # Docker's default (1500) is left unset, so that testbeds made before the
-  # MTU was a variable plan no change.
-  options = var.network_mtu == 1500 ? {} : { "com.docker.network.driver.mtu" = tostring(var.network_mtu) }
 
   dynamic "labels" {
     for_each = local.labels

@@ -1,9 +1,8 @@
 output "inventory" {
   description = "What the orchestrator needs to form the swarm and deploy stacks: the registry and every node with its role, address and Docker API."
   value = {
-    name        = var.name
-    env         = "local"
-    overlay_mtu = var.network_mtu - 50
+    name = var.name
+    env  = "local"
     registry = {
       # Image references in stack files use the address the nodes see.
       node_address = "${local.registry_host}:5000"

@@ -40,17 +40,6 @@ variable "node_image" {
   }
 }
 
-variable "network_mtu" {
-  description = "MTU in bytes of the nodes' bridge network (the host's bridge, its veths and each node's eth0). The swarm's overlay gets 50 bytes less (VXLAN). 1500 is Docker's default and is left to Docker."
-  type        = number
-  default     = 1500
-
-  validation {
-    condition     = var.network_mtu >= 1500 && var.network_mtu <= 9000 && floor(var.network_mtu) == var.network_mtu
-    error_message = "The network MTU must be a whole number of bytes from 1500 to 9000."
-  }
-}
-
 variable "registry_image" {
   description = "Image of the local registry container that the nodes pull the stack images from."
   type        = string
