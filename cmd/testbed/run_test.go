@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/alert-testbed/testbed/internal/faults"
+	"github.com/alert-testbed/testbed/internal/monitoring"
 	"github.com/alert-testbed/testbed/internal/outcome"
 	"github.com/alert-testbed/testbed/internal/report"
 )
@@ -510,8 +511,22 @@ func checkArchive(t *testing.T, dir string) {
 			t.Errorf("services.csv has no %s series", svc)
 		}
 	}
+	// The brokers' JIT compilers run during every run of a testbed this
+	// young (Prometheus' jvm_compilation_time_seconds_total of each broker).
+	var totals map[string]monitoring.Totals
+	readJSON(t, filepath.Join(dir, "metrics", "totals.json"), &totals)
+	var jit float64
+	for _, b := range []string{"kafka_kafka-1", "kafka_kafka-2", "kafka_kafka-3"} {
+		if totals[b].CPUSeconds <= 0 {
+			t.Errorf("totals.json: broker %s used no CPU: %+v", b, totals[b])
+		}
+		jit += totals[b].JITSeconds
+	}
+	if jit <= 0 {
+		t.Errorf("totals.json: the brokers' JIT compilation time is %v, want more than 0: %+v", jit, totals)
+	}
 	md, _ := os.ReadFile(filepath.Join(dir, "report.md"))
-	for _, want := range []string{"**passed**", "producer serialization and send to Kafka", "| agents: producer |", "| kafka_kafka-1 |", "metrics/tsdb"} {
+	for _, want := range []string{"**passed**", "producer serialization and send to Kafka", "| agents: producer |", "| kafka_kafka-1 |", "metrics/tsdb", "The brokers' JIT compilation over the window: "} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("report.md lacks %q", want)
 		}

@@ -973,6 +973,10 @@ func (env *runEnv) writeArchive(ctx context.Context, res RunResult, e experiment
 			meta.MetricsError = err.Error()
 		}
 	}
+	if jit := report.BrokersJIT(c.Totals); jit != "" {
+		// Beside the summary: why the first runs on fresh brokers are slower.
+		fmt.Fprintf(env.out, "  %s\n", jit)
+	}
 	name, err := monitoring.Snapshot(ctx, promURL)
 	if err == nil {
 		var n int64

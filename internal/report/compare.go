@@ -44,7 +44,11 @@ type Compared struct {
 	PeakBrokerMemory                       float64 // bytes: the largest broker's working-set peak
 	PeakBrokerIn, PeakBrokerOut            float64 // bytes/s: peak of the sum over brokers (5 s samples of 30 s rates)
 	ProducerCPU, ConsumerCPU               float64 // cores, mean over the metrics window, summed over the services
-	Published                              *Published
+	// BrokerJIT is the brokers' JIT compilation time over the metrics
+	// window, summed over brokers (monitoring.Totals.JITSeconds), in
+	// seconds; NaN for archives without it. Large on cold brokers.
+	BrokerJIT float64
+	Published *Published
 }
 
 // Metric is one figure a comparison plots against a setting.
@@ -63,6 +67,7 @@ var Metrics = []Metric{
 	{"peak network out of the brokers", "MiB/s", func(c *Compared) float64 { return c.PeakBrokerOut / (1 << 20) }},
 	{"producer CPU", "%", func(c *Compared) float64 { return c.ProducerCPU * 100 }},
 	{"consumer CPU", "%", func(c *Compared) float64 { return c.ConsumerCPU * 100 }},
+	{"brokers' JIT compilation", "s", func(c *Compared) float64 { return c.BrokerJIT }},
 }
 
 // seconds is the mean of s in seconds, NaN without a value (a run with no
@@ -151,6 +156,10 @@ func (c *Compared) resources() {
 	secs := r.Meta.Window.To.Sub(r.Meta.Window.From).Seconds()
 	c.PeakBrokerIn, _, _ = r.Series.SumPeak(monitoring.BrokerService.MatchString, "network_receive_bytes_per_s")
 	c.PeakBrokerOut, _, _ = r.Series.SumPeak(monitoring.BrokerService.MatchString, "network_transmit_bytes_per_s")
+	c.BrokerJIT = math.NaN()
+	if jit, ok := brokersJIT(r.Totals); ok {
+		c.BrokerJIT = jit
+	}
 	for svc, m := range r.Series {
 		switch {
 		case monitoring.BrokerService.MatchString(svc):
@@ -444,11 +453,18 @@ func (cm *Comparison) RunsCSV(w io.Writer) error {
 	head = append(head, cm.Varying...)
 	head = append(head, "producing_mean_s", "producing_stddev_s", "transit_mean_s", "transit_stddev_s", "transit_group", "total_s",
 		"lost", "duplicated", "not_received", "not_sent", "failed", "fell_behind", FieldMBPerVisit,
-		"peak_broker_memory_bytes", "peak_broker_in_bytes_per_s", "peak_broker_out_bytes_per_s", "producer_cpu_cores", "consumer_cpu_cores")
+		"peak_broker_memory_bytes", "peak_broker_in_bytes_per_s", "peak_broker_out_bytes_per_s", "producer_cpu_cores", "consumer_cpu_cores", "broker_jit_seconds")
 	if err := cw.Write(head); err != nil {
 		return err
 	}
 	g := func(f float64) string { return strconv.FormatFloat(f, 'g', 6, 64) }
+	// Not measured (archives from before it was): an empty cell, not NaN.
+	gOrEmpty := func(f float64) string {
+		if math.IsNaN(f) {
+			return ""
+		}
+		return g(f)
+	}
 	for _, c := range cm.Runs {
 		row := []string{c.Run.Meta.RunID, c.Run.Dir, c.Run.Experiment.Name}
 		for _, f := range cm.Varying {
@@ -469,7 +485,7 @@ func (cm *Comparison) RunsCSV(w io.Writer) error {
 		tm, ts := stat(c.Transit)
 		row = append(row, pm, ps, tm, ts, c.TransitGroup, total,
 			strconv.Itoa(c.Lost), strconv.Itoa(c.Duplicated), strconv.Itoa(c.NotReceived), strconv.Itoa(c.NotSent), strconv.FormatBool(c.Failed), strconv.FormatBool(c.FellBehind), g(c.MBPerVisit),
-			g(c.PeakBrokerMemory), g(c.PeakBrokerIn), g(c.PeakBrokerOut), g(c.ProducerCPU), g(c.ConsumerCPU))
+			g(c.PeakBrokerMemory), g(c.PeakBrokerIn), g(c.PeakBrokerOut), g(c.ProducerCPU), g(c.ConsumerCPU), gOrEmpty(c.BrokerJIT))
 		if err := cw.Write(row); err != nil {
 			return err
 		}

@@ -86,7 +86,9 @@ func writeArchive(t *testing.T, runsDir string, s synthetic) string {
 	for _, err := range []error{
 		a.WriteYAML(archive.FileExperiment, e), a.WriteJSON(archive.FileRun, meta), a.WriteLines(archive.FileRecords, records),
 		a.WriteJSON(archive.FileVisitsJSON, rows), a.WriteJSON(archive.FileSummary, sum), a.WriteWith(archive.FileServices, series.WriteCSV),
-		a.WriteJSON(archive.FileTotals, map[string]monitoring.Totals{"run-" + s.id + "-producer": {CPUSeconds: 5 * float64(s.producers)}}),
+		a.WriteJSON(archive.FileTotals, map[string]monitoring.Totals{"run-" + s.id + "-producer": {CPUSeconds: 5 * float64(s.producers)},
+			// Two brokers' JIT time: 4 + 10 x producers in all.
+			"kafka_kafka-1": {JITSeconds: 1 + 4*float64(s.producers)}, "kafka_kafka-2": {JITSeconds: 3 + 6*float64(s.producers)}}),
 	} {
 		if err != nil {
 			t.Fatal(err)
@@ -200,6 +202,9 @@ func TestComparisonOrdersRunsAndFitsKnownLines(t *testing.T) {
 	if !strings.Contains(text, "| transit time (s) | alert.stamps=true | 0.25 | 1 | 1.000 | 3 |") {
 		t.Errorf("transit time fit is not slope 0.25, intercept 1:\n%s", text)
 	}
+	if !strings.Contains(text, "| brokers' JIT compilation (s) | alert.stamps=true | 10 | 4 | 1.000 | 3 |") {
+		t.Errorf("brokers' JIT compilation fit is not slope 10, intercept 4:\n%s", text)
+	}
 	for _, f := range []string{"runs.csv", SweepFile, PlotFile("producers", "producing time", "png"), FellBehindFile + ".png"} {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Errorf("comparison lacks %s: %v", f, err)
@@ -208,6 +213,9 @@ func TestComparisonOrdersRunsAndFitsKnownLines(t *testing.T) {
 	csv, _ := os.ReadFile(filepath.Join(out, "runs.csv"))
 	if lines := strings.Count(string(csv), "\n"); lines != 6 {
 		t.Errorf("runs.csv has %d lines, want a header and 5 runs:\n%s", lines, csv)
+	}
+	if head, _, _ := strings.Cut(string(csv), "\n"); !strings.HasSuffix(head, ",consumer_cpu_cores,broker_jit_seconds") {
+		t.Errorf("runs.csv header %q does not end with the brokers' JIT seconds", head)
 	}
 	// Made again from sweep.json, the comparison is the same.
 	idx, err := ReadSweep(out)

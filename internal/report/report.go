@@ -276,6 +276,41 @@ func markFaults(p *plot.Plot, fs []Fault, at func(time.Time) float64) error {
 	return nil
 }
 
+// BrokersJIT says how long the brokers' JIT compilers ran over a run's
+// metrics window (monitoring.Totals.JITSeconds), for example
+// "brokers' JIT compilation over the window: 40.2 s (kafka-1 12.0 s,
+// kafka-2 16.1 s, kafka-3 12.1 s)"; "" when totals hold none (archives
+// from before it was measured, or no broker metrics).
+func BrokersJIT(totals map[string]monitoring.Totals) string {
+	sum, ok := brokersJIT(totals)
+	if !ok {
+		return ""
+	}
+	var parts []string
+	for _, svc := range sortedKeys(totals) {
+		if monitoring.BrokerService.MatchString(svc) && totals[svc].JITSeconds > 0 {
+			parts = append(parts, fmt.Sprintf("%s %.1f s", strings.TrimPrefix(svc, "kafka_"), totals[svc].JITSeconds))
+		}
+	}
+	return fmt.Sprintf("brokers' JIT compilation over the window: %.1f s (%s)", sum, strings.Join(parts, ", "))
+}
+
+// brokersJIT sums the brokers' JITSeconds; false when none has any.
+func brokersJIT(totals map[string]monitoring.Totals) (float64, bool) {
+	var sum float64
+	ok := false
+	for svc, t := range totals {
+		if monitoring.BrokerService.MatchString(svc) && t.JITSeconds > 0 {
+			sum, ok = sum+t.JITSeconds, true
+		}
+	}
+	return sum, ok
+}
+
+// JITHint says what BrokersJIT's figure means for comparing runs.
+const JITHint = "the compiler threads' time, waits for a core included; a broker's JVM compiles Kafka's hot code over its first gigabytes, " +
+	"so the first runs after `testbed up` or a broker restart are slower (tens of seconds here): compare runs made on warm brokers"
+
 // ServiceName is a swarm service's name as the report shows it: an agent
 // service of the run without the run-<id>- prefix.
 func ServiceName(svc, runID string) string {
@@ -392,6 +427,9 @@ func markdown(w io.Writer, in Input) {
 			fmt.Fprintf(w, "| %s | %.1f ± %.1f | %.1f | %.1f ± %.1f | %.1f | %.2f ± %.2f | %.2f ± %.2f | %s |\n", ServiceName(svc, in.Summary.RunID),
 				cpu.Mean*100, cpu.Stddev*100, cpu.Max*100, mem.Mean/mib, mem.Stddev/mib, mem.Max/mib,
 				rx.Mean/mib, rx.Stddev/mib, tx.Mean/mib, tx.Stddev/mib, inAll)
+		}
+		if jit := BrokersJIT(in.Totals); jit != "" {
+			fmt.Fprintf(w, "\nThe %s: %s.\n", jit, JITHint)
 		}
 		fmt.Fprintf(w, "\n![CPU](%s)\n\n![memory](%s)\n\n![network in](%s)\n\n![network out](%s)\n\n", Plots[1], Plots[2], Plots[3], Plots[4])
 	}

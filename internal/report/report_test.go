@@ -34,7 +34,7 @@ func TestWriteMakesTheReportAndItsPlots(t *testing.T) {
 	s := outcome.Summarize(outcome.Facts{RunID: "r1", Experiment: "exp", Visits: 3, Groups: groups, Rows: rows})
 	dir := t.TempDir()
 	err := Write(dir, Input{Summary: s, Rows: rows, Groups: groups, Experiment: "exp\n", Testbed: "tb", Start: start, End: start.Add(95 * time.Second),
-		Series: series, Totals: map[string]monitoring.Totals{"kafka_kafka-1": {CPUSeconds: 50, ReceiveBytes: 100 << 20, TransmitBytes: 200 << 20}},
+		Series: series, Totals: map[string]monitoring.Totals{"kafka_kafka-1": {CPUSeconds: 50, ReceiveBytes: 100 << 20, TransmitBytes: 200 << 20, JITSeconds: 12.5}},
 		WindowStart: start, WindowEnd: start.Add(100 * time.Second), Snapshot: "snap",
 		// A fault drawn on every plot: an interval and an instant.
 		Faults: []Fault{{Label: "fault 1: pause broker 2 for 20s", From: start.Add(10 * time.Second), To: start.Add(30 * time.Second)},
@@ -55,6 +55,7 @@ func TestWriteMakesTheReportAndItsPlots(t *testing.T) {
 		"| kafka_kafka-1 | 50.0 ± ",
 		"| 1.00 ± ", "| 2.00 ± ",
 		"| agents: producer |",
+		"The brokers' JIT compilation over the window: 12.5 s (kafka-1 12.5 s): the compiler threads' time",
 	} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("report.md lacks %q:\n%s", want, md)
