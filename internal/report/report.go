@@ -282,29 +282,27 @@ func markFaults(p *plot.Plot, fs []Fault, at func(time.Time) float64) error {
 // kafka-2 16.1 s, kafka-3 12.1 s)"; "" when totals hold none (archives
 // from before it was measured, or no broker metrics).
 func BrokersJIT(totals map[string]monitoring.Totals) string {
-	sum, ok := brokersJIT(totals)
-	if !ok {
+	sum, brokers := brokersJIT(totals)
+	if len(brokers) == 0 {
 		return ""
 	}
-	var parts []string
-	for _, svc := range sortedKeys(totals) {
-		if monitoring.BrokerService.MatchString(svc) && totals[svc].JITSeconds > 0 {
-			parts = append(parts, fmt.Sprintf("%s %.1f s", strings.TrimPrefix(svc, "kafka_"), totals[svc].JITSeconds))
-		}
+	parts := make([]string, len(brokers))
+	for i, svc := range brokers {
+		parts[i] = fmt.Sprintf("%s %.1f s", strings.TrimPrefix(svc, "kafka_"), totals[svc].JITSeconds)
 	}
 	return fmt.Sprintf("brokers' JIT compilation over the window: %.1f s (%s)", sum, strings.Join(parts, ", "))
 }
 
-// brokersJIT sums the brokers' JITSeconds; false when none has any.
-func brokersJIT(totals map[string]monitoring.Totals) (float64, bool) {
-	var sum float64
-	ok := false
-	for svc, t := range totals {
-		if monitoring.BrokerService.MatchString(svc) && t.JITSeconds > 0 {
-			sum, ok = sum+t.JITSeconds, true
+// brokersJIT sums the brokers' JITSeconds and names, sorted, the broker
+// services that have any; none for archives from before it was measured.
+func brokersJIT(totals map[string]monitoring.Totals) (sum float64, brokers []string) {
+	for _, svc := range sortedKeys(totals) {
+		if monitoring.BrokerService.MatchString(svc) && totals[svc].JITSeconds > 0 {
+			sum += totals[svc].JITSeconds
+			brokers = append(brokers, svc)
 		}
 	}
-	return sum, ok
+	return sum, brokers
 }
 
 // JITHint says what BrokersJIT's figure means for comparing runs.
