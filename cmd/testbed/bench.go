@@ -25,7 +25,8 @@ func benchCommand() *cli.Command {
 			"RUNS-DIR/bench-<id>/ (bench.json, report.txt). Exits non-zero when a try failed.\n\n" +
 			"With --ceiling, the bench instead finds this testbed's ceiling from each --from place: Kafka's\n" +
 			"ProducerPerformance run by 1, 2, 4, ... instances at once, each with its share of --records, into\n" +
-			"one topic per step, until a doubling gains less than 5 %; it prints each step's MB/s and the best.",
+			"one topic per step, until a doubling gains less than 5 %; it prints each step's MB/s and the best.\n\n" +
+			warmUpHelp,
 		Flags: []cli.Flag{
 			nameFlag(),
 			&cli.IntFlag{Name: "record-size", Value: bench.DefaultRecordSize, Usage: "bytes of each record (alert-producer makes alerts of about this size)"},
@@ -36,6 +37,7 @@ func benchCommand() *cli.Command {
 			&cli.StringFlag{Name: "from", Value: "both", Usage: "where the clients run: host, swarm or both"},
 			&cli.BoolFlag{Name: "ceiling", Usage: "instead of the comparisons, find the MB/s the brokers take from Kafka's ProducerPerformance run by 1, 2, 4, ... instances at once (each with its share of --records), from each --from place"},
 			&cli.StringFlag{Name: "runs-dir", Value: orchestrator.DefaultRunsDir, EnvVars: []string{"TESTBED_RUNS"}, Usage: "where the bench archive goes"},
+			warmUpRoundsFlag(),
 		},
 		Action: func(c *cli.Context) error {
 			name, ws, err := testbedAndWorkspace(c)
@@ -49,6 +51,10 @@ func benchCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			rounds, err := warmUpRounds(c)
+			if err != nil {
+				return err
+			}
 			if c.Bool("ceiling") && c.IsSet("rounds") {
 				return fmt.Errorf("--rounds with --ceiling: the ceiling search has steps, not rounds (1, 2, 4, ... producers until a doubling gains less than %.0f %%); leave --rounds out", (bench.CeilingGain-1)*100)
 			}
@@ -58,8 +64,29 @@ func benchCommand() *cli.Command {
 			if err := cfg.Validate(topology.BrokerCount); err != nil {
 				return err
 			}
-			_, err = orchestrator.Bench(c.Context, ws, name, orchestrator.BenchOptions{Config: cfg, RunsDir: c.String("runs-dir")}, c.App.Writer)
+			_, err = orchestrator.Bench(c.Context, ws, name, orchestrator.BenchOptions{Config: cfg, RunsDir: c.String("runs-dir"), WarmUpRounds: rounds}, c.App.Writer)
 			return err
 		},
 	}
+}
+
+// warmUpHelp is what `run` and `bench` say of the brokers' warm-up.
+const warmUpHelp = "First it warms the brokers' JVMs when they are new (a new testbed, a restarted broker):\n" +
+	"--warm-up-rounds rounds, each one LSST visit (10,000 alerts of 136,000 bytes) through each broker\n" +
+	"as partition leader, read by a consumer group (about a minute and a half a round on the local\n" +
+	"testbed), less the rounds already made on the same broker containers. Runs on cold brokers are\n" +
+	"slower while the JVMs compile Kafka's hot code; --warm-up-rounds 0 measures them so."
+
+func warmUpRoundsFlag() cli.Flag {
+	return &cli.IntFlag{Name: "warm-up-rounds", Value: orchestrator.DefaultWarmUpRounds,
+		Usage: "warm-up rounds new brokers get first (0: none, measure cold brokers)"}
+}
+
+// warmUpRounds reads --warm-up-rounds: 0 (none) or more.
+func warmUpRounds(c *cli.Context) (int, error) {
+	n := c.Int("warm-up-rounds")
+	if n < 0 {
+		return 0, fmt.Errorf("--warm-up-rounds %d: give the number of warm-up rounds, 0 for none (default %d)", n, orchestrator.DefaultWarmUpRounds)
+	}
+	return n, nil
 }

@@ -18,7 +18,7 @@ import (
 func benchOnTheTestbed(t *testing.T, bin, name, dir string) {
 	t.Run("bench", func(t *testing.T) {
 		runsDir := filepath.Join(dir, "bench-runs")
-		r := run(t, bin, "bench", "--name", name, "--runs-dir", runsDir, "--rounds", "2", "--records", "300", "--record-size", "20000", "--from", "both")
+		r := run(t, bin, "bench", "--name", name, "--runs-dir", runsDir, "--rounds", "2", "--records", "300", "--record-size", "20000", "--from", "both", "--warm-up-rounds", "1")
 		if r.code != 0 {
 			t.Fatalf("bench: exit %d", r.code)
 		}

@@ -273,7 +273,7 @@ func runReading(t *testing.T, bin, name, brokers, file, runsDir, topic string, n
 		got <- msgs
 		errs <- err
 	}()
-	r := run(t, bin, "run", "--name", name, "--runs-dir", runsDir, file)
+	r := run(t, bin, "run", "--name", name, "--runs-dir", runsDir, "--warm-up-rounds", "1", file)
 	if r.code != 0 {
 		logAgents(t, runsDir)
 		t.Fatalf("run of %s: exit %d", filepath.Base(file), r.code)

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"image/png"
 	"io"
 	"os"
@@ -15,10 +16,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/IBM/sarama"
+
 	"github.com/alert-testbed/testbed/internal/faults"
 	"github.com/alert-testbed/testbed/internal/monitoring"
+	"github.com/alert-testbed/testbed/internal/orchestrator"
 	"github.com/alert-testbed/testbed/internal/outcome"
 	"github.com/alert-testbed/testbed/internal/report"
+	"github.com/alert-testbed/testbed/internal/workspace"
 )
 
 // The issue's integration run: 3 visits, 2 producers, 3 partitions, 2
@@ -92,11 +97,14 @@ func TestRunOnTheLocalEnvironment(t *testing.T) {
 	if r := run(t, bin, "up", "--name", name, "--managers", "3", "--workers", "2"); r.code != 0 {
 		t.Fatalf("up: exit %d", r.code)
 	}
-	r := run(t, bin, "run", "--name", name, "--runs-dir", runsDir, file)
+	// One warm-up round (a user's default is DefaultWarmUpRounds): the
+	// brokers are new.
+	r := run(t, bin, "run", "--name", name, "--runs-dir", runsDir, "--warm-up-rounds", "1", file)
 	if r.code != 0 {
 		logAgents(t, runsDir)
 		t.Fatalf("run: exit %d", r.code)
 	}
+	checkWarmUp(t, name, r.out, 1)
 	for _, want := range []*regexp.Regexp{
 		regexp.MustCompile(`visit 1/3: produced 600 in [0-9.]+ s \| counting 600/600 [+-][0-9.]+ s \| dropping 600/600 [+-][0-9.]+ s \| filters-1 600/600`),
 		regexp.MustCompile(`visit 3/3: produced 600 in`),
@@ -124,7 +132,7 @@ func TestRunOnTheLocalEnvironment(t *testing.T) {
 
 	// Interrupted during visit 2: the archive is written and says so, the
 	// exit status is not 0, and no agent or topic is left.
-	cmd := exec.Command(bin, "run", "--name", name, "--runs-dir", runsDir, file)
+	cmd := exec.Command(bin, "run", "--name", name, "--runs-dir", runsDir, "--warm-up-rounds", "1", file)
 	cmd.Dir = repoRoot
 	cmd.Env = append(os.Environ(), "TESTBED_HOME=")
 	pr, pw := io.Pipe()
@@ -151,6 +159,10 @@ func TestRunOnTheLocalEnvironment(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "Interrupted: stopping the agents and writing what was measured") || !strings.Contains(out.String(), "Archive: ") {
 		t.Fatalf("the interrupted run did not say it was stopping and where its archive is")
+	}
+	// The same broker containers: no second warm-up.
+	if !regexp.MustCompile(`✓ Warming the brokers' JVMs \(1 rounds: .*\) \(unchanged: 1 rounds at \d\d:\d\d:\d\d UTC, the same broker containers\)`).MatchString(out.String()) {
+		t.Errorf("the second run on the same brokers did not say they were warm")
 	}
 	archives, _ = filepath.Glob(filepath.Join(runsDir, "*"))
 	if len(archives) != 2 {
@@ -217,6 +229,9 @@ func TestRunOnTheLocalEnvironment(t *testing.T) {
 				t.Errorf("fault %d: fired %s, healed %s (%s); want an interval of %s", i+1, fs[i].Fired, fs[i].Healed, got, want)
 			}
 		}
+		// The kill run before killed broker 2: its new JVM, and so the
+		// brokers, are warmed again.
+		checkWarmUp(t, name, out, 1)
 		if !strings.Contains(out, "! fault 2: partition broker 3 for 30s: healed at") {
 			t.Errorf("the live output does not say the partition healed")
 		}
@@ -350,7 +365,7 @@ func faultRun(t *testing.T, bin, name, dir, label, experiment string, check func
 			t.Fatal(err)
 		}
 		runsDir := filepath.Join(dir, "runs-"+label)
-		r := run(t, bin, "run", "--name", name, "--runs-dir", runsDir, file)
+		r := run(t, bin, "run", "--name", name, "--runs-dir", runsDir, "--warm-up-rounds", "1", file)
 		archives, _ := filepath.Glob(filepath.Join(runsDir, "*"))
 		if len(archives) != 1 {
 			t.Fatalf("%d archives in %s, want 1", len(archives), runsDir)
@@ -549,6 +564,44 @@ func checkArchive(t *testing.T, dir string) {
 }
 
 // assertNoAgents checks that no agent service of any run is left.
+// checkWarmUp checks a run's warm-up of new brokers: its lines (each
+// round with the brokers' JIT time, the step's end), warm-up.json naming
+// the 3 brokers' containers and the rounds, and no warm-up topic left.
+func checkWarmUp(t *testing.T, name, out string, rounds int) {
+	t.Helper()
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(fmt.Sprintf(`(?m)^   round %d: [0-9.ms]+; brokers' JIT compilation [0-9.]+ s \(kafka-1 [0-9.]+ s, kafka-2 [0-9.]+ s, kafka-3 [0-9.]+ s\)$`, rounds)),
+		regexp.MustCompile(fmt.Sprintf(`✓ Warming the brokers' JVMs \(%d rounds: an LSST visit led by each broker\) \(10000 alerts of 136000 bytes through each of 3 brokers as partition leader a round; 0 round\(s\) made before on these brokers\)`, rounds)),
+	} {
+		if !want.MatchString(out) {
+			t.Errorf("run output lacks %s", want)
+		}
+	}
+	ws := workspace.Workspace{Root: filepath.Join(repoRoot, ".testbed")}
+	wu, ok, err := ws.LoadWarmUp(name)
+	if err != nil || !ok || wu.Rounds != rounds || len(wu.Brokers) != 3 || wu.Brokers["kafka_kafka-2"] == "" {
+		t.Errorf("warm-up.json: %+v (found %v, %v); want %d rounds on kafka_kafka-1..3's containers", wu, ok, err, rounds)
+	}
+	inv, err := orchestrator.LoadInventory(ws, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin, err := sarama.NewClusterAdmin(orchestrator.Bootstrap(inv), sarama.NewConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	topics, err := admin.ListTopics()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for topic := range topics {
+		if strings.HasPrefix(topic, "warm-up-") {
+			t.Errorf("warm-up topic %s left on the brokers", topic)
+		}
+	}
+}
+
 func assertNoAgents(t *testing.T, bin, name string) {
 	t.Helper()
 	r := run(t, bin, "status", "--name", name)

@@ -43,7 +43,11 @@ type RunOptions struct {
 	Experiments []experiment.Experiment // validated, in the order to run
 	RunsDir     string                  // archives go to RunsDir/<run-id>
 	Keep        bool                    // leave the agents' services and the run's topics
-	Out         io.Writer
+	// WarmUpRounds is how many warm-up rounds (warmBrokers) the brokers
+	// get before each run, less those already made on the same broker
+	// containers; 0: none.
+	WarmUpRounds int
+	Out          io.Writer
 }
 
 // RunResult is one finished (or interrupted) run.
@@ -126,6 +130,11 @@ func Run(ctx context.Context, ws workspace.Workspace, o RunOptions) ([]RunResult
 		}
 		if len(o.Experiments) > 1 {
 			fmt.Fprintf(o.Out, "\n=== run %d of %d\n", i+1, len(o.Experiments))
+		}
+		// Before each run: a fault of the one before may have restarted
+		// a broker.
+		if err := warmBrokers(ctx, env, ws, o.Testbed, o.WarmUpRounds, o.Out); err != nil {
+			return out, err
 		}
 		res, err := env.runOne(ctx, e, o.RunsDir)
 		if res.ID != "" {

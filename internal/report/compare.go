@@ -157,7 +157,7 @@ func (c *Compared) resources() {
 	c.PeakBrokerIn, _, _ = r.Series.SumPeak(monitoring.BrokerService.MatchString, "network_receive_bytes_per_s")
 	c.PeakBrokerOut, _, _ = r.Series.SumPeak(monitoring.BrokerService.MatchString, "network_transmit_bytes_per_s")
 	c.BrokerJIT = math.NaN()
-	if jit, brokers := brokersJIT(r.Totals); len(brokers) > 0 {
+	if jit, brokers := SumBrokersJIT(r.Totals); len(brokers) > 0 {
 		c.BrokerJIT = jit
 	}
 	for svc, m := range r.Series {

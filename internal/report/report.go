@@ -282,7 +282,7 @@ func markFaults(p *plot.Plot, fs []Fault, at func(time.Time) float64) error {
 // kafka-2 16.1 s, kafka-3 12.1 s)"; "" when totals hold none (archives
 // from before it was measured, or no broker metrics).
 func BrokersJIT(totals map[string]monitoring.Totals) string {
-	sum, brokers := brokersJIT(totals)
+	sum, brokers := SumBrokersJIT(totals)
 	if len(brokers) == 0 {
 		return ""
 	}
@@ -293,9 +293,9 @@ func BrokersJIT(totals map[string]monitoring.Totals) string {
 	return fmt.Sprintf("brokers' JIT compilation over the window: %.1f s (%s)", sum, strings.Join(parts, ", "))
 }
 
-// brokersJIT sums the brokers' JITSeconds and names, sorted, the broker
+// SumBrokersJIT sums the brokers' JITSeconds and names, sorted, the broker
 // services that have any; none for archives from before it was measured.
-func brokersJIT(totals map[string]monitoring.Totals) (sum float64, brokers []string) {
+func SumBrokersJIT(totals map[string]monitoring.Totals) (sum float64, brokers []string) {
 	for _, svc := range sortedKeys(totals) {
 		if monitoring.BrokerService.MatchString(svc) && totals[svc].JITSeconds > 0 {
 			sum += totals[svc].JITSeconds
@@ -307,7 +307,7 @@ func brokersJIT(totals map[string]monitoring.Totals) (sum float64, brokers []str
 
 // JITHint says what BrokersJIT's figure means for comparing runs.
 const JITHint = "the compiler threads' time, waits for a core included; a broker's JVM compiles Kafka's hot code over its first gigabytes, " +
-	"so the first runs after `testbed up` or a broker restart are slower (tens of seconds here): compare runs made on warm brokers"
+	"so runs on new brokers are slower (tens of seconds here): compare runs made on warm brokers (`testbed run` warms new brokers first unless --warm-up-rounds 0)"
 
 // ServiceName is a swarm service's name as the report shows it: an agent
 // service of the run without the run-<id>- prefix.

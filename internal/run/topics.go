@@ -19,6 +19,10 @@ type Topic struct {
 	Partitions        int32
 	ReplicationFactor int16
 	Configs           map[string]string
+	// Assignment, when set, places the replicas (partition -> broker IDs,
+	// the first the preferred leader) instead of Kafka; Partitions and
+	// ReplicationFactor must agree with it.
+	Assignment map[int32][]int32
 }
 
 // Topics returns the topics of a run: the alert stream as the experiment
@@ -56,7 +60,12 @@ func CreateTopics(ctx context.Context, admin sarama.ClusterAdmin, client sarama.
 		for k, v := range t.Configs {
 			cfg[k] = &v
 		}
-		err := admin.CreateTopic(t.Name, &sarama.TopicDetail{NumPartitions: t.Partitions, ReplicationFactor: t.ReplicationFactor, ConfigEntries: cfg}, false)
+		detail := &sarama.TopicDetail{NumPartitions: t.Partitions, ReplicationFactor: t.ReplicationFactor, ConfigEntries: cfg}
+		if t.Assignment != nil {
+			// Kafka takes either an assignment or the counts, not both.
+			detail.NumPartitions, detail.ReplicationFactor, detail.ReplicaAssignment = -1, -1, t.Assignment
+		}
+		err := admin.CreateTopic(t.Name, detail, false)
 		if errors.Is(err, sarama.ErrTopicAlreadyExists) {
 			return fmt.Errorf("topic %s already exists (left by an earlier run?): delete it, or name the run's topic differently", t.Name)
 		}

@@ -95,3 +95,38 @@ func TestCeilings(t *testing.T) {
 		t.Error("a host ceiling was found where none was measured")
 	}
 }
+
+// A warm-up covers exactly the broker containers it warmed: a restarted
+// broker (another container), one more or one fewer, or none known, is
+// not warm.
+func TestWarmUpCoversTheSameContainersOnly(t *testing.T) {
+	w := Workspace{Root: t.TempDir()}
+	if _, ok, err := w.LoadWarmUp("tb"); ok || err != nil {
+		t.Fatalf("LoadWarmUp before any: found %v, %v", ok, err)
+	}
+	warmed := map[string]string{"kafka_kafka-1": "c1", "kafka_kafka-2": "c2", "kafka_kafka-3": "c3"}
+	if err := w.SaveWarmUp("tb", WarmUp{Brokers: warmed, Rounds: 2}); err != nil {
+		t.Fatal(err)
+	}
+	wu, ok, err := w.LoadWarmUp("tb")
+	if err != nil || !ok || wu.Rounds != 2 {
+		t.Fatalf("LoadWarmUp: %+v, %v, %v", wu, ok, err)
+	}
+	for _, c := range []struct {
+		now  map[string]string
+		want bool
+	}{
+		{map[string]string{"kafka_kafka-1": "c1", "kafka_kafka-2": "c2", "kafka_kafka-3": "c3"}, true},
+		{map[string]string{"kafka_kafka-1": "c1", "kafka_kafka-2": "c2-restarted", "kafka_kafka-3": "c3"}, false},
+		{map[string]string{"kafka_kafka-1": "c1", "kafka_kafka-2": "c2"}, false},
+		{map[string]string{"kafka_kafka-1": "c1", "kafka_kafka-2": "c2", "kafka_kafka-3": "c3", "kafka_kafka-4": "c4"}, false},
+		{map[string]string{}, false},
+	} {
+		if got := wu.Covers(c.now); got != c.want {
+			t.Errorf("Covers(%v) = %v, want %v", c.now, got, c.want)
+		}
+	}
+	if (WarmUp{}).Covers(map[string]string{}) {
+		t.Errorf("an empty warm-up covers no brokers")
+	}
+}

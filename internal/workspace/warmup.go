@@ -1,0 +1,59 @@
+package workspace
+
+import (
+	"maps"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// WarmUp is the last warm-up of a testbed's brokers (`testbed run` and
+// `testbed bench` make one when the brokers' JVMs are new): which broker
+// containers it warmed. A broker whose container is another one now (a
+// restart by swarm, a fault, an `up` that redeployed it) has a new JVM
+// that has not compiled Kafka's hot code yet.
+type WarmUp struct {
+	// Brokers maps each broker's swarm service (kafka_kafka-N) to the
+	// container ID of its task that the warm-up warmed.
+	Brokers map[string]string `json:"brokers"`
+	At      time.Time         `json:"at"`     // when its last round ended
+	Rounds  int               `json:"rounds"` // rounds made on these containers
+}
+
+// Covers says whether the warm-up warmed exactly these broker
+// containers (service -> container ID).
+func (w WarmUp) Covers(brokers map[string]string) bool {
+	return len(brokers) > 0 && maps.Equal(w.Brokers, brokers)
+}
+
+func (w Workspace) warmUpPath(name string) (string, error) {
+	dir, err := w.TestbedPath(name)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, "warm-up.json"), nil
+}
+
+// LoadWarmUp returns the last warm-up of testbed name's brokers; ok is
+// false when there was none. It goes with the testbed: `testbed down`
+// removes it.
+func (w Workspace) LoadWarmUp(name string) (wu WarmUp, ok bool, err error) {
+	path, err := w.warmUpPath(name)
+	if err != nil {
+		return WarmUp{}, false, err
+	}
+	ok, err = readJSON(path, &wu, name)
+	return wu, ok, err
+}
+
+// SaveWarmUp records a warm-up of testbed name's brokers.
+func (w Workspace) SaveWarmUp(name string, wu WarmUp) error {
+	path, err := w.warmUpPath(name)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return writeJSON(path, wu)
+}
