@@ -165,6 +165,8 @@ var badInputs = append([]badInput{
 		"testbed \"no-such\" is not up: start it with `testbed up --name no-such`", ""},
 	{"run --warm-up-rounds -1", []string{"run", "--name", "no-such", "--warm-up-rounds", "-1", "good.yaml"},
 		"--warm-up-rounds -1: give the number of warm-up rounds, 0 for none (default 4)", ""},
+	{"stream --warm-up-rounds -1", []string{"stream", "--name", "no-such", "--warm-up-rounds", "-1", "good.yaml"},
+		"--warm-up-rounds -1: give the number of warm-up rounds, 0 for none (default 4)", ""},
 	{"bench --warm-up-rounds -1", []string{"bench", "--name", "no-such", "--warm-up-rounds", "-1"},
 		"--warm-up-rounds -1: give the number of warm-up rounds, 0 for none (default 4)", ""},
 

@@ -145,7 +145,7 @@ func replayOnTheSwarm(t *testing.T, bin, name, dir string) {
 
 		// The same file as a stream without end: loaded, replayed pass
 		// after pass, and its three topics removed at Ctrl-C.
-		stream := startBackground(t, bin, "stream", "--name", name, file)
+		stream := startBackground(t, bin, "stream", "--name", name, "--warm-up-rounds", "1", file)
 		stream.waitFor(t, `visit 2: 40 alerts \([0-9.]+ MB\) produced in`, 3*time.Minute)
 		stream.cmd.Process.Signal(os.Interrupt)
 		if code := stream.wait(t, 3*time.Minute); code != 0 {

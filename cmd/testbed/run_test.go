@@ -16,8 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/IBM/sarama"
-
 	"github.com/alert-testbed/testbed/internal/faults"
 	"github.com/alert-testbed/testbed/internal/monitoring"
 	"github.com/alert-testbed/testbed/internal/orchestrator"
@@ -586,16 +584,7 @@ func checkWarmUp(t *testing.T, name, out string, rounds int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	admin, err := sarama.NewClusterAdmin(orchestrator.Bootstrap(inv), sarama.NewConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	topics, err := admin.ListTopics()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for topic := range topics {
+	for topic := range listTopics(t, orchestrator.Bootstrap(inv)) {
 		if strings.HasPrefix(topic, "warm-up-") {
 			t.Errorf("warm-up topic %s left on the brokers", topic)
 		}

@@ -24,12 +24,13 @@ func streamCommand() *cli.Command {
 			"was due, or how far behind it is and whether that grows. Ctrl-C stops the producers,\n" +
 			"prints the totals and each group's verdict (KEEPING UP / FALLING BEHIND), and removes\n" +
 			"the producers' service and the topics (unless --keep). One stream per testbed; `testbed\n" +
-			"watch` follows groups against it from another terminal.",
+			"watch` follows groups against it from another terminal.\n\n" + warmUpHelp,
 		Flags: []cli.Flag{
 			nameFlag(),
 			&cli.StringSliceFlag{Name: "group", Usage: "follow this consumer group (its group.id) too; repeatable"},
 			&cli.DurationFlag{Name: "retention", Usage: "the stream topic's retention.ms (default: 5 visit intervals, at least 2m; the experiment's topic.retention is for runs)"},
 			&cli.BoolFlag{Name: "keep", Usage: "leave the producers' service and the topics when stopped"},
+			warmUpRoundsFlag(),
 		},
 		Action: func(c *cli.Context) error {
 			name, err := testbedName(c)
@@ -49,13 +50,17 @@ func streamCommand() *cli.Command {
 			if c.IsSet("retention") && c.Duration("retention") <= 0 {
 				return fmt.Errorf("--retention %s: give a positive duration, e.g. 10m", c.Duration("retention"))
 			}
+			rounds, err := warmUpRounds(c)
+			if err != nil {
+				return err
+			}
 			ws, err := workspace.Open()
 			if err != nil {
 				return err
 			}
 			return orchestrator.Stream(c.Context, ws, orchestrator.StreamOptions{
 				Testbed: name, Experiment: exps[0], Groups: c.StringSlice("group"),
-				Retention: c.Duration("retention"), Keep: c.Bool("keep"), Out: c.App.Writer,
+				Retention: c.Duration("retention"), Keep: c.Bool("keep"), WarmUpRounds: rounds, Out: c.App.Writer,
 			})
 		},
 	}

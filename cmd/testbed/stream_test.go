@@ -121,12 +121,12 @@ func streamAndWatch(t *testing.T, bin, name, dir string) {
 		if r := run(t, bin, "watch", "--name", name, "--group", "g"); r.code == 0 || !strings.Contains(r.out, "no stream is running on testbed") {
 			t.Errorf("watch without a stream: exit %d, want an error saying no stream runs", r.code)
 		}
-		stream := startBackground(t, bin, "stream", "--name", name, "--group", "stream-slow", file)
+		stream := startBackground(t, bin, "stream", "--name", name, "--warm-up-rounds", "1", "--group", "stream-slow", file)
 		stream.waitFor(t, `Started 1 producer\(s\)`, 4*time.Minute)
 		if first := strings.SplitN(stream.out.String(), "\n", 2)[0]; first != "Kafka bootstrap from this host: "+brokers {
 			t.Errorf("first line %q, want the bootstrap %s", first, brokers)
 		}
-		if r := run(t, bin, "stream", "--name", name, file); r.code == 0 || !strings.Contains(r.out, "has a stream running") {
+		if r := run(t, bin, "stream", "--name", name, "--warm-up-rounds", "1", file); r.code == 0 || !strings.Contains(r.out, "has a stream running") {
 			t.Errorf("a second stream: exit %d, want it refused", r.code)
 		}
 		startConsumer(t, brokers, "alerts-stream", "stream-fast")
@@ -171,14 +171,14 @@ func streamAndWatch(t *testing.T, bin, name, dir string) {
 		}
 
 		// A stream whose process dies leaves its producers sending.
-		killed := startBackground(t, bin, "stream", "--name", name, file)
+		killed := startBackground(t, bin, "stream", "--name", name, "--warm-up-rounds", "1", file)
 		killed.waitFor(t, `Started 1 producer\(s\)`, 3*time.Minute)
 		killed.cmd.Process.Signal(syscall.SIGKILL)
 		killed.wait(t, time.Minute)
 		if r := run(t, bin, "watch", "--name", name, "--group", "g"); r.code == 0 || !strings.Contains(r.out, "is not running any more (its process") {
 			t.Errorf("watch of a dead stream: exit %d, want it named as not running", r.code)
 		}
-		next := startBackground(t, bin, "stream", "--name", name, file)
+		next := startBackground(t, bin, "stream", "--name", name, "--warm-up-rounds", "1", file)
 		next.waitFor(t, `Removed what stream \S+ left \(its process \d+ is gone\): 1 service\(s\), 2 topic\(s\)`, 4*time.Minute)
 		next.waitFor(t, `Started 1 producer\(s\)`, 3*time.Minute)
 		next.cmd.Process.Signal(os.Interrupt)
@@ -193,7 +193,15 @@ func streamAndWatch(t *testing.T, bin, name, dir string) {
 // assertNoTopic checks that the testbed's Kafka has no topic named topic.
 func assertNoTopic(t *testing.T, brokers, topic string) {
 	t.Helper()
-	admin, err := sarama.NewClusterAdmin(strings.Split(brokers, ","), kafka.Config())
+	if _, ok := listTopics(t, strings.Split(brokers, ","))[topic]; ok {
+		t.Errorf("topic %s left", topic)
+	}
+}
+
+// listTopics lists the topics of the Kafka at bootstrap.
+func listTopics(t *testing.T, bootstrap []string) map[string]sarama.TopicDetail {
+	t.Helper()
+	admin, err := sarama.NewClusterAdmin(bootstrap, kafka.Config())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,7 +210,5 @@ func assertNoTopic(t *testing.T, brokers, topic string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := topics[topic]; ok {
-		t.Errorf("topic %s left", topic)
-	}
+	return topics
 }

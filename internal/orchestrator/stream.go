@@ -37,7 +37,11 @@ type StreamOptions struct {
 	// fill this machine's disk in minutes with it.
 	Retention time.Duration
 	Keep      bool // leave the producers' service and the topics
-	Out       io.Writer
+	// WarmUpRounds is how many warm-up rounds (warmBrokers) the brokers
+	// get before the stream starts, less those already made on the same
+	// broker containers; 0: none.
+	WarmUpRounds int
+	Out          io.Writer
 }
 
 // StreamRetention is a stream topic's retention by default: 5 visits (3.25
@@ -91,6 +95,9 @@ func Stream(ctx context.Context, ws workspace.Workspace, o StreamOptions) error 
 	}
 	defer closeEnv()
 	if err := clearStaleStream(ctx, env, ws, name); err != nil {
+		return err
+	}
+	if err := warmBrokers(ctx, env, ws, name, o.WarmUpRounds, o.Out); err != nil {
 		return err
 	}
 	id := NewRunID(time.Now())
