@@ -72,11 +72,11 @@ func warmBrokers(ctx context.Context, env *runEnv, ws workspace.Workspace, name 
 		done = last.Rounds
 	}
 	p := &steps.Printer{W: out}
-	title := fmt.Sprintf("Warming the brokers' JVMs (rounds: %d, each an LSST visit led by each broker)", rounds)
+	title := fmt.Sprintf("Warming the brokers' JVMs (%d rounds: an LSST visit led by each broker)", rounds)
 	if done >= rounds {
 		return p.Run(title, func(s *steps.Step) error {
 			s.Unchanged()
-			s.Detail("rounds made: %d, the last ending at %s UTC, on the same broker containers", last.Rounds, last.At.UTC().Format("15:04:05"))
+			s.Detail("%d rounds at %s UTC, the same broker containers", last.Rounds, last.At.UTC().Format("15:04:05"))
 			return nil
 		})
 	}
@@ -91,7 +91,7 @@ func warmBrokers(ctx context.Context, env *runEnv, ws workspace.Workspace, name 
 				return err
 			}
 		}
-		s.Detail("%d alerts of %d bytes through each of %d brokers as partition leader a round; rounds made before on these brokers: %d",
+		s.Detail("%d alerts of %d bytes through each of %d brokers as partition leader a round; %d round(s) made before on these brokers",
 			warmUpRecords, warmUpRecordSize, len(containers), done)
 		return nil
 	})
@@ -119,10 +119,6 @@ func warmUpRound(ctx context.Context, env *runEnv, round int, out io.Writer) err
 		return nil
 	}
 	sum, brokers := report.SumBrokersJIT(totals)
-	if len(brokers) == 0 {
-		fmt.Fprintf(out, "%s; brokers' JIT compilation not scraped (`testbed status` lists the scrape targets)\n", line)
-		return nil
-	}
 	parts := make([]string, len(brokers))
 	for i, b := range brokers {
 		parts[i] = fmt.Sprintf("%s %.1f s", strings.TrimPrefix(b, "kafka_"), totals[b].JITSeconds)
