@@ -172,9 +172,7 @@ func (b *bencher) findImages(ctx context.Context) error {
 	b.agentsHost = b.env.agentsHostRef
 	b.hostBrokers = strings.Join(Bootstrap(b.env.inv), ",")
 	b.swarmBrokers = brokersInSwarm
-	// A try that takes longer than at 1 MB/s has failed (a 10,000 x 136 KB
-	// try takes about 20 s on this machine).
-	b.tryTimeout = 2*time.Minute + time.Duration(int64(b.cfg.Records)*int64(b.cfg.RecordSize)/1_000_000)*time.Second
+	b.tryTimeout = tryTimeout(b.cfg.Records, b.cfg.RecordSize)
 	if !b.from(bench.FromHost) {
 		return nil
 	}
@@ -309,6 +307,13 @@ func (b *bencher) ceilingStep(ctx context.Context, from string, producers int) (
 		return step, nil
 	}
 	return bench.CombineInstances(step), nil
+}
+
+// tryTimeout bounds one client's try of records records of recordSize
+// bytes: a try that takes longer than at 1 MB/s has failed (a 10,000 x
+// 136 KB try takes about 20 s on this machine).
+func tryTimeout(records, recordSize int) time.Duration {
+	return 2*time.Minute + time.Duration(int64(records)*int64(recordSize)/1_000_000)*time.Second
 }
 
 // ceilingLead is the least wait before a ceiling step's instances send.

@@ -7,7 +7,6 @@ import (
 	"io"
 	"sort"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -118,12 +117,7 @@ func warmUpRound(ctx context.Context, env *runEnv, round int, out io.Writer) err
 		fmt.Fprintf(out, "%s; brokers' JIT compilation not read: %v\n", line, err)
 		return nil
 	}
-	sum, brokers := report.SumBrokersJIT(totals)
-	parts := make([]string, len(brokers))
-	for i, b := range brokers {
-		parts[i] = fmt.Sprintf("%s %.1f s", strings.TrimPrefix(b, "kafka_"), totals[b].JITSeconds)
-	}
-	fmt.Fprintf(out, "%s; brokers' JIT compilation %.1f s (%s)\n", line, sum, strings.Join(parts, ", "))
+	fmt.Fprintf(out, "%s; brokers' JIT compilation %s\n", line, report.JITFigures(totals))
 	return nil
 }
 
@@ -136,9 +130,8 @@ const warmUpScrapeDelay = 6 * time.Second
 func warmUp(ctx context.Context, env *runEnv, out io.Writer) error {
 	id := "warm-up-" + NewRunID(time.Now())
 	b := &bencher{env: env, out: out, id: id, swarmBrokers: brokersInSwarm,
-		cfg: bench.Config{Records: warmUpRecords, RecordSize: warmUpRecordSize},
-		// As a bench try's bound: longer than at 1 MB/s has failed.
-		tryTimeout: 2*time.Minute + warmUpRecords*warmUpRecordSize/1_000_000*time.Second}
+		cfg:        bench.Config{Records: warmUpRecords, RecordSize: warmUpRecordSize},
+		tryTimeout: tryTimeout(warmUpRecords, warmUpRecordSize)}
 	var ids []int32
 	for _, br := range env.client.Brokers() {
 		ids = append(ids, br.ID())
