@@ -21,6 +21,7 @@ import (
 	"github.com/alert-testbed/testbed/internal/orchestrator"
 	"github.com/alert-testbed/testbed/internal/outcome"
 	"github.com/alert-testbed/testbed/internal/report"
+	"github.com/alert-testbed/testbed/internal/steps"
 	"github.com/alert-testbed/testbed/internal/workspace"
 )
 
@@ -159,7 +160,7 @@ func TestRunOnTheLocalEnvironment(t *testing.T) {
 		t.Fatalf("the interrupted run did not say it was stopping and where its archive is")
 	}
 	// The same broker containers: no second warm-up.
-	if !regexp.MustCompile(`✓ Warming the brokers' JVMs \(1 rounds: .*\) \(unchanged: 1 rounds at \d\d:\d\d:\d\d UTC, the same broker containers\)`).MatchString(out.String()) {
+	if !regexp.MustCompile(`✓ Warming the brokers' JVMs \(1 round: .*\) \(unchanged: 1 round, the last ending at \d\d:\d\d:\d\d UTC, on the same broker containers\)`).MatchString(out.String()) {
 		t.Errorf("the second run on the same brokers did not say they were warm")
 	}
 	archives, _ = filepath.Glob(filepath.Join(runsDir, "*"))
@@ -569,7 +570,7 @@ func checkWarmUp(t *testing.T, name, out string, rounds int) {
 	t.Helper()
 	for _, want := range []*regexp.Regexp{
 		regexp.MustCompile(fmt.Sprintf(`(?m)^   round %d: [0-9.ms]+; brokers' JIT compilation [0-9.]+ s \(kafka-1 [0-9.]+ s, kafka-2 [0-9.]+ s, kafka-3 [0-9.]+ s\)$`, rounds)),
-		regexp.MustCompile(fmt.Sprintf(`✓ Warming the brokers' JVMs \(%d rounds: an LSST visit led by each broker\) \(10000 alerts of 136000 bytes through each of 3 brokers as partition leader a round; 0 round\(s\) made before on these brokers\)`, rounds)),
+		regexp.MustCompile(fmt.Sprintf(`✓ Warming the brokers' JVMs \(%s: an LSST visit led by each broker\) \(10000 alerts of 136000 bytes through each of 3 brokers as partition leader a round; 0 rounds made before on these brokers\)`, steps.Count(rounds, "round"))),
 	} {
 		if !want.MatchString(out) {
 			t.Errorf("run output lacks %s", want)

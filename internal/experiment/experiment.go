@@ -87,6 +87,7 @@ import (
 	"github.com/alert-testbed/testbed/agents/filter"
 	"github.com/alert-testbed/testbed/agents/kafkaconf"
 	"github.com/alert-testbed/testbed/agents/pacing"
+	"github.com/alert-testbed/testbed/internal/steps"
 	"github.com/alert-testbed/testbed/internal/topology"
 )
 
@@ -536,20 +537,20 @@ func (e Experiment) String() string {
 			lo, hi = min(lo, s.Alerts), max(hi, s.Alerts)
 		}
 		fmt.Fprintf(&b, "  visits:    %d exposures of %d-%d alerts (%d in all) at their observed times (%s), %s\n",
-			e.Visits, lo, hi, e.TotalAlerts(), o.Field, plural(e.Producers, "producer"))
+			e.Visits, lo, hi, e.TotalAlerts(), o.Field, steps.Count(e.Producers, "producer"))
 		speed := "as observed"
 		if e.Alert.ReplaySpeedup != 1 {
 			speed = fmt.Sprintf("%g times as fast as observed", e.Alert.ReplaySpeedup)
 		}
 		gaps := "no gap shortened"
 		if _, n := o.Slots(e.Alert.ReplaySpeedup, e.Alert.ReplayMaxGap); n > 0 {
-			gaps = fmt.Sprintf("%s shortened to %s", plural(n, "gap"), e.Alert.ReplayMaxGap)
+			gaps = fmt.Sprintf("%s shortened to %s", steps.Count(n, "gap"), e.Alert.ReplayMaxGap)
 		}
 		fmt.Fprintf(&b, "             %s, %s: the last at T0 + %s, then %s to the end (%s)\n",
 			speed, gaps, e.VisitStart(e.Visits), e.VisitInterval, e.Duration())
 	} else {
 		fmt.Fprintf(&b, "  visits:    %d every %s (%s), %d alerts each (%d in all), %s\n",
-			e.Visits, e.VisitInterval, e.Duration(), e.AlertsPerVisit, e.TotalAlerts(), plural(e.Producers, "producer"))
+			e.Visits, e.VisitInterval, e.Duration(), e.AlertsPerVisit, e.TotalAlerts(), steps.Count(e.Producers, "producer"))
 	}
 	switch e.Pacing.Model {
 	case pacing.CCDBursts:
@@ -575,14 +576,14 @@ func (e Experiment) String() string {
 		fmt.Fprintf(&b, "  alerts:    generated, schema %s, stamps %s, %s, schema id %d\n", e.Alert.Schema, onOff(e.Alert.Stamps), size, e.Alert.SchemaID)
 	}
 	fmt.Fprintf(&b, "  topic:     %s: %s, replication factor %d, min.insync.replicas %d, retention %s\n",
-		e.Topic.Name, plural(e.Topic.Partitions, "partition"), e.Topic.ReplicationFactor, e.Topic.MinInsyncReplicas, e.Topic.Retention)
+		e.Topic.Name, steps.Count(e.Topic.Partitions, "partition"), e.Topic.ReplicationFactor, e.Topic.MinInsyncReplicas, e.Topic.Retention)
 	var gs []string
 	for _, g := range e.Consumers {
 		mode := g.Mode
 		if g.Mode == ModePrintEvery {
 			mode = fmt.Sprintf("print-every %d", g.PrintEvery)
 		}
-		s := fmt.Sprintf("%s (%s, %s)", g.Name, plural(g.Members, "member"), mode)
+		s := fmt.Sprintf("%s (%s, %s)", g.Name, steps.Count(g.Members, "member"), mode)
 		if g.Copies > 1 {
 			s = fmt.Sprintf("%d x %s", g.Copies, s)
 		}
@@ -601,7 +602,7 @@ func (e Experiment) String() string {
 			set = fmt.Sprintf("%d expressions", len(e.Filters.Expressions))
 		}
 		fmt.Fprintf(&b, "  filters:   %d groups x %d filters (of %s), at most %d alerts per filter per visit, %s per filter\n",
-			e.Filters.Groups, e.Filters.FiltersPerGroup, set, e.Filters.Cap, plural(e.Filters.EndUsers, "end user"))
+			e.Filters.Groups, e.Filters.FiltersPerGroup, set, e.Filters.Cap, steps.Count(e.Filters.EndUsers, "end user"))
 	}
 	k := e.Kafka
 	fmt.Fprintf(&b, "  kafka:     acks %s, compression %s, batch %d bytes, linger %s, max message %d bytes, buffer %d, %d in flight, idempotent %t, %d retries %s apart, delivery timeout %s\n",
@@ -621,13 +622,6 @@ func (e Experiment) String() string {
 		fmt.Fprintf(&b, "  fault %d:   %s\n", i+1, e.faultLine(f))
 	}
 	return b.String()
-}
-
-func plural(n int, what string) string {
-	if n == 1 {
-		return "1 " + what
-	}
-	return fmt.Sprintf("%d %ss", n, what)
 }
 
 func onOff(b bool) string {

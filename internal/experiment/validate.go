@@ -14,6 +14,7 @@ import (
 	"github.com/alert-testbed/testbed/agents/filter"
 	"github.com/alert-testbed/testbed/agents/pacing"
 	"github.com/alert-testbed/testbed/internal/alertschema"
+	"github.com/alert-testbed/testbed/internal/steps"
 )
 
 var (
@@ -318,7 +319,7 @@ func (e Experiment) validateConsumers() *Error {
 		}
 		if g.Members > e.Topic.Partitions {
 			return errorf(p+".members", "%d members but topic.partitions is %d: members beyond the partition count would sit idle (each partition goes to one member of a group); use at most %s or more partitions",
-				g.Members, e.Topic.Partitions, plural(e.Topic.Partitions, "member"))
+				g.Members, e.Topic.Partitions, steps.Count(e.Topic.Partitions, "member"))
 		}
 		if !slices.Contains(Modes, g.Mode) {
 			return errorf(p+".mode", "%q is not one of %s", g.Mode, strings.Join(Modes, ", "))

@@ -71,11 +71,11 @@ func warmBrokers(ctx context.Context, env *runEnv, ws workspace.Workspace, name 
 		done = last.Rounds
 	}
 	p := &steps.Printer{W: out}
-	title := fmt.Sprintf("Warming the brokers' JVMs (%d rounds: an LSST visit led by each broker)", rounds)
+	title := fmt.Sprintf("Warming the brokers' JVMs (%s: an LSST visit led by each broker)", steps.Count(rounds, "round"))
 	if done >= rounds {
 		return p.Run(title, func(s *steps.Step) error {
 			s.Unchanged()
-			s.Detail("%d rounds at %s UTC, the same broker containers", last.Rounds, last.At.UTC().Format("15:04:05"))
+			s.Detail("%s, the last ending at %s UTC, on the same broker containers", steps.Count(last.Rounds, "round"), last.At.UTC().Format("15:04:05"))
 			return nil
 		})
 	}
@@ -90,8 +90,8 @@ func warmBrokers(ctx context.Context, env *runEnv, ws workspace.Workspace, name 
 				return err
 			}
 		}
-		s.Detail("%d alerts of %d bytes through each of %d brokers as partition leader a round; %d round(s) made before on these brokers",
-			warmUpRecords, warmUpRecordSize, len(containers), done)
+		s.Detail("%d alerts of %d bytes through each of %d brokers as partition leader a round; %s made before on these brokers",
+			warmUpRecords, warmUpRecordSize, len(containers), steps.Count(done, "round"))
 		return nil
 	})
 }
@@ -117,7 +117,11 @@ func warmUpRound(ctx context.Context, env *runEnv, round int, out io.Writer) err
 		fmt.Fprintf(out, "%s; brokers' JIT compilation not read: %v\n", line, err)
 		return nil
 	}
-	fmt.Fprintf(out, "%s; brokers' JIT compilation %s\n", line, report.JITFigures(totals))
+	figures := report.JITFigures(totals)
+	if figures == "" {
+		figures = "not scraped (`testbed status` lists the scrape targets)"
+	}
+	fmt.Fprintf(out, "%s; brokers' JIT compilation %s\n", line, figures)
 	return nil
 }
 

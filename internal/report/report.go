@@ -282,16 +282,21 @@ func markFaults(p *plot.Plot, fs []Fault, at func(time.Time) float64) error {
 // kafka-2 16.1 s, kafka-3 12.1 s)"; "" when totals hold none (archives
 // from before it was measured, or no broker metrics).
 func BrokersJIT(totals map[string]monitoring.Totals) string {
-	if _, brokers := SumBrokersJIT(totals); len(brokers) == 0 {
+	figures := JITFigures(totals)
+	if figures == "" {
 		return ""
 	}
-	return "brokers' JIT compilation over the window: " + JITFigures(totals)
+	return "brokers' JIT compilation over the window: " + figures
 }
 
 // JITFigures is the brokers' JIT time in totals, summed and per broker:
-// "40.2 s (kafka-1 12.0 s, kafka-2 16.1 s, kafka-3 12.1 s)".
+// "40.2 s (kafka-1 12.0 s, kafka-2 16.1 s, kafka-3 12.1 s)"; "" when no
+// broker has any (not scraped).
 func JITFigures(totals map[string]monitoring.Totals) string {
 	sum, brokers := SumBrokersJIT(totals)
+	if len(brokers) == 0 {
+		return ""
+	}
 	parts := make([]string, len(brokers))
 	for i, svc := range brokers {
 		parts[i] = fmt.Sprintf("%s %.1f s", strings.TrimPrefix(svc, "kafka_"), totals[svc].JITSeconds)

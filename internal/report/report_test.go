@@ -102,3 +102,18 @@ func TestVisitAxis(t *testing.T) {
 		}
 	}
 }
+
+func TestJITFiguresWithoutBrokerMetrics(t *testing.T) {
+	// Broker metrics not scraped: no "0.0 s ()", and no summary line.
+	totals := map[string]monitoring.Totals{"kafka_kafka-1": {CPUSeconds: 50}, "run-x-producer": {JITSeconds: 3}}
+	if got := JITFigures(totals); got != "" {
+		t.Errorf("JITFigures without broker JIT time = %q, want \"\"", got)
+	}
+	if got := BrokersJIT(totals); got != "" {
+		t.Errorf("BrokersJIT without broker JIT time = %q, want \"\"", got)
+	}
+	totals["kafka_kafka-2"] = monitoring.Totals{JITSeconds: 4}
+	if got, want := JITFigures(totals), "4.0 s (kafka-2 4.0 s)"; got != want {
+		t.Errorf("JITFigures = %q, want %q", got, want)
+	}
+}

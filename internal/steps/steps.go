@@ -63,3 +63,12 @@ func (p *Printer) Run(title string, fn func(*Step) error) error {
 	}
 	return nil
 }
+
+// Count says n of a regular noun for step titles and details: "1 round",
+// "4 rounds", "0 rounds".
+func Count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}

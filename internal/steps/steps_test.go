@@ -39,3 +39,11 @@ $`
 		t.Fatalf("output:\n%s", buf.String())
 	}
 }
+
+func TestCount(t *testing.T) {
+	for n, want := range map[int]string{0: "0 rounds", 1: "1 round", 4: "4 rounds"} {
+		if got := Count(n, "round"); got != want {
+			t.Errorf("Count(%d, round) = %q, want %q", n, got, want)
+		}
+	}
+}
