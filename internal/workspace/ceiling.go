@@ -1,8 +1,6 @@
 package workspace
 
 import (
-	"os"
-	"path/filepath"
 	"sort"
 	"time"
 )
@@ -23,23 +21,11 @@ type CeilingFigure struct {
 	MeasuredAt        time.Time `json:"measured_at"`
 }
 
-func (w Workspace) ceilingPath(name string) (string, error) {
-	dir, err := w.TestbedPath(name)
-	if err != nil {
-		return "", err
-	}
-	return filepath.Join(dir, "ceiling.json"), nil
-}
-
 // LoadCeilings returns the ceilings measured on testbed name (none: an
 // empty list). They go with the testbed: `testbed down` removes them.
 func (w Workspace) LoadCeilings(name string) ([]CeilingFigure, error) {
-	path, err := w.ceilingPath(name)
-	if err != nil {
-		return nil, err
-	}
 	var out []CeilingFigure
-	_, err = readJSON(path, &out, name)
+	_, err := w.load(name, "ceiling.json", &out)
 	return out, err
 }
 
@@ -71,14 +57,7 @@ func (w Workspace) SaveCeilings(name string, figures []CeilingFigure) error {
 		}
 		return a.ReplicationFactor < b.ReplicationFactor
 	})
-	path, err := w.ceilingPath(name)
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	return writeJSON(path, have)
+	return w.save(name, "ceiling.json", have)
 }
 
 // FindCeiling returns the figure of one place and topic settings.

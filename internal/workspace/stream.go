@@ -3,7 +3,6 @@ package workspace
 import (
 	"errors"
 	"os"
-	"path/filepath"
 	"syscall"
 	"time"
 )
@@ -30,6 +29,9 @@ type Stream struct {
 	StartedAt      time.Time     `json:"started_at"`
 }
 
+// streamFile holds a testbed's Stream in its folder.
+const streamFile = "stream.json"
+
 // Alive says whether the stream's process still runs on this host.
 func (s Stream) Alive() bool {
 	if s.PID <= 0 {
@@ -39,37 +41,21 @@ func (s Stream) Alive() bool {
 	return err == nil || errors.Is(err, syscall.EPERM)
 }
 
-func (w Workspace) streamPath(name string) (string, error) {
-	dir, err := w.TestbedPath(name)
-	if err != nil {
-		return "", err
-	}
-	return filepath.Join(dir, "stream.json"), nil
-}
-
 // LoadStream returns the stream saved for testbed name, or ok=false when
 // none is.
 func (w Workspace) LoadStream(name string) (s Stream, ok bool, err error) {
-	path, err := w.streamPath(name)
-	if err != nil {
-		return Stream{}, false, err
-	}
-	ok, err = readJSON(path, &s, name)
+	ok, err = w.load(name, streamFile, &s)
 	return s, ok, err
 }
 
 // SaveStream writes the stream of testbed name.
 func (w Workspace) SaveStream(name string, s Stream) error {
-	path, err := w.streamPath(name)
-	if err != nil {
-		return err
-	}
-	return writeJSON(path, s)
+	return w.save(name, streamFile, s)
 }
 
 // RemoveStream removes the stream saved for testbed name, if any.
 func (w Workspace) RemoveStream(name string) error {
-	path, err := w.streamPath(name)
+	path, err := w.file(name, streamFile)
 	if err != nil {
 		return err
 	}

@@ -2,8 +2,6 @@ package workspace
 
 import (
 	"maps"
-	"os"
-	"path/filepath"
 	"time"
 )
 
@@ -26,34 +24,15 @@ func (w WarmUp) Covers(brokers map[string]string) bool {
 	return len(brokers) > 0 && maps.Equal(w.Brokers, brokers)
 }
 
-func (w Workspace) warmUpPath(name string) (string, error) {
-	dir, err := w.TestbedPath(name)
-	if err != nil {
-		return "", err
-	}
-	return filepath.Join(dir, "warm-up.json"), nil
-}
-
 // LoadWarmUp returns the last warm-up of testbed name's brokers; ok is
 // false when there was none. It goes with the testbed: `testbed down`
 // removes it.
 func (w Workspace) LoadWarmUp(name string) (wu WarmUp, ok bool, err error) {
-	path, err := w.warmUpPath(name)
-	if err != nil {
-		return WarmUp{}, false, err
-	}
-	ok, err = readJSON(path, &wu, name)
+	ok, err = w.load(name, "warm-up.json", &wu)
 	return wu, ok, err
 }
 
 // SaveWarmUp records a warm-up of testbed name's brokers.
 func (w Workspace) SaveWarmUp(name string, wu WarmUp) error {
-	path, err := w.warmUpPath(name)
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	return writeJSON(path, wu)
+	return w.save(name, "warm-up.json", wu)
 }

@@ -104,40 +104,34 @@ type Settings struct {
 	CreatedAt string `json:"created_at,omitempty"`
 }
 
-func (w Workspace) settingsPath(name string) (string, error) {
-	dir, err := w.TestbedPath(name)
-	if err != nil {
-		return "", err
-	}
-	return filepath.Join(dir, "settings.json"), nil
-}
-
 // LoadSettings returns the saved settings of a testbed, or ok=false when it
 // has none (it was never stood up, or it was taken down).
 func (w Workspace) LoadSettings(name string) (s Settings, ok bool, err error) {
-	path, err := w.settingsPath(name)
-	if err != nil {
-		return Settings{}, false, err
-	}
-	ok, err = readJSON(path, &s, name)
+	ok, err = w.load(name, "settings.json", &s)
 	return s, ok, err
 }
 
 // SaveSettings writes the settings of a testbed.
 func (w Workspace) SaveSettings(name string, s Settings) error {
-	path, err := w.settingsPath(name)
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	return writeJSON(path, s)
+	return w.save(name, "settings.json", s)
 }
 
-// readJSON reads the JSON file at path of testbed name into v; ok=false
-// when there is none.
-func readJSON(path string, v any, name string) (ok bool, err error) {
+// file is the path of one of testbed name's files in its folder; an error
+// for a name that is not a testbed's.
+func (w Workspace) file(name, file string) (string, error) {
+	dir, err := w.TestbedPath(name)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, file), nil
+}
+
+// load reads testbed name's JSON file into v; ok=false when there is none.
+func (w Workspace) load(name, file string, v any) (ok bool, err error) {
+	path, err := w.file(name, file)
+	if err != nil {
+		return false, err
+	}
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return false, nil
@@ -151,8 +145,16 @@ func readJSON(path string, v any, name string) (ok bool, err error) {
 	return true, nil
 }
 
-// writeJSON writes v to path as indented JSON, whole or not at all.
-func writeJSON(path string, v any) error {
+// save writes v to testbed name's file as indented JSON, whole or not at
+// all, making the testbed's folder if it is not there yet.
+func (w Workspace) save(name, file string, v any) error {
+	path, err := w.file(name, file)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return err
