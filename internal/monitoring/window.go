@@ -25,6 +25,8 @@ import (
 	"github.com/prometheus/client_golang/api"
 	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/common/model"
+
+	"github.com/alert-testbed/testbed/internal/topology"
 )
 
 // ServiceMetrics are the per-service resource series a run archives, by
@@ -115,8 +117,8 @@ func (s Series) WriteCSV(w io.Writer) error {
 }
 
 // BrokerService matches the swarm services of the Kafka brokers: the
-// "kafka" stack's kafka-1, kafka-2, kafka-3.
-var BrokerService = regexp.MustCompile(`^kafka_kafka-[0-9]+$`)
+// topology.KafkaStack stack's kafka-1, kafka-2, kafka-3.
+var BrokerService = regexp.MustCompile(`^` + topology.KafkaStack + `_kafka-[0-9]+$`)
 
 // SumPeak sums metric over the services that match accepts at each sample
 // time and returns the largest sum, the earliest time it was reached, and

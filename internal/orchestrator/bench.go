@@ -162,9 +162,9 @@ type bencher struct {
 // host, both on this host's Engine.
 func (b *bencher) findImages(ctx context.Context) error {
 	api := b.env.cluster.Leader().API
-	svc, _, err := api.ServiceInspectWithRaw(ctx, "kafka_kafka-1", swarm.ServiceInspectOptions{})
+	svc, _, err := api.ServiceInspectWithRaw(ctx, topology.BrokerServiceName(1), swarm.ServiceInspectOptions{})
 	if err != nil {
-		return fmt.Errorf("the brokers' service kafka_kafka-1: %w (`testbed status` shows the services)", err)
+		return fmt.Errorf("the brokers' service %s: %w (`testbed status` shows the services)", topology.BrokerServiceName(1), err)
 	}
 	b.kafkaSwarm = svc.Spec.TaskTemplate.ContainerSpec.Image
 	planned := images.Planned()

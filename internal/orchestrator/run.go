@@ -30,6 +30,7 @@ import (
 	"github.com/alert-testbed/testbed/internal/report"
 	"github.com/alert-testbed/testbed/internal/run"
 	"github.com/alert-testbed/testbed/internal/swarm"
+	"github.com/alert-testbed/testbed/internal/topology"
 	"github.com/alert-testbed/testbed/internal/workspace"
 )
 
@@ -971,7 +972,7 @@ func (env *runEnv) writeArchive(ctx context.Context, res RunResult, e experiment
 	meta.Window.From, meta.Window.To = from, to
 	// The testbed's stacks and this run's agents; not the stale series of
 	// earlier runs' agents, which Prometheus still returns for 5 minutes.
-	services := fmt.Sprintf("(%s|%s|grafana)_.*|run-%s-.*", monitoring.StackName, "kafka", res.ID)
+	services := fmt.Sprintf("(%s|%s|grafana)_.*|run-%s-.*", monitoring.StackName, topology.KafkaStack, res.ID)
 	c := archive.Contents{Experiment: e, Records: lr.coll.Raw, Rows: rows, Groups: lr.groups, Summary: res.Summary, Faults: lr.faults, Logs: logs}
 	if c.Series, err = monitoring.ServiceSeries(ctx, promURL, services, from, to, 5*time.Second); err != nil {
 		c.Series, meta.MetricsError = nil, err.Error()

@@ -282,7 +282,7 @@ func deployMonitoring(ctx context.Context, u *upState, s *steps.Step) error {
 }
 
 func deployKafka(ctx context.Context, u *upState, s *steps.Step) error {
-	st := stacks.Stack{Name: "kafka", File: "swarm/kafka.yml", Vars: map[string]string{
+	st := stacks.Stack{Name: topology.KafkaStack, File: "swarm/kafka.yml", Vars: map[string]string{
 		"KAFKA_IMAGE":      u.refs.Kafka,
 		"KAFKA_CLUSTER_ID": u.settings.KafkaClusterID,
 		"KAFKA_HEAP_OPTS":  "-Xms1g -Xmx1g",
@@ -492,7 +492,7 @@ func checkKafka(ctx context.Context, c *swarm.Cluster, inv inventory.Inventory) 
 	// Any broker answers for the whole quorum; try each in turn.
 	for i := 1; i <= topology.BrokerCount; i++ {
 		node := c.Nodes[i-1] // managers first: manager i carries broker i
-		voters, err := kafka.DescribeQuorum(ctx, node.API, fmt.Sprintf("kafka_kafka-%d", i))
+		voters, err := kafka.DescribeQuorum(ctx, node.API, topology.BrokerServiceName(i))
 		if err != nil {
 			errs = append(errs, fmt.Errorf("broker %d: %w", i, err))
 			continue

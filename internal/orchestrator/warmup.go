@@ -19,6 +19,7 @@ import (
 	"github.com/alert-testbed/testbed/internal/report"
 	"github.com/alert-testbed/testbed/internal/run"
 	"github.com/alert-testbed/testbed/internal/steps"
+	"github.com/alert-testbed/testbed/internal/topology"
 	"github.com/alert-testbed/testbed/internal/workspace"
 )
 
@@ -190,7 +191,7 @@ func warmUp(ctx context.Context, env *runEnv, out io.Writer) error {
 // brokerContainers maps each broker's swarm service (kafka_kafka-N) to
 // the container of its running task.
 func brokerContainers(ctx context.Context, api *client.Client) (map[string]string, error) {
-	services, err := api.ServiceList(ctx, swarm.ServiceListOptions{Filters: filters.NewArgs(filters.Arg("name", "kafka_kafka-"))})
+	services, err := api.ServiceList(ctx, swarm.ServiceListOptions{Filters: filters.NewArgs(filters.Arg("name", topology.KafkaStack+"_kafka-"))})
 	if err != nil {
 		return nil, fmt.Errorf("list the brokers' services: %w", err)
 	}

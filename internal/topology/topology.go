@@ -28,6 +28,14 @@ const (
 	BrokerCount = 3
 )
 
+// KafkaStack is the swarm stack the brokers run in (swarm/kafka.yml, one
+// service per broker: kafka-1 … kafka-BrokerCount).
+const KafkaStack = "kafka"
+
+// BrokerServiceName is the swarm service of broker i (1-based), the name
+// Docker gives a stack's service: "kafka_kafka-1".
+func BrokerServiceName(i int) string { return fmt.Sprintf("%s_kafka-%d", KafkaStack, i) }
+
 // Topology is the requested shape of one testbed.
 type Topology struct {
 	Name     string
