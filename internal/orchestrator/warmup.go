@@ -15,6 +15,7 @@ import (
 	"github.com/docker/docker/client"
 
 	"github.com/alert-testbed/testbed/internal/bench"
+	"github.com/alert-testbed/testbed/internal/experiment"
 	"github.com/alert-testbed/testbed/internal/monitoring"
 	"github.com/alert-testbed/testbed/internal/report"
 	"github.com/alert-testbed/testbed/internal/run"
@@ -41,6 +42,10 @@ import (
 const (
 	warmUpRecords    = 10_000
 	warmUpRecordSize = 136_000 // bytes
+	// The topics are replicated as runs' topics are by default
+	// (experiment.DefaultReplicationFactor, DefaultMinInsyncReplicas): the
+	// leader compiles the code that waits for and serves its followers
+	// too.
 )
 
 // DefaultWarmUpRounds is how many warm-up rounds new brokers get. Measured
@@ -148,12 +153,12 @@ func warmUp(ctx context.Context, env *runEnv, out io.Writer) error {
 	var topics []run.Topic
 	for i, leader := range ids {
 		replicas := []int32{leader}
-		for k := 1; k < min(3, len(ids)); k++ {
+		for k := 1; k < min(experiment.DefaultReplicationFactor, len(ids)); k++ {
 			replicas = append(replicas, ids[(i+k)%len(ids)])
 		}
 		topics = append(topics, run.Topic{Name: fmt.Sprintf("%s-leader-%d", id, leader), Partitions: 1,
 			ReplicationFactor: int16(len(replicas)), Assignment: map[int32][]int32{0: replicas},
-			Configs: map[string]string{"min.insync.replicas": strconv.Itoa(max(1, len(replicas)-1))}})
+			Configs: map[string]string{"min.insync.replicas": strconv.Itoa(min(experiment.DefaultMinInsyncReplicas, len(replicas)))}})
 	}
 	if err := run.CreateTopics(ctx, env.admin, env.client, topics); err != nil {
 		return err
