@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -115,6 +116,7 @@ func TestRunOnTheLocalEnvironment(t *testing.T) {
 		regexp.MustCompile(`end users: 3, \d+ of \d+ forwarded alerts received, 0 lost, 0 duplicated`),
 		regexp.MustCompile(`no alert lost`),
 		regexp.MustCompile(`produced: 1800 alerts of \d+ bytes on average \(\d+ - \d+\)`),
+		regexp.MustCompile(`CPU while producing: \d+ % of the host's \d+ cores? busy \(node-exporter; the local nodes share them\): (the visits were CPU-bound, shorter visits need more cores|the CPUs were not the limit)`),
 		regexp.MustCompile(`Removed 7 agent services and 5 topics`),
 	} {
 		if !want.MatchString(r.out) {
@@ -477,6 +479,10 @@ func checkArchive(t *testing.T, dir string) {
 	readJSON(t, filepath.Join(dir, "summary.json"), &s)
 	if !s.OK() || s.Visits != 3 || len(s.Groups) != 3 || len(s.EndUsers) != 3 || s.Producing.N != 3 {
 		t.Errorf("summary: ok %v, %d visits, %d groups, %d end users, %d producing times: %+v", s.OK(), s.Visits, len(s.Groups), len(s.EndUsers), s.Producing.N, s)
+	}
+	// node-exporter on each local node reads the host's CPUs.
+	if c := s.ProducingCPU; c == nil || c.Cores != runtime.NumCPU() || !c.Shared || c.Busy <= 0 || c.Busy > 1 || c.Node == "" {
+		t.Errorf("CPU while producing %+v: want the busy share of the host's %d CPUs, shared by the local nodes", s.ProducingCPU, runtime.NumCPU())
 	}
 	for _, g := range s.Groups {
 		if g.Expected != 1800 || g.Received != 1800 || g.Lost != 0 || g.Duplicated != 0 || g.Complete != 3 || g.Transit.N != 3 || g.LatencyP99 <= 0 {

@@ -8,8 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -400,7 +402,7 @@ func (env *runEnv) runOne(ctx context.Context, e experiment.Experiment, runsDir 
 	if err := drain(env.client, resultsTopic, records, &offset, lr); err != nil {
 		lr.problems = append(lr.problems, "reading the results topic: "+err.Error())
 	}
-	rows, summary := env.account(lr, runErr, end)
+	rows, summary := env.account(cctx, lr, runErr, end)
 	res.Summary = summary
 	logs, err := run.Logs(cctx, api, nodeAPIs, id)
 	if err != nil {
@@ -437,7 +439,7 @@ func (env *runEnv) runOne(ctx context.Context, e experiment.Experiment, runsDir 
 // stream groups' visits, the end users, what each group had not read when
 // it stopped (not received, not lost), the faults' notes and problems; and
 // summarizes the run (outcome.Summarize).
-func (env *runEnv) account(lr *liveRun, runErr error, end time.Time) ([]outcome.VisitGroup, outcome.Summary) {
+func (env *runEnv) account(ctx context.Context, lr *liveRun, runErr error, end time.Time) ([]outcome.VisitGroup, outcome.Summary) {
 	e := lr.e
 	rows, err := lr.coll.Fold(e.Visits, lr.groups)
 	if err != nil {
@@ -476,13 +478,55 @@ func (env *runEnv) account(lr *liveRun, runErr error, end time.Time) ([]outcome.
 			lr.problems = append(lr.problems, fmt.Sprintf("%s: %s", f, f.Error))
 		}
 	}
+	cpu, err := env.producingCPU(ctx, rows)
+	if err != nil {
+		lr.notes = append(lr.notes, "CPU while producing not read: "+err.Error())
+	}
 	return rows, outcome.Summarize(outcome.Facts{
 		RunID: lr.id, Experiment: e.Name, Visits: e.Visits, Groups: lr.groups, Rows: rows, EndUsers: endUsers,
 		MaxLag: lr.maxLag, LagPerVisit: lr.lagPerVisit, Behind: lr.behind, Stopped: lr.stopped,
 		Expect: e.Expect.Duplicates, Problems: lr.problems, Notes: lr.notes,
 		External: e.ExternalConsumers, ExternalLag: lr.externalLag, T0: lr.t0, End: end,
-		Schedule: e.Schedule(), Ceiling: env.ceiling(e.Topic),
+		Schedule: e.Schedule(), Ceiling: env.ceiling(e.Topic), CPU: cpu,
 	})
+}
+
+// producingCPU is the busiest node's CPU use over the producing times of
+// the visits the producers finished (from when each was due to its last
+// ack), each visit's busy ratio weighted by its producing time; nil
+// without such a visit.
+func (env *runEnv) producingCPU(ctx context.Context, rows []outcome.VisitGroup) (*outcome.ProducingCPU, error) {
+	done := map[int]bool{}
+	busy := map[string]float64{} // node: busy ratio x seconds
+	cores := map[string]int{}
+	var total float64
+	for _, r := range rows {
+		if done[r.Visit] || r.Producers == 0 || r.Acked != r.Expected || r.ProducingTime <= 0 {
+			continue
+		}
+		done[r.Visit] = true
+		nodes, err := monitoring.NodeCPUBusy(ctx, promURL(env.inv), r.IntendedStart, r.IntendedStart.Add(r.ProducingTime))
+		if err != nil {
+			return nil, err
+		}
+		secs := r.ProducingTime.Seconds()
+		total += secs
+		for _, n := range nodes {
+			busy[n.Node] += n.Busy * secs
+			cores[n.Node] = n.Cores
+		}
+	}
+	if total == 0 || len(busy) == 0 {
+		return nil, nil
+	}
+	var out *outcome.ProducingCPU
+	for _, node := range slices.Sorted(maps.Keys(busy)) {
+		if b := busy[node] / total; out == nil || b > out.Busy {
+			out = &outcome.ProducingCPU{Node: node, Cores: cores[node], Busy: b}
+		}
+	}
+	out.Shared = env.inv.Env == topology.EnvLocal
+	return out, nil
 }
 
 // ceiling is the testbed's ceiling from the swarm (where the producers

@@ -319,3 +319,30 @@ func TestSummaryProducingRate(t *testing.T) {
 		t.Errorf("a run without a finished visit has a rate line %q", s.RateLine())
 	}
 }
+
+// The CPU line says whose CPUs and whether they were the limit
+// (CPUBound, the NodeCPUHigh alert's threshold).
+func TestSummaryCPULine(t *testing.T) {
+	for _, c := range []struct {
+		cpu  *ProducingCPU
+		want string
+	}{
+		{nil, ""},
+		{&ProducingCPU{Node: "tb-manager-1", Cores: 2, Busy: 0.974, Shared: true},
+			"CPU while producing: 97 % of the host's 2 cores busy (node-exporter; the local nodes share them): the visits were CPU-bound, shorter visits need more cores"},
+		{&ProducingCPU{Node: "tb-worker-3", Cores: 4, Busy: 0.42},
+			"CPU while producing: 42 % of tb-worker-3's 4 cores busy, the busiest node (node-exporter): the CPUs were not the limit"},
+		{&ProducingCPU{Node: "tb-worker-3", Cores: 1, Busy: 0.9},
+			"CPU while producing: 90 % of tb-worker-3's 1 core busy, the busiest node (node-exporter): the visits were CPU-bound, shorter visits need more cores"},
+	} {
+		s := Summarize(Facts{Visits: 1, CPU: c.cpu})
+		if got := s.CPULine(); got != c.want {
+			t.Errorf("CPU line of %+v:\n got %q\nwant %q", c.cpu, got, c.want)
+		}
+		var b strings.Builder
+		s.Print(&b)
+		if c.want != "" && !strings.Contains(b.String(), "  "+c.want+"\n") {
+			t.Errorf("the summary lacks the CPU line:\n%s", b.String())
+		}
+	}
+}

@@ -28,10 +28,14 @@ type Summary struct {
 	ProducingMBPerSec float64 `json:"producing_mb_per_sec,omitempty"`
 	// Ceiling is the testbed's ceiling at the run's topic settings, from
 	// the swarm, when `testbed bench --ceiling` measured one.
-	Ceiling  *workspace.CeilingFigure `json:"ceiling,omitempty"`
-	Alerts   AlertSizes               `json:"alerts"`
-	Groups   []GroupSummary           `json:"groups"`
-	EndUsers []EndUser                `json:"end_users,omitempty"`
+	Ceiling *workspace.CeilingFigure `json:"ceiling,omitempty"`
+	// ProducingCPU is how busy the busiest node's CPUs were while the
+	// visits were produced; nil when not measured (no visit finished, or
+	// Prometheus did not answer).
+	ProducingCPU *ProducingCPU  `json:"producing_cpu,omitempty"`
+	Alerts       AlertSizes     `json:"alerts"`
+	Groups       []GroupSummary `json:"groups"`
+	EndUsers     []EndUser      `json:"end_users,omitempty"`
 	// External are the consumer groups the run followed without starting
 	// them (the experiment's external_consumers), with their verdicts.
 	External []ExternalGroup `json:"external_consumers,omitempty"`
@@ -97,6 +101,51 @@ func (s Summary) RateLine() string {
 	return line
 }
 
+// ProducingCPU is the CPU use of the busiest node over the visits'
+// producing times (each visit from when it was due to its last ack), as
+// node-exporter counts it (monitoring.NodeCPUBusy): it says whether a
+// visit's time was the machine's limit rather than Kafka's or the
+// testbed's clients'.
+type ProducingCPU struct {
+	Node  string `json:"node"`  // the busiest node over the visits
+	Cores int    `json:"cores"` // its CPUs
+	// Busy is 0 to 1: the mean of the node's busy ratio over the visits,
+	// weighted by their producing times.
+	Busy float64 `json:"busy"`
+	// Shared: the nodes share one host's CPUs (the local environment), so
+	// Busy is the host's.
+	Shared bool `json:"shared,omitempty"`
+}
+
+// CPUBound is the busy ratio from which a run counts as limited by its
+// CPUs: the threshold of the NodeCPUHigh alert (swarm/prometheus/rules.yml).
+const CPUBound = 0.9
+
+// CPULine says how busy the CPUs were while the visits were produced:
+// "CPU while producing: 97 % of the host's 2 cores busy (node-exporter;
+// the local nodes share them): the visits were CPU-bound, shorter visits
+// need more cores". Empty when not measured.
+func (s Summary) CPULine() string {
+	c := s.ProducingCPU
+	if c == nil || c.Cores == 0 {
+		return ""
+	}
+	cores := "cores"
+	if c.Cores == 1 {
+		cores = "core"
+	}
+	line := fmt.Sprintf("CPU while producing: %.0f %% of ", 100*c.Busy)
+	if c.Shared {
+		line += fmt.Sprintf("the host's %d %s busy (node-exporter; the local nodes share them)", c.Cores, cores)
+	} else {
+		line += fmt.Sprintf("%s's %d %s busy, the busiest node (node-exporter)", c.Node, c.Cores, cores)
+	}
+	if c.Busy >= CPUBound {
+		return line + ": the visits were CPU-bound, shorter visits need more cores"
+	}
+	return line + ": the CPUs were not the limit"
+}
+
 // Stopped is why and when a run stopped early.
 type Stopped struct {
 	Reason string    `json:"reason"`
@@ -156,6 +205,7 @@ type Facts struct {
 	Schedule    pacing.Schedule
 	Expect      *int                     // expect.duplicates: the most duplicates a passing run may have; nil: any
 	Ceiling     *workspace.CeilingFigure // the testbed's from the swarm at the run's topic settings; nil: none measured
+	CPU         *ProducingCPU            // the busiest node's CPU while producing; nil: not measured
 	Problems    []string                 // found while running (a limit, an interruption, ...)
 	Notes       []string                 // found while running (faults, vanished agents)
 }
@@ -214,6 +264,7 @@ func Summarize(f Facts) Summary {
 		s.ProducingMBPerSec += r / float64(len(mbps))
 	}
 	s.Ceiling = f.Ceiling
+	s.ProducingCPU = f.CPU
 	names := make([]string, 0, len(byGroup))
 	for g := range byGroup {
 		names = append(names, g)
@@ -365,8 +416,10 @@ func (s Summary) Print(w io.Writer) {
 	if s.Alerts.Acked > 0 {
 		fmt.Fprintf(w, "  produced: %s\n", s.Alerts)
 	}
-	if l := s.RateLine(); l != "" {
-		fmt.Fprintf(w, "  %s\n", l)
+	for _, l := range []string{s.RateLine(), s.CPULine()} {
+		if l != "" {
+			fmt.Fprintf(w, "  %s\n", l)
+		}
 	}
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "  group\texpected\treceived\tlost\tnot received\tnot sent\tre-delivered\tproducer dup.\tcomplete visits\tmax lag\tlatency p50\tp99\tmax\t\n")

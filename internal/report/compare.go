@@ -48,6 +48,10 @@ type Compared struct {
 	// window, summed over brokers (monitoring.Totals.JITSeconds), in
 	// seconds; NaN for archives without it. Large on cold brokers.
 	BrokerJIT float64
+	// CPUBusy is the busiest node's CPU busy share while the visits were
+	// produced (outcome.ProducingCPU), 0 to 1; NaN for archives without
+	// it. Near 1: the run was as fast as the machine.
+	CPUBusy   float64
 	Published *Published
 }
 
@@ -68,6 +72,7 @@ var Metrics = []Metric{
 	{"producer CPU", "%", func(c *Compared) float64 { return c.ProducerCPU * 100 }},
 	{"consumer CPU", "%", func(c *Compared) float64 { return c.ConsumerCPU * 100 }},
 	{"brokers' JIT compilation", "s", func(c *Compared) float64 { return c.BrokerJIT }},
+	{"CPU busy while producing", "%", func(c *Compared) float64 { return c.CPUBusy * 100 }},
 }
 
 // seconds is the mean of s in seconds, NaN without a value (a run with no
@@ -144,6 +149,10 @@ func compared(r *archive.Run) (*Compared, error) {
 	e := r.Experiment
 	if p, ok := PublishedFor(e.Producers, len(e.Groups()), e.Topic.Partitions, e.Alert.Stamps); ok {
 		c.Published = &p
+	}
+	c.CPUBusy = math.NaN()
+	if p := r.Summary.ProducingCPU; p != nil {
+		c.CPUBusy = p.Busy
 	}
 	c.resources()
 	return c, nil
@@ -453,7 +462,7 @@ func (cm *Comparison) RunsCSV(w io.Writer) error {
 	head = append(head, cm.Varying...)
 	head = append(head, "producing_mean_s", "producing_stddev_s", "transit_mean_s", "transit_stddev_s", "transit_group", "total_s",
 		"lost", "duplicated", "not_received", "not_sent", "failed", "fell_behind", FieldMBPerVisit,
-		"peak_broker_memory_bytes", "peak_broker_in_bytes_per_s", "peak_broker_out_bytes_per_s", "producer_cpu_cores", "consumer_cpu_cores", "broker_jit_seconds")
+		"peak_broker_memory_bytes", "peak_broker_in_bytes_per_s", "peak_broker_out_bytes_per_s", "producer_cpu_cores", "consumer_cpu_cores", "broker_jit_seconds", "cpu_busy_while_producing")
 	if err := cw.Write(head); err != nil {
 		return err
 	}
@@ -485,7 +494,7 @@ func (cm *Comparison) RunsCSV(w io.Writer) error {
 		tm, ts := stat(c.Transit)
 		row = append(row, pm, ps, tm, ts, c.TransitGroup, total,
 			strconv.Itoa(c.Lost), strconv.Itoa(c.Duplicated), strconv.Itoa(c.NotReceived), strconv.Itoa(c.NotSent), strconv.FormatBool(c.Failed), strconv.FormatBool(c.FellBehind), g(c.MBPerVisit),
-			g(c.PeakBrokerMemory), g(c.PeakBrokerIn), g(c.PeakBrokerOut), g(c.ProducerCPU), g(c.ConsumerCPU), gOrEmpty(c.BrokerJIT))
+			g(c.PeakBrokerMemory), g(c.PeakBrokerIn), g(c.PeakBrokerOut), g(c.ProducerCPU), g(c.ConsumerCPU), gOrEmpty(c.BrokerJIT), gOrEmpty(c.CPUBusy))
 		if err := cw.Write(row); err != nil {
 			return err
 		}

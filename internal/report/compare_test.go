@@ -63,7 +63,9 @@ func writeArchive(t *testing.T, runsDir string, s synthetic) string {
 	if s.fellBack {
 		behind = map[string]bool{groups[0].Name: true}
 	}
-	sum := outcome.Summarize(outcome.Facts{RunID: s.id, Experiment: e.Name, Visits: e.Visits, Groups: groups, Rows: rows, Behind: behind})
+	// The host's CPUs: busier with more producers (0.5 + 0.04 x producers).
+	cpu := &outcome.ProducingCPU{Node: "tb-manager-1", Cores: 2, Busy: 0.5 + 0.04*float64(s.producers), Shared: true}
+	sum := outcome.Summarize(outcome.Facts{RunID: s.id, Experiment: e.Name, Visits: e.Visits, Groups: groups, Rows: rows, Behind: behind, CPU: cpu})
 	series := monitoring.Series{}
 	for i, svc := range []string{"kafka_kafka-1", "kafka_kafka-2", "run-" + s.id + "-producer"} {
 		series[svc] = map[string][]monitoring.Point{}
@@ -205,6 +207,9 @@ func TestComparisonOrdersRunsAndFitsKnownLines(t *testing.T) {
 	if !strings.Contains(text, "| brokers' JIT compilation (s) | alert.stamps=true | 10 | 4 | 1.000 | 3 |") {
 		t.Errorf("brokers' JIT compilation fit is not slope 10, intercept 4:\n%s", text)
 	}
+	if !strings.Contains(text, "| CPU busy while producing (%) | alert.stamps=true | 4 | 50 | 1.000 | 3 |") {
+		t.Errorf("CPU busy fit is not slope 4, intercept 50:\n%s", text)
+	}
 	for _, f := range []string{"runs.csv", SweepFile, PlotFile("producers", "producing time", "png"), FellBehindFile + ".png"} {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Errorf("comparison lacks %s: %v", f, err)
@@ -214,8 +219,8 @@ func TestComparisonOrdersRunsAndFitsKnownLines(t *testing.T) {
 	if lines := strings.Count(string(csv), "\n"); lines != 6 {
 		t.Errorf("runs.csv has %d lines, want a header and 5 runs:\n%s", lines, csv)
 	}
-	if head, _, _ := strings.Cut(string(csv), "\n"); !strings.HasSuffix(head, ",consumer_cpu_cores,broker_jit_seconds") {
-		t.Errorf("runs.csv header %q does not end with the brokers' JIT seconds", head)
+	if head, _, _ := strings.Cut(string(csv), "\n"); !strings.HasSuffix(head, ",consumer_cpu_cores,broker_jit_seconds,cpu_busy_while_producing") {
+		t.Errorf("runs.csv header %q does not end with the brokers' JIT seconds and the CPU busy share", head)
 	}
 	// Made again from sweep.json, the comparison is the same.
 	idx, err := ReadSweep(out)

@@ -358,8 +358,10 @@ func markdown(w io.Writer, in Input) {
 		}
 		fmt.Fprintf(w, "| %s | %.2f ± %.2f s | %.2f – %.2f s | %d |\n", r.Name, r.Mean.Seconds(), r.Stddev.Seconds(), r.Min.Seconds(), r.Max.Seconds(), r.N)
 	}
-	if l := s.RateLine(); l != "" {
-		fmt.Fprintf(w, "\n%s.\n", strings.ToUpper(l[:1])+l[1:])
+	for _, l := range []string{s.RateLine(), s.CPULine()} {
+		if l != "" {
+			fmt.Fprintf(w, "\n%s.\n", strings.ToUpper(l[:1])+l[1:])
+		}
 	}
 	fmt.Fprintf(w, "\n![per-visit timings](%s)\n\n", Plots[0])
 
