@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -151,8 +152,12 @@ func Replicas(s swarm.Service) (running, desired uint64) {
 }
 
 // WaitRunning waits until every service of the stack runs all its desired
-// tasks. On timeout the error names the services that do not, with the last
-// error of their tasks.
+// tasks, each from the service's current spec: after a deploy that changed
+// a service (a new image, other environment), swarm replaces its tasks one
+// after another, and until it has, the old ones still count as running. On
+// timeout the error names the services that are not there, with the last
+// error of their tasks; an update that swarm paused or rolled back fails at
+// once.
 func WaitRunning(ctx context.Context, api *client.Client, stack string, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	for {
@@ -162,9 +167,23 @@ func WaitRunning(ctx context.Context, api *client.Client, stack string, timeout 
 		}
 		var behind []string
 		for _, s := range svcs {
+			if u := s.UpdateStatus; u != nil && (u.State == swarm.UpdateStatePaused || u.State == swarm.UpdateStateRollbackCompleted || u.State == swarm.UpdateStateRollbackPaused) {
+				return fmt.Errorf("service %s: swarm's update %s: %s%s (`docker service ps %s` on a manager shows its tasks)", s.Spec.Name, u.State, u.Message, lastTaskError(ctx, api, s.ID), s.Spec.Name)
+			}
 			running, desired := Replicas(s)
 			if desired == 0 || running < desired {
 				behind = append(behind, fmt.Sprintf("%s %d/%d%s", s.Spec.Name, running, desired, lastTaskError(ctx, api, s.ID)))
+				continue
+			}
+			// An old task still counts as running while swarm stops it
+			// (its desired state already shutdown) and starts its
+			// successor.
+			current, err := currentRunning(ctx, api, s)
+			if err != nil {
+				return err
+			}
+			if current < desired {
+				behind = append(behind, fmt.Sprintf("%s: %d of %d tasks running from its current spec (updating)", s.Spec.Name, current, desired))
 			}
 		}
 		if len(svcs) > 0 && len(behind) == 0 {
@@ -182,6 +201,35 @@ func WaitRunning(ctx context.Context, api *client.Client, stack string, timeout 
 		case <-time.After(2 * time.Second):
 		}
 	}
+}
+
+// currentRunning counts the service's tasks that run, are meant to, and
+// run its current container spec (sameContainerSpec).
+func currentRunning(ctx context.Context, api *client.Client, s swarm.Service) (uint64, error) {
+	tasks, err := api.TaskList(ctx, swarm.TaskListOptions{Filters: filters.NewArgs(
+		filters.Arg("service", s.ID), filters.Arg("desired-state", "running"))})
+	if err != nil {
+		return 0, fmt.Errorf("tasks of %s: %w", s.Spec.Name, err)
+	}
+	var n uint64
+	for _, t := range tasks {
+		if t.Status.State == swarm.TaskStateRunning && sameContainerSpec(t.Spec, s.Spec.TaskTemplate) {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// sameContainerSpec compares what a deploy of this project changes: the
+// image, the environment and the forced-update counter.
+func sameContainerSpec(task, service swarm.TaskSpec) bool {
+	if task.ForceUpdate != service.ForceUpdate || (task.ContainerSpec == nil) != (service.ContainerSpec == nil) {
+		return false
+	}
+	if task.ContainerSpec == nil {
+		return true
+	}
+	return task.ContainerSpec.Image == service.ContainerSpec.Image && slices.Equal(task.ContainerSpec.Env, service.ContainerSpec.Env)
 }
 
 func lastTaskError(ctx context.Context, api *client.Client, serviceID string) string {
