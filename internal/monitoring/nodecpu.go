@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"sort"
 	"time"
-
-	"github.com/prometheus/common/model"
 )
 
 // NodeCPU is how busy one swarm node's CPUs were over a time range, as its
@@ -37,13 +35,9 @@ func NodeCPUBusy(ctx context.Context, url string, start, end time.Time) ([]NodeC
 	}
 	byNode := map[string]*NodeCPU{}
 	for i, q := range queries {
-		v, _, _, err := p.Query(ctx, q, end)
+		vec, err := queryVector(ctx, p, url, q, end)
 		if err != nil {
-			return nil, fmt.Errorf("Prometheus at %s: %s: %w", url, q, err)
-		}
-		vec, ok := v.(model.Vector)
-		if !ok {
-			return nil, fmt.Errorf("Prometheus at %s: %s: a %s, not a vector", url, q, v.Type())
+			return nil, err
 		}
 		for _, s := range vec {
 			name := string(s.Metric["nodename"])

@@ -310,13 +310,9 @@ func ServiceTotals(ctx context.Context, url, serviceRE string, start, end time.T
 	// (kafka-N), named as their swarm service is (kafka_kafka-N).
 	queries = append(queries, fmt.Sprintf(`sum by (service) (label_replace(increase(jvm_compilation_time_seconds_total{job="kafka"}[%ds]), "service", "kafka_$1", "broker", "(.*)"))`, int(w.Seconds())))
 	for i, q := range queries {
-		v, _, _, err := p.Query(ctx, q, end)
+		vec, err := queryVector(ctx, p, url, q, end)
 		if err != nil {
-			return nil, fmt.Errorf("Prometheus at %s: %s: %w", url, q, err)
-		}
-		vec, ok := v.(model.Vector)
-		if !ok {
-			return nil, fmt.Errorf("Prometheus at %s: %s: a %s, not a vector", url, q, v.Type())
+			return nil, err
 		}
 		for _, s := range vec {
 			svc := string(s.Metric["service"])
@@ -335,6 +331,20 @@ func ServiceTotals(ctx context.Context, url, serviceRE string, start, end time.T
 		}
 	}
 	return out, nil
+}
+
+// queryVector runs the instant query q at t on the Prometheus at url
+// (named in errors) and returns its vector; an error for any other result.
+func queryVector(ctx context.Context, p promv1.API, url, q string, t time.Time) (model.Vector, error) {
+	v, _, _, err := p.Query(ctx, q, t)
+	if err != nil {
+		return nil, fmt.Errorf("Prometheus at %s: %s: %w", url, q, err)
+	}
+	vec, ok := v.(model.Vector)
+	if !ok {
+		return nil, fmt.Errorf("Prometheus at %s: %s: a %s, not a vector", url, q, v.Type())
+	}
+	return vec, nil
 }
 
 // ReadCSV reads series written by WriteCSV (metrics/services.csv of a run
