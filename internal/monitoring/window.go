@@ -116,9 +116,9 @@ func (s Series) WriteCSV(w io.Writer) error {
 	return nil
 }
 
-// BrokerService matches the swarm services of the Kafka brokers: the
-// topology.KafkaStack stack's kafka-1, kafka-2, kafka-3.
-var BrokerService = regexp.MustCompile(`^` + topology.KafkaStack + `_kafka-[0-9]+$`)
+// BrokerService matches the swarm services of the Kafka brokers:
+// topology.BrokerServiceName's kafka_kafka-1, kafka_kafka-2, kafka_kafka-3.
+var BrokerService = regexp.MustCompile(`^` + regexp.QuoteMeta(topology.BrokerServicePrefix) + `[0-9]+$`)
 
 // SumPeak sums metric over the services that match accepts at each sample
 // time and returns the largest sum, the earliest time it was reached, and

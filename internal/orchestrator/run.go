@@ -501,7 +501,7 @@ func (env *runEnv) producingCPU(ctx context.Context, rows []outcome.VisitGroup) 
 	cores := map[string]int{}
 	var total float64
 	for _, r := range rows {
-		if done[r.Visit] || r.Producers == 0 || r.Acked != r.Expected || r.ProducingTime <= 0 {
+		if done[r.Visit] || !r.ProducersFinished() || r.ProducingTime <= 0 {
 			continue
 		}
 		done[r.Visit] = true

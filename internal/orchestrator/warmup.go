@@ -196,7 +196,7 @@ func warmUp(ctx context.Context, env *runEnv, out io.Writer) error {
 // brokerContainers maps each broker's swarm service (kafka_kafka-N) to
 // the container of its running task.
 func brokerContainers(ctx context.Context, api *client.Client) (map[string]string, error) {
-	services, err := api.ServiceList(ctx, swarm.ServiceListOptions{Filters: filters.NewArgs(filters.Arg("name", topology.KafkaStack+"_kafka-"))})
+	services, err := api.ServiceList(ctx, swarm.ServiceListOptions{Filters: filters.NewArgs(filters.Arg("name", topology.BrokerServicePrefix))})
 	if err != nil {
 		return nil, fmt.Errorf("list the brokers' services: %w", err)
 	}

@@ -105,6 +105,11 @@ type VisitGroup struct {
 	Complete bool `json:"complete"`
 }
 
+// ProducersFinished says the row's visit was produced to its end: its
+// producers reported and acknowledged every alert. Only such a visit has
+// a whole producing time (an interrupted visit's would be a fraction).
+func (g VisitGroup) ProducersFinished() bool { return g.Producers > 0 && g.Acked == g.Expected }
+
 // Problems describes, one phrase each, what is wrong with the visit for the
 // group: lost, duplicated and stray alerts, producer errors, missing
 // records. Empty when all is well.

@@ -11,6 +11,7 @@ import (
 	"github.com/alert-testbed/testbed/agents/pacing"
 	"github.com/alert-testbed/testbed/agents/results"
 	"github.com/alert-testbed/testbed/internal/run"
+	"github.com/alert-testbed/testbed/internal/steps"
 	"github.com/alert-testbed/testbed/internal/workspace"
 )
 
@@ -91,12 +92,8 @@ func (s Summary) RateLine() string {
 	}
 	line := fmt.Sprintf("producing rate: %.1f MB/s a visit on average (its bytes ÷ its producing time)", s.ProducingMBPerSec)
 	if c := s.Ceiling; c != nil && c.MBPerSec > 0 {
-		parts := "partitions"
-		if c.Partitions == 1 {
-			parts = "partition"
-		}
-		line += fmt.Sprintf(", %.0f %% of this testbed's ceiling of %.1f MB/s (Kafka's ProducerPerformance from the swarm, %d %s, RF %d: %s)",
-			100*s.ProducingMBPerSec/c.MBPerSec, c.MBPerSec, c.Partitions, parts, c.ReplicationFactor, c.Bench)
+		line += fmt.Sprintf(", %.0f %% of this testbed's ceiling of %.1f MB/s (Kafka's ProducerPerformance from the swarm, %s, RF %d: %s)",
+			100*s.ProducingMBPerSec/c.MBPerSec, c.MBPerSec, steps.Count(c.Partitions, "partition"), c.ReplicationFactor, c.Bench)
 	}
 	return line
 }
@@ -130,15 +127,11 @@ func (s Summary) CPULine() string {
 	if c == nil || c.Cores == 0 {
 		return ""
 	}
-	cores := "cores"
-	if c.Cores == 1 {
-		cores = "core"
-	}
 	line := fmt.Sprintf("CPU while producing: %.0f %% of ", 100*c.Busy)
 	if c.Shared {
-		line += fmt.Sprintf("the host's %d %s busy (node-exporter; the local nodes share them)", c.Cores, cores)
+		line += fmt.Sprintf("the host's %s busy (node-exporter; the local nodes share them)", steps.Count(c.Cores, "core"))
 	} else {
-		line += fmt.Sprintf("%s's %d %s busy, the busiest node (node-exporter)", c.Node, c.Cores, cores)
+		line += fmt.Sprintf("%s's %s busy, the busiest node (node-exporter)", c.Node, steps.Count(c.Cores, "core"))
 	}
 	if c.Busy >= CPUBound {
 		return line + ": the visits were CPU-bound, shorter visits need more cores"
@@ -238,9 +231,7 @@ func Summarize(f Facts) Summary {
 			}
 			s.Alerts.MaxBytes = max(s.Alerts.MaxBytes, r.MaxBytes)
 		}
-		// Producing times of visits the producers finished: an
-		// interrupted visit's would be a fraction.
-		if r.Producers > 0 && r.Acked == r.Expected {
+		if r.ProducersFinished() {
 			producing[r.Visit] = r.ProducingTime
 			if r.ProducingTime > 0 {
 				rates[r.Visit] = float64(r.Bytes) / 1e6 / r.ProducingTime.Seconds()

@@ -32,9 +32,13 @@ const (
 // service per broker: kafka-1 … kafka-BrokerCount).
 const KafkaStack = "kafka"
 
-// BrokerServiceName is the swarm service of broker i (1-based), the name
-// Docker gives a stack's service: "kafka_kafka-1".
-func BrokerServiceName(i int) string { return fmt.Sprintf("%s_kafka-%d", KafkaStack, i) }
+// BrokerServicePrefix begins every broker's swarm service name, the name
+// Docker gives a stack's service: "kafka_kafka-".
+const BrokerServicePrefix = KafkaStack + "_kafka-"
+
+// BrokerServiceName is the swarm service of broker i (1-based):
+// "kafka_kafka-1".
+func BrokerServiceName(i int) string { return fmt.Sprintf("%s%d", BrokerServicePrefix, i) }
 
 // Topology is the requested shape of one testbed.
 type Topology struct {
