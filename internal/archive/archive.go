@@ -197,7 +197,7 @@ func VisitsCSV(w io.Writer, rows []outcome.VisitGroup, groups []run.Group) error
 	for _, g := range groups {
 		label[g.Name] = g.Label
 	}
-	if _, err := fmt.Fprintln(w, "visit,group,producers,members,expected,acked,received,unique,lost,not_received,not_sent,duplicated,redelivered,producer_duplicates,stray,producing_s,transit_s,total_s,latency_p50_s,latency_p99_s,latency_max_s,complete"); err != nil {
+	if _, err := fmt.Fprintln(w, "visit,group,producers,members,expected,acked,received,unique,lost,not_received,not_sent,duplicated,redelivered,producer_duplicates,resent,stray,producing_s,transit_s,total_s,latency_p50_s,latency_p99_s,latency_max_s,complete"); err != nil {
 		return err
 	}
 	for _, r := range rows {
@@ -205,9 +205,9 @@ func VisitsCSV(w io.Writer, rows []outcome.VisitGroup, groups []run.Group) error
 		if g == "" {
 			g = r.Group
 		}
-		if _, err := fmt.Fprintf(w, "%d,%s,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%t\n",
+		if _, err := fmt.Fprintf(w, "%d,%s,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%t\n",
 			r.Visit, g, r.Producers, r.Members, r.Expected, r.Acked, r.Received, r.Unique, r.Lost, r.NotReceived, r.NotSent,
-			r.Duplicated, r.Redelivered, r.ProducerDuplicates, r.Stray,
+			r.Duplicated, r.Redelivered, r.ProducerDuplicates, r.Resent, r.Stray,
 			r.ProducingTime.Seconds(), r.TransitTime.Seconds(), r.TotalTime.Seconds(),
 			r.LatencyP50.Seconds(), r.LatencyP99.Seconds(), r.LatencyMax.Seconds(), r.Complete); err != nil {
 			return err

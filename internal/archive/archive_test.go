@@ -31,14 +31,14 @@ func TestCreateNeverOverwrites(t *testing.T) {
 }
 
 func TestVisitsCSV(t *testing.T) {
-	rows := []outcome.VisitGroup{{Visit: 0, Group: "r1-c1", Producers: 1, Members: 2, Expected: 10, Acked: 10, Received: 11, Unique: 10, Duplicated: 1,
+	rows := []outcome.VisitGroup{{Visit: 0, Group: "r1-c1", Producers: 1, Members: 2, Expected: 10, Acked: 10, Received: 11, Unique: 10, Duplicated: 1, ProducerDuplicates: 1, Resent: 1,
 		ProducingTime: 1500 * time.Millisecond, TransitTime: 250 * time.Millisecond, TotalTime: 1750 * time.Millisecond, Complete: true}}
 	var b bytes.Buffer
 	if err := VisitsCSV(&b, rows, []run.Group{{Name: "r1-c1", Label: "c1"}}); err != nil {
 		t.Fatal(err)
 	}
-	want := "visit,group,producers,members,expected,acked,received,unique,lost,not_received,not_sent,duplicated,redelivered,producer_duplicates,stray,producing_s,transit_s,total_s,latency_p50_s,latency_p99_s,latency_max_s,complete\n" +
-		"0,c1,1,2,10,10,11,10,0,0,0,1,0,0,0,1.500000,0.250000,1.750000,0.000000,0.000000,0.000000,true\n"
+	want := "visit,group,producers,members,expected,acked,received,unique,lost,not_received,not_sent,duplicated,redelivered,producer_duplicates,resent,stray,producing_s,transit_s,total_s,latency_p50_s,latency_p99_s,latency_max_s,complete\n" +
+		"0,c1,1,2,10,10,11,10,0,0,0,1,0,1,1,0,1.500000,0.250000,1.750000,0.000000,0.000000,0.000000,true\n"
 	if b.String() != want {
 		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
 	}

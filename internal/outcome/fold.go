@@ -51,16 +51,31 @@ import (
 //     consumer"; slightly negative when the last alert reached the group
 //     before its acknowledgement reached the producer).
 //   - TotalTime = LastReceive - IntendedStart.
+//
+// A producer may have several records of a visit: a task stopped for a
+// drain or a restart that still finished the visit and reported it after
+// its replacement had begun the same visit (the replacement resumes at the
+// visits it finds no record of when it starts: agents/cmd/alert-producer),
+// so both tasks wrote the visit's alerts. The row's producer counts and
+// times (Sent to LastAck) are then of one record per producer, its account
+// record: the one with the most alerts acknowledged, then the first to
+// finish. The other records' acknowledged alerts are Resent, and the
+// groups count their second delivery among the ProducerDuplicates. An
+// alert is not sent only when no record of its producer delivered it.
 type VisitGroup struct {
 	Visit     int    `json:"visit"`
 	Group     string `json:"group"`
-	Producers int    `json:"producers"` // producer records of the visit
+	Producers int    `json:"producers"` // producers that reported the visit
 	Members   int    `json:"members"`   // distinct members of the group that reported the visit
 
 	Expected int `json:"expected"` // sum of the producers' Expected
 	Sent     int `json:"sent"`
 	Acked    int `json:"acked"`
 	Errors   int `json:"errors"` // the producers' failed sends
+	// Resent counts the alerts acknowledged in the producers' records
+	// beyond their account records: the visit written again by a second
+	// task of the same producer (see above).
+	Resent int `json:"resent,omitempty"`
 	// Bytes, MinBytes and MaxBytes are the producers' acknowledged alerts'
 	// bytes (framed record values): their sum, smallest and largest.
 	Bytes    int64 `json:"bytes"`
@@ -149,16 +164,80 @@ type producerKey struct{ visit, producer int }
 
 // visitProducers aggregates the producer records of one visit.
 type visitProducers struct {
-	n                              int
-	expected                       map[int]int             // producer -> Expected
-	failed                         map[int]*results.Bitmap // producer -> Failed
-	errors                         map[int]int             // producer -> Errors
-	sentBy                         map[int]int             // producer -> Sent
+	// records holds each producer's distinct records, its account record
+	// first (accountFirst).
+	records                        map[int][]*results.ProducerVisit
 	sumExpected, sent, acked, errs int
+	resent                         int
 	bytes                          int64
 	minBytes, maxBytes             int
 	intendedStart, firstSerialize  time.Time
 	lastAck                        time.Time
+}
+
+func newVisitProducers() *visitProducers {
+	return &visitProducers{records: map[int][]*results.ProducerVisit{}}
+}
+
+// add takes a producer's records of the visit (at least one, all with the
+// same Expected) into the visit's account.
+func (vp *visitProducers) add(recs []*results.ProducerVisit) {
+	accountFirst(recs)
+	p := recs[0]
+	vp.records[p.Producer] = recs
+	for _, other := range recs[1:] {
+		vp.resent += other.Acked
+	}
+	vp.sumExpected += p.Expected
+	vp.sent += p.Sent
+	vp.acked += p.Acked
+	vp.errs += p.Errors
+	vp.bytes += p.Bytes
+	if p.MinBytes > 0 && (vp.minBytes == 0 || p.MinBytes < vp.minBytes) {
+		vp.minBytes = p.MinBytes
+	}
+	vp.maxBytes = max(vp.maxBytes, p.MaxBytes)
+	vp.intendedStart = earliest(vp.intendedStart, p.IntendedStart)
+	vp.firstSerialize = earliest(vp.firstSerialize, p.FirstSerialize)
+	vp.lastAck = latest(vp.lastAck, p.LastAck)
+}
+
+// accountFirst moves the account record of one producer's records of a
+// visit to the front: the most alerts acknowledged, then the earliest last
+// ack (the task that finished first: the visit's producing time), then
+// the order they were read in.
+func accountFirst(recs []*results.ProducerVisit) {
+	slices.SortStableFunc(recs, func(a, b *results.ProducerVisit) int {
+		if a.Acked != b.Acked {
+			return b.Acked - a.Acked
+		}
+		return a.LastAck.Compare(b.LastAck)
+	})
+}
+
+// unsent says no record of a producer delivered its alert seq: each either
+// never handed it to its client (a producer hands a visit's seqs over in
+// order, agents/pacing's plan, so those are seqs Sent and up) or could not
+// deliver it (its Failed seqs).
+func unsent(recs []*results.ProducerVisit, seq int) bool {
+	for _, r := range recs {
+		if seq < r.Sent && !r.Failed.Has(seq) {
+			return false
+		}
+	}
+	return true
+}
+
+// unknownFailures counts the failed sends whose seqs the records do not
+// give (a record without its Failed bitmap, from an older agent).
+func unknownFailures(recs []*results.ProducerVisit) int {
+	n := 0
+	for _, r := range recs {
+		if r.Failed == nil {
+			n += r.Errors
+		}
+	}
+	return n
 }
 
 func earliest(a, b time.Time) time.Time {
@@ -188,9 +267,11 @@ func span(from, to time.Time) time.Duration {
 // Sorted by visit, then group. See VisitGroup for the definitions.
 //
 // Records re-delivered by the results topic (byte-for-byte identical after
-// encoding) count once. It is an error when the records are of more than one
-// run, when a record fails its Validate, and when two different records
-// exist for the same (visit, producer).
+// encoding) count once; different records of one (visit, producer) are the
+// visit sent by two tasks of the producer (see VisitGroup). It is an error
+// when the records are of more than one run, when a record fails its
+// Validate, and when two records of one (visit, producer) plan different
+// numbers of alerts.
 func Fold(producers []results.ProducerVisit, consumers []results.ConsumerVisit) ([]VisitGroup, error) {
 	run, haveRun := "", false
 	checkRun := func(r string) error {
@@ -202,8 +283,9 @@ func Fold(producers []results.ProducerVisit, consumers []results.ConsumerVisit) 
 		return nil
 	}
 
-	visits := map[int]*visitProducers{}
-	seenProducer := map[producerKey][]byte{}
+	byProducer := map[producerKey][]*results.ProducerVisit{}
+	var keys []producerKey // in the order first read
+	seenProducer := map[[sha256.Size]byte]bool{}
 	for i := range producers {
 		p := &producers[i]
 		if err := checkRun(p.Run); err != nil {
@@ -216,36 +298,27 @@ func Fold(producers []results.ProducerVisit, consumers []results.ConsumerVisit) 
 		if err != nil {
 			return nil, fmt.Errorf("fold: %w", err)
 		}
+		sum := sha256.Sum256(enc)
+		if seenProducer[sum] {
+			continue
+		}
+		seenProducer[sum] = true
 		k := producerKey{p.Visit, p.Producer}
-		if prev, ok := seenProducer[k]; ok {
-			if string(prev) == string(enc) {
-				continue
-			}
-			return nil, fmt.Errorf("fold: two different producer records of visit %d, producer %d", p.Visit, p.Producer)
+		if prev := byProducer[k]; len(prev) > 0 && prev[0].Expected != p.Expected {
+			return nil, fmt.Errorf("fold: two producer records of visit %d, producer %d plan different visits (%d and %d alerts); records of one run plan each visit once", p.Visit, p.Producer, prev[0].Expected, p.Expected)
+		} else if prev == nil {
+			keys = append(keys, k)
 		}
-		seenProducer[k] = enc
-		vp := visits[p.Visit]
+		byProducer[k] = append(byProducer[k], p)
+	}
+	visits := map[int]*visitProducers{}
+	for _, k := range keys {
+		vp := visits[k.visit]
 		if vp == nil {
-			vp = &visitProducers{expected: map[int]int{}, failed: map[int]*results.Bitmap{}, errors: map[int]int{}, sentBy: map[int]int{}}
-			visits[p.Visit] = vp
+			vp = newVisitProducers()
+			visits[k.visit] = vp
 		}
-		vp.n++
-		vp.failed[p.Producer] = p.Failed
-		vp.errors[p.Producer] = p.Errors
-		vp.sentBy[p.Producer] = p.Sent
-		vp.expected[p.Producer] = p.Expected
-		vp.sumExpected += p.Expected
-		vp.sent += p.Sent
-		vp.acked += p.Acked
-		vp.errs += p.Errors
-		vp.bytes += p.Bytes
-		if p.MinBytes > 0 && (vp.minBytes == 0 || p.MinBytes < vp.minBytes) {
-			vp.minBytes = p.MinBytes
-		}
-		vp.maxBytes = max(vp.maxBytes, p.MaxBytes)
-		vp.intendedStart = earliest(vp.intendedStart, p.IntendedStart)
-		vp.firstSerialize = earliest(vp.firstSerialize, p.FirstSerialize)
-		vp.lastAck = latest(vp.lastAck, p.LastAck)
+		vp.add(byProducer[k])
 	}
 
 	type visitGroup struct {
@@ -276,7 +349,7 @@ func Fold(producers []results.ProducerVisit, consumers []results.ConsumerVisit) 
 		members[k] = append(members[k], c)
 		groupSet[c.Group] = true
 		if visits[c.Visit] == nil {
-			visits[c.Visit] = &visitProducers{expected: map[int]int{}, failed: map[int]*results.Bitmap{}, errors: map[int]int{}, sentBy: map[int]int{}}
+			visits[c.Visit] = newVisitProducers()
 		}
 	}
 
@@ -308,8 +381,8 @@ func Fold(producers []results.ProducerVisit, consumers []results.ConsumerVisit) 
 // foldOne accounts one (visit, group).
 func foldOne(visit int, group string, vp *visitProducers, recs []*results.ConsumerVisit) (VisitGroup, error) {
 	row := VisitGroup{
-		Visit: visit, Group: group, Producers: vp.n,
-		Expected: vp.sumExpected, Sent: vp.sent, Acked: vp.acked, Errors: vp.errs,
+		Visit: visit, Group: group, Producers: len(vp.records),
+		Expected: vp.sumExpected, Sent: vp.sent, Acked: vp.acked, Errors: vp.errs, Resent: vp.resent,
 		Bytes: vp.bytes, MinBytes: vp.minBytes, MaxBytes: vp.maxBytes,
 		IntendedStart: vp.intendedStart, FirstSerialize: vp.firstSerialize, LastAck: vp.lastAck,
 		Latency: results.NewHistogram(),
@@ -342,57 +415,46 @@ func foldOne(visit int, group string, vp *visitProducers, recs []*results.Consum
 	row.Members = len(memberSet)
 
 	for p, u := range union {
-		exp, ok := vp.expected[p]
+		recs, ok := vp.records[p]
 		if !ok {
 			row.Stray += u.Count()
 			continue
 		}
-		below := u.CountBelow(exp)
+		below := u.CountBelow(recs[0].Expected)
 		row.Unique += below
 		row.Stray += u.Count() - below
 	}
 	// Lost seqs of every producer with a record, including those of which
 	// the group got nothing.
-	prods := make([]int, 0, len(vp.expected))
-	for p := range vp.expected {
+	prods := make([]int, 0, len(vp.records))
+	for p := range vp.records {
 		prods = append(prods, p)
 	}
 	slices.Sort(prods)
 	for _, p := range prods {
-		exp, u := vp.expected[p], union[p]
+		recs, u := vp.records[p], union[p]
+		exp := recs[0].Expected
 		missing := exp - u.CountBelow(exp)
 		if missing == 0 {
 			continue
 		}
-		// Missing alerts the producer never wrote are not sent, not lost:
-		// those it never handed to its client (it hands a visit's seqs over
-		// in order, agents/pacing's plan, so they are seqs Sent and up: a
-		// producer stopped mid-visit) and those it could not deliver (its
-		// Failed seqs; a record without them, as many as its errors).
-		sent, failed := vp.sentBy[p], vp.failed[p]
-		unsent := func(s int) bool { return s >= sent || failed.Has(s) }
+		// Missing alerts the producer never wrote are not sent, not lost;
+		// failed sends without their seqs count as not sent, as many as
+		// are missing.
 		notSent := 0
-		for s := sent; s < exp; s++ {
-			if !u.Has(s) {
+		for s := 0; s < exp; s++ {
+			if !u.Has(s) && unsent(recs, s) {
 				notSent++
 			}
 		}
-		if failed != nil {
-			for _, s := range failed.Seqs() {
-				if s < sent && !u.Has(s) {
-					notSent++
-				}
-			}
-		} else {
-			notSent = min(notSent+vp.errors[p], missing)
-		}
+		notSent = min(notSent+unknownFailures(recs), missing)
 		row.NotSent += notSent
 		if missing == notSent {
 			continue
 		}
 		var lost []int
 		for s := 0; s < exp && len(lost) < maxLostSeqs; s++ {
-			if !u.Has(s) && !unsent(s) {
+			if !u.Has(s) && !unsent(recs, s) {
 				lost = append(lost, s)
 			}
 		}

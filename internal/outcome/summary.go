@@ -294,7 +294,7 @@ func Summarize(f Facts) Summary {
 				s.Problems = append(s.Problems, fmt.Sprintf("visit %d, %s: %s", r.Visit, gs.Group, strings.Join(ps, ", ")))
 			}
 			if r.Duplicated > 0 {
-				s.Notes = append(s.Notes, fmt.Sprintf("visit %d, %s: %s", r.Visit, gs.Group, duplicates(r.Duplicated, r.Redelivered, r.ProducerDuplicates)))
+				s.Notes = append(s.Notes, fmt.Sprintf("visit %d, %s: %s", r.Visit, gs.Group, duplicates(r)))
 			}
 		}
 		duplicated += gs.Duplicated
@@ -325,16 +325,20 @@ func Summarize(f Facts) Summary {
 	return s
 }
 
-// duplicates describes d duplicated deliveries by cause.
-func duplicates(d, redelivered, producer int) string {
+// duplicates describes a row's duplicated deliveries by cause.
+func duplicates(r VisitGroup) string {
 	var why []string
-	if redelivered > 0 {
-		why = append(why, fmt.Sprintf("%d re-delivered (read again after a rebalance: at-least-once)", redelivered))
+	if r.Redelivered > 0 {
+		why = append(why, fmt.Sprintf("%d re-delivered (read again after a rebalance: at-least-once)", r.Redelivered))
 	}
-	if producer > 0 {
-		why = append(why, fmt.Sprintf("%d written twice by a producer (retries without idempotence, or a visit cut short sent again by its producer's next task)", producer))
+	if r.ProducerDuplicates > 0 {
+		cause := "retries without idempotence, or a visit cut short sent again by its producer's next task"
+		if r.Resent > 0 {
+			cause = fmt.Sprintf("a stopped task and its replacement both sent the visit: %d alerts acknowledged twice", r.Resent)
+		}
+		why = append(why, fmt.Sprintf("%d written twice by a producer (%s)", r.ProducerDuplicates, cause))
 	}
-	return fmt.Sprintf("%d duplicated: %s", d, strings.Join(why, ", "))
+	return fmt.Sprintf("%d duplicated: %s", r.Duplicated, strings.Join(why, ", "))
 }
 
 // lags lists lag values, or says there are none.

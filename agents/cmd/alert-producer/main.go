@@ -669,7 +669,11 @@ func (p *producer) report(visit int) {
 		// restart) gets no record: the next task of this slot finds no
 		// record of it and sends it again from its first alert (what this
 		// task got acknowledged shows as producer duplicates), so that
-		// each (visit, producer) has one record. Cut short means not every
+		// each (visit, producer) has one record. (It can still have two: a
+		// stopped task that finishes a visit within its stop grace reports
+		// it, and its replacement may have begun the same visit already;
+		// the fold keeps one as the producer's account, outcome.VisitGroup.)
+		// Cut short means not every
 		// alert acknowledged: those the client still retried when it
 		// closed (a broker partitioned, say) fail with the close.
 		// agents/lifecycle.
