@@ -49,33 +49,28 @@ func (c *Collector) Add(data []byte) {
 // producers number them (FIRST_VISIT 1), including groups that have not
 // reported a visit yet.
 func (c *Collector) Fold(visits int, groups []run.Group) ([]VisitGroup, error) {
-	rows, err := Fold(c.Producers, c.Stream)
+	var names []string
+	for _, g := range groups {
+		if g.Stream {
+			names = append(names, g.Name)
+		}
+	}
+	rows, err := fold(c.Producers, c.Stream, names)
 	if err != nil {
 		return nil, err
 	}
-	have := map[[2]any]bool{}
+	// Rows fold cannot know about: the visits of which there is no record
+	// at all (none was sent, none received).
+	have := map[int]bool{}
 	for _, r := range rows {
-		have[[2]any{r.Visit, r.Group}] = true
-	}
-	// Rows Fold cannot know about: a group that sent no record of a visit
-	// at all. Its expected count comes from the visit's producers.
-	byVisit := map[int]VisitGroup{}
-	for _, r := range rows {
-		byVisit[r.Visit] = r
+		have[r.Visit] = true
 	}
 	for v := 1; v <= visits; v++ {
-		for _, g := range groups {
-			if !g.Stream || have[[2]any{v, g.Name}] {
-				continue
-			}
-			row := VisitGroup{Visit: v, Group: g.Name, Latency: results.NewHistogram()}
-			if p, ok := byVisit[v]; ok {
-				row.Producers, row.Expected, row.Sent, row.Acked, row.Errors = p.Producers, p.Expected, p.Sent, p.Acked, p.Errors
-				row.IntendedStart, row.FirstSerialize, row.LastAck = p.IntendedStart, p.FirstSerialize, p.LastAck
-				row.ProducingTime = p.ProducingTime
-			}
-			row.Lost = row.Expected
-			rows = append(rows, row)
+		if have[v] {
+			continue
+		}
+		for _, name := range names {
+			rows = append(rows, VisitGroup{Visit: v, Group: name, Latency: results.NewHistogram()})
 		}
 	}
 	sort.SliceStable(rows, func(i, j int) bool {

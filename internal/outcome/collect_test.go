@@ -194,6 +194,29 @@ func TestSummaryNamesMissingRecords(t *testing.T) {
 	}
 }
 
+// A group with no record of a visit misses the alerts its producer
+// delivered (lost) and those it could not (not sent): the same account as
+// a group that recorded some of the visit.
+func TestGroupWithoutRecordsCountsNotSent(t *testing.T) {
+	c := Collector{RunID: "r1", StreamTopic: "alerts"}
+	p := results.ProducerVisit{Run: "r1", Visit: 1, Producer: 0, Expected: 10, Sent: 10, Acked: 7, Errors: 3, Failed: results.NewBitmap(0, 4, 9),
+		IntendedStart: runT0, LastAck: runT0.Add(time.Second)}
+	b, _ := results.Record{Kind: results.KindProducer, Producer: &p}.Encode()
+	c.Add(b)
+	gs := groups2()[:1]
+	rows, err := c.Fold(1, gs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 1 || rows[0].Lost != 7 || rows[0].NotSent != 3 || rows[0].Acked != 7 || rows[0].Producers != 1 {
+		t.Fatalf("rows %+v; want one row with 7 lost, 3 not sent", rows)
+	}
+	want := "visit 1, r1-c1: no member record, 7 of 10 alerts lost, 3 not sent (producer errors, or the producers stopped), 7 of 10 acknowledged, 3 send errors"
+	if got := rows[0].Problems(); "visit 1, r1-c1: "+strings.Join(got, ", ") != want {
+		t.Errorf("problems %q, want %q", got, want)
+	}
+}
+
 // A visit planned but never sent (the run was interrupted first) is said
 // to be unsent, not lost, and its zero producing time is not averaged.
 func TestSummaryOfAnUnsentVisit(t *testing.T) {

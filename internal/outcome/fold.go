@@ -273,6 +273,13 @@ func span(from, to time.Time) time.Duration {
 // Validate, and when two records of one (visit, producer) plan different
 // numbers of alerts.
 func Fold(producers []results.ProducerVisit, consumers []results.ConsumerVisit) ([]VisitGroup, error) {
+	return fold(producers, consumers, nil)
+}
+
+// fold is Fold with rows also for the groups named, which may have sent
+// no record at all: each of the visits' alerts they miss is lost or, when
+// its producer could not deliver it, not sent.
+func fold(producers []results.ProducerVisit, consumers []results.ConsumerVisit, groupNames []string) ([]VisitGroup, error) {
 	run, haveRun := "", false
 	checkRun := func(r string) error {
 		if !haveRun {
@@ -327,6 +334,9 @@ func Fold(producers []results.ProducerVisit, consumers []results.ConsumerVisit) 
 	}
 	members := map[visitGroup][]*results.ConsumerVisit{}
 	groupSet := map[string]bool{}
+	for _, g := range groupNames {
+		groupSet[g] = true
+	}
 	seenConsumer := map[[sha256.Size]byte]bool{}
 	for i := range consumers {
 		c := &consumers[i]
