@@ -2,6 +2,7 @@ package outcome
 
 import (
 	"github.com/alert-testbed/testbed/agents/pacing"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -164,6 +165,28 @@ func TestSummaryOfExternalConsumers(t *testing.T) {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("summary lacks %q:\n%s", want, b.String())
 		}
+	}
+}
+
+// Through counts every acknowledged record of the log: a visit that two
+// tasks of one producer wrote holds its Resent alerts too, and a group has
+// read it only when its offsets reach past them.
+func TestVisitWindowsThroughCountsResent(t *testing.T) {
+	t0 := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	rows := []VisitGroup{
+		{Visit: 1, Group: "a", Acked: 600, LastAck: t0.Add(3 * time.Second)},
+		{Visit: 1, Group: "b", Acked: 600, LastAck: t0.Add(3 * time.Second)},
+		{Visit: 2, Group: "a", Acked: 600, Resent: 300, LastAck: t0.Add(14 * time.Second)},
+		{Visit: 2, Group: "b", Acked: 600, Resent: 300, LastAck: t0.Add(14 * time.Second)},
+		{Visit: 3, Group: "a", Acked: 600, LastAck: t0.Add(23 * time.Second)},
+	}
+	ws := visitWindows(Facts{Visits: 3, Rows: rows, T0: t0, End: t0.Add(time.Minute), Schedule: pacing.Schedule{AlertsPerVisit: 600, Interval: 10 * time.Second}})
+	var got []int64
+	for _, w := range ws {
+		got = append(got, w.Through)
+	}
+	if want := []int64{600, 1500, 2100}; !reflect.DeepEqual(got, want) {
+		t.Errorf("Through = %v, want %v", got, want)
 	}
 }
 

@@ -472,8 +472,8 @@ func secs(d time.Duration) string { return fmt.Sprintf("%.3f s", d.Seconds()) }
 // visitWindows are the visits' windows for judging external groups: each
 // visit's last acknowledgement (the latest over the rows of the visit), and
 // when the next visit was due (T0 + its start in the schedule; the end of the lag
-// checks for the last visit), and the alerts acknowledged through it
-// (Through). A visit whose producing ran past the next one's due time
+// checks for the last visit), and the records written through it
+// (Through: the acknowledged alerts, Resent included). A visit whose producing ran past the next one's due time
 // gets OverrunGrace after its last acknowledgement.
 func visitWindows(f Facts) []VisitWindow {
 	last := map[int]time.Time{}
@@ -482,7 +482,9 @@ func visitWindows(f Facts) []VisitWindow {
 		if r.LastAck.After(last[r.Visit]) {
 			last[r.Visit] = r.LastAck
 		}
-		acked[r.Visit] = max(acked[r.Visit], r.Acked)
+		// Every acknowledged write is a record of the log, a visit's
+		// second writing by a producer's replacement task too.
+		acked[r.Visit] = max(acked[r.Visit], r.Acked+r.Resent)
 	}
 	out := make([]VisitWindow, 0, f.Visits)
 	var through int64
