@@ -44,13 +44,12 @@ type follower struct {
 	// ready are the complete visits waiting for their window to close,
 	// in visit order.
 	ready []outcome.StreamVisit
-	// through[k] is the alerts acknowledged in visits 1..k, as far as
-	// every visit from 1 on has come complete (ackedAhead holds those
-	// that came ahead of an earlier one). The stream's topic is its own,
-	// from offset 0: a group whose committed offsets reach through[k] has
-	// read visit k (outcome.VisitWindow.Through).
-	through    []int64
-	ackedAhead map[int]int
+	// written[k] is the records visit k put in the stream's topic (its
+	// acknowledged alerts, a second writing's too), once it has come
+	// complete. The stream's topic is its own, from offset 0: a group
+	// whose committed offsets reach the sum over visits 1..k has read
+	// visit k (outcome.VisitWindow.Through).
+	written map[int]int64
 	// Totals, for the end.
 	visits, notDelivered, notSent int
 	acked                         int64
@@ -65,7 +64,7 @@ func newFollower(client sarama.Client, admin sarama.ClusterAdmin, out io.Writer,
 		tally:  outcome.StreamTally{RunID: st.RunID, Producers: st.Producers},
 		judges: map[string]*outcome.ExternalJudge{}, member: map[string]time.Time{},
 		last: map[string]outcome.ExternalVisit{}, caughtUp: map[string]int{}, behind: map[string]int{},
-		through: []int64{0}, ackedAhead: map[int]int{}}
+		written: map[int]int64{}}
 	for _, g := range groups {
 		f.groups = append(f.groups, run.External(g, st.Topic))
 		f.judges[g] = &outcome.ExternalJudge{Schedule: pacing.Schedule{AlertsPerVisit: st.AlertsPerVisit, Interval: st.VisitInterval}}
@@ -81,17 +80,12 @@ func (f *follower) record(data []byte) {
 		return
 	}
 	if !done {
+		if v.Resent > 0 { // a visit already complete, written again
+			f.written[v.Visit] += int64(v.Resent)
+		}
 		return
 	}
-	f.ackedAhead[v.Visit] = v.Acked
-	for {
-		n, ok := f.ackedAhead[len(f.through)]
-		if !ok {
-			break
-		}
-		delete(f.ackedAhead, len(f.through))
-		f.through = append(f.through, f.through[len(f.through)-1]+int64(n))
-	}
+	f.written[v.Visit] += int64(v.Acked + v.Resent)
 	if v.IntendedStart.Before(f.from) {
 		return
 	}
@@ -104,10 +98,22 @@ func (f *follower) record(data []byte) {
 // interval).
 func (f *follower) window(v outcome.StreamVisit) outcome.VisitWindow {
 	w := outcome.NewVisitWindow(v.Visit, v.LastAck, f.st.T0.Add(time.Duration(v.Visit)*f.st.VisitInterval))
-	if v.Visit > 0 && v.Visit < len(f.through) {
-		w.Through = f.through[v.Visit]
-	}
+	w.Through = f.through(v.Visit)
 	return w
+}
+
+// through is the records visits 1..k put in the topic, or 0 (unknown)
+// while one of them has not come complete.
+func (f *follower) through(k int) int64 {
+	var n int64
+	for v := 1; v <= k; v++ {
+		w, ok := f.written[v]
+		if !ok {
+			return 0
+		}
+		n += w
+	}
+	return n
 }
 
 // tick checks members and lag, and prints each visit whose window has

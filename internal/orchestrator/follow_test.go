@@ -37,6 +37,15 @@ func TestFollowerThrough(t *testing.T) {
 			t.Errorf("visit %d: through %d, want %d", f.ready[i].Visit, got, want)
 		}
 	}
+	// A second, different record of visit 2 (40 acknowledged: the visit
+	// written again by the producer's next task): those 40 records are in
+	// the topic too, before visit 3's.
+	record(f, 2, 40)
+	for i, want := range []int64{100, 240, 338} {
+		if got := f.window(f.ready[i]).Through; got != want {
+			t.Errorf("after visit 2 written again: visit %d: through %d, want %d", f.ready[i].Visit, got, want)
+		}
+	}
 	// Followed from visit 5 on, visits 1..4 never seen.
 	g := newFollower(nil, nil, io.Discard, st, nil, t0.Add(40*time.Second))
 	record(g, 5, 100)

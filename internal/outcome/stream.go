@@ -1,6 +1,7 @@
 package outcome
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"time"
 
@@ -16,6 +17,12 @@ type StreamVisit struct {
 	Acked    int   // acknowledged by the brokers
 	Errors   int   // not delivered within the delivery timeout
 	Bytes    int64 // acknowledged bytes (record values)
+	// Resent counts the alerts acknowledged in a second, different record
+	// of a producer for the visit: a task stopped within its grace
+	// finished the visit after its replacement had begun it, and both
+	// wrote it (see VisitGroup). The first record is the producer's
+	// account; the others' alerts are in the topic too.
+	Resent int
 	// IntendedStart is when the visit was due; LastAck when its last
 	// alert was acknowledged: their difference is DMTN-028's producing
 	// time.
@@ -40,6 +47,9 @@ func (v StreamVisit) String() string {
 	if v.Sent < v.Expected {
 		s += fmt.Sprintf(", %d of %d not sent (stopped)", v.Expected-v.Sent, v.Expected)
 	}
+	if v.Resent > 0 {
+		s += fmt.Sprintf(", %d sent again by a replaced producer's new task", v.Resent)
+	}
 	return s
 }
 
@@ -48,19 +58,23 @@ func (v StreamVisit) String() string {
 const streamVisitsKept = 100
 
 // StreamTally gathers a stream's producer records into visits: a visit is
-// complete once each of its Producers has reported it (a producer's task
-// that is replaced reports no visit twice: agents/cmd/alert-producer).
+// complete once each of its Producers has reported it. A producer's first
+// record of a visit is its account; a record re-delivered by the results
+// topic (the same bytes) is ignored, and a different one is the visit
+// written again by the producer's next task (Resent).
 type StreamTally struct {
 	RunID     string
 	Producers int
 	open      map[int]*StreamVisit
-	reported  map[int]map[int]bool // visit -> producers that reported it
+	reported  map[int]map[int][sha256.Size]byte // visit -> producer -> its first record's digest
 }
 
 // Add takes one record of the results topic and returns the visit it
-// completes, if it does. Records of another run, of consumers, and
-// repeated ones are ignored; a record that cannot be read is an error.
-func (t *StreamTally) Add(data []byte) (StreamVisit, bool, error) {
+// completes, if it does (done). Records of another run, of consumers, and
+// repeated ones are ignored; a second writing of a visit already complete
+// returns, not done, only its Visit and Resent. A record that cannot be
+// read is an error.
+func (t *StreamTally) Add(data []byte) (v StreamVisit, done bool, err error) {
 	r, err := results.DecodeRecord(data)
 	if err != nil {
 		return StreamVisit{}, false, err
@@ -70,33 +84,45 @@ func (t *StreamTally) Add(data []byte) (StreamVisit, bool, error) {
 		return StreamVisit{}, false, nil
 	}
 	if t.open == nil {
-		t.open, t.reported = map[int]*StreamVisit{}, map[int]map[int]bool{}
+		t.open, t.reported = map[int]*StreamVisit{}, map[int]map[int][sha256.Size]byte{}
 	}
 	if t.reported[p.Visit] == nil {
-		t.reported[p.Visit] = map[int]bool{}
+		t.reported[p.Visit] = map[int][sha256.Size]byte{}
 		t.open[p.Visit] = &StreamVisit{Visit: p.Visit, IntendedStart: p.IntendedStart}
 	}
-	if t.reported[p.Visit][p.Producer] {
-		return StreamVisit{}, false, nil
+	sum := sha256.Sum256(data)
+	if first, ok := t.reported[p.Visit][p.Producer]; ok {
+		if first == sum {
+			return StreamVisit{}, false, nil
+		}
+		if open := t.open[p.Visit]; open != nil {
+			open.Resent += p.Acked
+			return StreamVisit{}, false, nil
+		}
+		return StreamVisit{Visit: p.Visit, Resent: p.Acked}, false, nil
 	}
-	t.reported[p.Visit][p.Producer] = true
-	v := t.open[p.Visit]
-	v.Expected += p.Expected
-	v.Sent += p.Sent
-	v.Acked += p.Acked
-	v.Errors += p.Errors
-	v.Bytes += p.Bytes
-	if p.IntendedStart.Before(v.IntendedStart) {
-		v.IntendedStart = p.IntendedStart
+	o := t.open[p.Visit]
+	if o == nil {
+		return StreamVisit{}, false, nil // a producer beyond Producers, after the visit was complete
 	}
-	v.LastAck = latest(v.LastAck, p.LastAck)
+	t.reported[p.Visit][p.Producer] = sum
+	o.Expected += p.Expected
+	o.Sent += p.Sent
+	o.Acked += p.Acked
+	o.Errors += p.Errors
+	o.Bytes += p.Bytes
+	if p.IntendedStart.Before(o.IntendedStart) {
+		o.IntendedStart = p.IntendedStart
+	}
+	o.LastAck = latest(o.LastAck, p.LastAck)
 	if len(t.reported[p.Visit]) < t.Producers {
 		return StreamVisit{}, false, nil
 	}
-	done := *v
+	complete := *o
 	delete(t.open, p.Visit)
 	// The visit's producer set stays a while, so that a late repeat is
-	// ignored; a stream without end keeps the last streamVisitsKept.
+	// told from a second writing; a stream without end keeps the last
+	// streamVisitsKept.
 	delete(t.reported, p.Visit-streamVisitsKept)
-	return done, true, nil
+	return complete, true, nil
 }

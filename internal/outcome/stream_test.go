@@ -44,12 +44,18 @@ func TestStreamTally(t *testing.T) {
 	if got, want := v.String(), "visit 1: 998 alerts (1.0 MB) produced in 4.0 s, 2 not delivered"; got != want {
 		t.Errorf("%q, want %q", got, want)
 	}
-	if _, done := add(streamRecord(t, "r1", 1, 1, 500, 500, 500, 0, t0, t0.Add(4*time.Second))); done {
+	if _, done := add(streamRecord(t, "r1", 1, 1, 500, 500, 498, 2, t0, t0.Add(4*time.Second))); done {
 		t.Error("a late repeat completed visit 1 again")
 	}
+	// Producer 1's next task wrote visit 1 again (its first task reported
+	// it within its stop grace): not a second completion, but Resent.
+	if v, done := add(streamRecord(t, "r1", 1, 1, 500, 500, 500, 0, t0, t0.Add(9*time.Second))); done || v.Visit != 1 || v.Resent != 500 {
+		t.Errorf("a second writing of visit 1: %+v, done %v; want not done, 500 resent", v, done)
+	}
 	add(streamRecord(t, "r1", 2, 0, 500, 200, 200, 0, t0.Add(10*time.Second), t0.Add(11*time.Second)))
+	add(streamRecord(t, "r1", 2, 0, 500, 300, 300, 0, t0.Add(10*time.Second), t0.Add(12*time.Second))) // before the visit completes
 	v, _ = add(streamRecord(t, "r1", 2, 1, 500, 160, 160, 0, t0.Add(10*time.Second), t0.Add(11*time.Second)))
-	if got, want := v.String(), "visit 2: 360 alerts (0.4 MB) produced in 1.0 s, 640 of 1000 not sent (stopped)"; got != want {
+	if got, want := v.String(), "visit 2: 360 alerts (0.4 MB) produced in 1.0 s, 640 of 1000 not sent (stopped), 300 sent again by a replaced producer's new task"; got != want {
 		t.Errorf("%q, want %q", got, want)
 	}
 	add(streamRecord(t, "r1", 3, 0, 500, 0, 0, 0, t0.Add(20*time.Second), time.Time{}))
