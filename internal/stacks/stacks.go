@@ -11,9 +11,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -220,16 +222,29 @@ func currentRunning(ctx context.Context, api *client.Client, s swarm.Service) (u
 	return n, nil
 }
 
-// sameContainerSpec compares what a deploy of this project changes: the
-// image, the environment and the forced-update counter.
+// sameContainerSpec says whether a task runs its service's current spec,
+// by what a stack file sets and a deploy changes: the container's image,
+// command and arguments, environment, hostname, labels, user, working
+// directory, mounts, configs and secrets; the task's resources and
+// networks; and the forced-update counter. Not compared: placement (swarm
+// keeps a task whose node still meets a changed constraint) and what the
+// service's spec reads back with the engine's defaults filled in where the
+// task's has none (DNS config, privileges, stop grace period).
 func sameContainerSpec(task, service swarm.TaskSpec) bool {
 	if task.ForceUpdate != service.ForceUpdate || (task.ContainerSpec == nil) != (service.ContainerSpec == nil) {
+		return false
+	}
+	if !reflect.DeepEqual(task.Resources, service.Resources) || !reflect.DeepEqual(task.Networks, service.Networks) {
 		return false
 	}
 	if task.ContainerSpec == nil {
 		return true
 	}
-	return task.ContainerSpec.Image == service.ContainerSpec.Image && slices.Equal(task.ContainerSpec.Env, service.ContainerSpec.Env)
+	t, s := task.ContainerSpec, service.ContainerSpec
+	return t.Image == s.Image && slices.Equal(t.Command, s.Command) && slices.Equal(t.Args, s.Args) &&
+		slices.Equal(t.Env, s.Env) && t.Hostname == s.Hostname && maps.Equal(t.Labels, s.Labels) &&
+		t.User == s.User && t.Dir == s.Dir && reflect.DeepEqual(t.Mounts, s.Mounts) &&
+		reflect.DeepEqual(t.Configs, s.Configs) && reflect.DeepEqual(t.Secrets, s.Secrets)
 }
 
 func lastTaskError(ctx context.Context, api *client.Client, serviceID string) string {
