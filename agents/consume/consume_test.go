@@ -3,10 +3,13 @@ package consume
 import (
 	"context"
 	"io"
+	"runtime/debug"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/IBM/sarama"
+	"github.com/urfave/cli/v2"
 
 	"github.com/alert-testbed/testbed/agents/headers"
 	"github.com/alert-testbed/testbed/agents/results"
@@ -60,5 +63,37 @@ func TestStopAfter(t *testing.T) {
 	}
 	if ctx.Err() == nil {
 		t.Fatal("not stopped after the 3rd alert of the run")
+	}
+}
+
+// --gc-percent sets Go's GC target unless GOGC does; 0 is refused.
+func TestGCPercent(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	run := func(args ...string) error {
+		app := &cli.App{Flags: Flags("t", "g"), Action: setGCPercent}
+		return app.Run(append([]string{"member", "--group", "g"}, args...))
+	}
+	t.Setenv("GOGC", "")
+	for _, c := range []struct {
+		args []string
+		want int
+	}{{[]string{"--gc-percent", "250"}, 250}, {nil, DefaultGCPercent}} {
+		debug.SetGCPercent(100)
+		if err := run(c.args...); err != nil {
+			t.Fatalf("%v: %v", c.args, err)
+		}
+		if got := debug.SetGCPercent(100); got != c.want {
+			t.Errorf("%v: GC percent %d, want %d", c.args, got, c.want)
+		}
+	}
+	if err := run("--gc-percent", "0"); err == nil || !strings.Contains(err.Error(), "invalid --gc-percent 0: use 1 or more") {
+		t.Errorf("--gc-percent 0: %v", err)
+	}
+	t.Setenv("GOGC", "50") // the runtime read it at start; the flag leaves it
+	if err := run("--gc-percent", "250"); err != nil {
+		t.Fatal(err)
+	}
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Errorf("with GOGC set: GC percent %d, want it left at 100", got)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -32,7 +33,34 @@ func Flags(topicUsage, groupUsage string) []cli.Flag {
 		&cli.StringFlag{Name: "schema", EnvVars: []string{"ALERT_SCHEMA"}, Value: "testbed", Usage: "the alerts' Avro schema: testbed (the project's own), the path of a self-contained .avsc file, or the schema's JSON text"},
 		&cli.Float64Flag{Name: "max-rate", EnvVars: []string{"MAX_RATE"}, Usage: "take in at most this many alerts per second over all of this member's partitions (0: as fast as it can): a consumer slowed on purpose"},
 		&cli.StringFlag{Name: "metrics-addr", EnvVars: []string{"METRICS_ADDR"}, Value: ":9100", Usage: "address of the Prometheus /metrics endpoint (empty: none)"},
+		&cli.IntFlag{Name: "gc-percent", EnvVars: []string{"GC_PERCENT"}, Value: DefaultGCPercent, Usage: "Go's GC target percentage (GOGC), unless GOGC itself is set: decoding allocates a lot on a small live heap"},
 	}
+}
+
+// DefaultGCPercent is a member's Go GC target (GOGC). Decoding an alert
+// allocates about 330 KB (goavro's maps: agents/alert BenchmarkDecode)
+// while a member's live heap is a few tens of MB, so at Go's default of
+// 100 the collector runs every few dozen alerts. Measured on the 3+10
+// local testbed (2026-12-05, experiments/lsst-visit.yaml, the services'
+// CPU in metrics/totals.json, two runs each): 400 cut consumer1's CPU
+// (print-every, decodes every alert) from 34-35 to 26-28 CPU-s a run and
+// consumer2's (drop) from 16 to 11-12, for memory peaks of 78-97 MB
+// instead of 88 and 27-38 MB instead of 18; BenchmarkDecode/stamps goes
+// from 230 to 177 us an alert. The producers keep Go's default: they hold
+// a visit's encoded alerts, and 400 took their memory from 2.5 to 6.9 GB.
+const DefaultGCPercent = 400
+
+// setGCPercent applies --gc-percent unless GOGC is set (the runtime
+// already follows it).
+func setGCPercent(c *cli.Context) error {
+	p := c.Int("gc-percent")
+	if p < 1 {
+		return fmt.Errorf("invalid --gc-percent %d: use 1 or more (Go's default is 100; GOGC=off turns the collector off)", p)
+	}
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(p)
+	}
+	return nil
 }
 
 // FromFlags makes the member the flags describe, serving its metrics.
@@ -46,6 +74,9 @@ func FromFlags(c *cli.Context, printEnd bool, handle Handler) (*Member, error) {
 	}
 	if n := c.Int64("stop-after"); n < 0 {
 		return nil, fmt.Errorf("invalid --stop-after %d: use a number of alerts, or 0 for no limit", n)
+	}
+	if err := setGCPercent(c); err != nil {
+		return nil, err
 	}
 	m := metrics.New()
 	if err := m.Serve(c.Context, c.String("metrics-addr")); err != nil {
