@@ -292,7 +292,7 @@ func fold(producers []results.ProducerVisit, consumers []results.ConsumerVisit, 
 
 	byProducer := map[producerKey][]*results.ProducerVisit{}
 	var keys []producerKey // in the order first read
-	seenProducer := map[[sha256.Size]byte]bool{}
+	seenProducer := recordSet{}
 	for i := range producers {
 		p := &producers[i]
 		if err := checkRun(p.Run); err != nil {
@@ -301,20 +301,17 @@ func fold(producers []results.ProducerVisit, consumers []results.ConsumerVisit, 
 		if err := p.Validate(); err != nil {
 			return nil, fmt.Errorf("fold: %w", err)
 		}
-		enc, err := json.Marshal(p)
-		if err != nil {
-			return nil, fmt.Errorf("fold: %w", err)
-		}
-		sum := sha256.Sum256(enc)
-		if seenProducer[sum] {
+		if repeat, err := seenProducer.repeat(p); err != nil {
+			return nil, err
+		} else if repeat {
 			continue
 		}
-		seenProducer[sum] = true
 		k := producerKey{p.Visit, p.Producer}
-		if prev := byProducer[k]; len(prev) > 0 && prev[0].Expected != p.Expected {
-			return nil, fmt.Errorf("fold: two producer records of visit %d, producer %d plan different visits (%d and %d alerts); records of one run plan each visit once", p.Visit, p.Producer, prev[0].Expected, p.Expected)
-		} else if prev == nil {
+		switch prev := byProducer[k]; {
+		case prev == nil:
 			keys = append(keys, k)
+		case prev[0].Expected != p.Expected:
+			return nil, fmt.Errorf("fold: two producer records of visit %d, producer %d plan different visits (%d and %d alerts); records of one run plan each visit once", p.Visit, p.Producer, prev[0].Expected, p.Expected)
 		}
 		byProducer[k] = append(byProducer[k], p)
 	}
@@ -337,7 +334,7 @@ func fold(producers []results.ProducerVisit, consumers []results.ConsumerVisit, 
 	for _, g := range groupNames {
 		groupSet[g] = true
 	}
-	seenConsumer := map[[sha256.Size]byte]bool{}
+	seenConsumer := recordSet{}
 	for i := range consumers {
 		c := &consumers[i]
 		if err := checkRun(c.Run); err != nil {
@@ -346,15 +343,11 @@ func fold(producers []results.ProducerVisit, consumers []results.ConsumerVisit, 
 		if err := c.Validate(); err != nil {
 			return nil, fmt.Errorf("fold: %w", err)
 		}
-		enc, err := json.Marshal(c)
-		if err != nil {
-			return nil, fmt.Errorf("fold: %w", err)
-		}
-		sum := sha256.Sum256(enc)
-		if seenConsumer[sum] {
+		if repeat, err := seenConsumer.repeat(c); err != nil {
+			return nil, err
+		} else if repeat {
 			continue
 		}
-		seenConsumer[sum] = true
 		k := visitGroup{c.Visit, c.Group}
 		members[k] = append(members[k], c)
 		groupSet[c.Group] = true
@@ -386,6 +379,24 @@ func fold(producers []results.ProducerVisit, consumers []results.ConsumerVisit, 
 		}
 	}
 	return out, nil
+}
+
+// recordSet remembers records by the digest of their encoding, to count a
+// record the results topic delivered again (byte-for-byte identical) once.
+type recordSet map[[sha256.Size]byte]bool
+
+// repeat says whether rec was seen before, and remembers it.
+func (s recordSet) repeat(rec any) (bool, error) {
+	enc, err := json.Marshal(rec)
+	if err != nil {
+		return false, fmt.Errorf("fold: %w", err)
+	}
+	sum := sha256.Sum256(enc)
+	if s[sum] {
+		return true, nil
+	}
+	s[sum] = true
+	return false, nil
 }
 
 // foldOne accounts one (visit, group).

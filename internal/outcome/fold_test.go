@@ -142,6 +142,9 @@ func TestRebalanceDuplicates(t *testing.T) {
 	if g.LostSeqs != nil || len(g.Problems()) != 0 {
 		t.Errorf("LostSeqs %v, Problems %q", g.LostSeqs, g.Problems())
 	}
+	if g.Resent != 0 || g.Acked != 100 {
+		t.Errorf("resent %d, acked %d: the re-delivered producer record counted twice", g.Resent, g.Acked)
+	}
 	// Without offsets in the records, nothing tells a re-read offset from
 	// a second copy in the log.
 	if g.Redelivered != 0 || g.ProducerDuplicates != 15 {

@@ -473,8 +473,9 @@ func secs(d time.Duration) string { return fmt.Sprintf("%.3f s", d.Seconds()) }
 // visit's last acknowledgement (the latest over the rows of the visit), and
 // when the next visit was due (T0 + its start in the schedule; the end of the lag
 // checks for the last visit), and the records written through it
-// (Through: the acknowledged alerts, Resent included). A visit whose producing ran past the next one's due time
-// gets OverrunGrace after its last acknowledgement.
+// (Through: the acknowledged alerts, Resent included). A visit whose
+// producing ran past the next one's due time gets OverrunGrace after its
+// last acknowledgement.
 func visitWindows(f Facts) []VisitWindow {
 	last := map[int]time.Time{}
 	acked := map[int]int{}
