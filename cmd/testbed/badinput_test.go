@@ -164,11 +164,11 @@ var badInputs = append([]badInput{
 	{"run on a testbed that is not up", []string{"run", "--name", "no-such", "good.yaml"},
 		"testbed \"no-such\" is not up: start it with `testbed up --name no-such`", ""},
 	{"run --warm-up-rounds -1", []string{"run", "--name", "no-such", "--warm-up-rounds", "-1", "good.yaml"},
-		"--warm-up-rounds -1: give the number of warm-up rounds, 0 for none (default 4)", ""},
+		"--warm-up-rounds -1: give the most warm-up rounds, 0 for none (default 8; the warm-up ends sooner once the brokers' JIT compilers settle)", ""},
 	{"stream --warm-up-rounds -1", []string{"stream", "--name", "no-such", "--warm-up-rounds", "-1", "good.yaml"},
-		"--warm-up-rounds -1: give the number of warm-up rounds, 0 for none (default 4)", ""},
+		"--warm-up-rounds -1: give the most warm-up rounds, 0 for none (default 8; the warm-up ends sooner once the brokers' JIT compilers settle)", ""},
 	{"bench --warm-up-rounds -1", []string{"bench", "--name", "no-such", "--warm-up-rounds", "-1"},
-		"--warm-up-rounds -1: give the number of warm-up rounds, 0 for none (default 4)", ""},
+		"--warm-up-rounds -1: give the most warm-up rounds, 0 for none (default 8; the warm-up ends sooner once the brokers' JIT compilers settle)", ""},
 
 	// up's flags.
 	{"up --managers 2", []string{"up", "--name", "bad-up", "--managers", "2"},

@@ -71,22 +71,23 @@ func benchCommand() *cli.Command {
 }
 
 // warmUpHelp is what `run` and `bench` say of the brokers' warm-up.
-const warmUpHelp = "First it warms the brokers' JVMs when they are new (a new testbed, a restarted broker):\n" +
-	"--warm-up-rounds rounds, each one LSST visit (10,000 alerts of 136,000 bytes) through each broker\n" +
-	"as partition leader, read by a consumer group (about a minute and a half a round on the local\n" +
-	"testbed), less the rounds already made on the same broker containers. Runs on cold brokers are\n" +
-	"slower while the JVMs compile Kafka's hot code; --warm-up-rounds 0 measures them so."
+var warmUpHelp = fmt.Sprintf("First it warms the brokers' JVMs when they are new (a new testbed, a restarted broker):\n"+
+	"rounds of one LSST visit (10,000 alerts of 136,000 bytes) through each broker as partition leader,\n"+
+	"read by a consumer group (one to three minutes a round on the local testbed), until a round's JIT\n"+
+	"compiler threads use at most %.0f s of CPU or --warm-up-rounds rounds are made, counting those already\n"+
+	"made on the same broker containers. Runs on cold brokers are slower while the JVMs compile Kafka's\n"+
+	"hot code; --warm-up-rounds 0 measures them so.", orchestrator.WarmUpSettledCPU.Seconds())
 
 func warmUpRoundsFlag() cli.Flag {
 	return &cli.IntFlag{Name: "warm-up-rounds", Value: orchestrator.DefaultWarmUpRounds,
-		Usage: "warm-up rounds new brokers get first (0: none, measure cold brokers)"}
+		Usage: "the most warm-up rounds new brokers get first; fewer once their JIT settles (0: none, measure cold brokers)"}
 }
 
-// warmUpRounds reads --warm-up-rounds: 0 (none) or more.
+// warmUpRounds reads --warm-up-rounds, the most rounds: 0 (none) or more.
 func warmUpRounds(c *cli.Context) (int, error) {
 	n := c.Int("warm-up-rounds")
 	if n < 0 {
-		return 0, fmt.Errorf("--warm-up-rounds %d: give the number of warm-up rounds, 0 for none (default %d)", n, orchestrator.DefaultWarmUpRounds)
+		return 0, fmt.Errorf("--warm-up-rounds %d: give the most warm-up rounds, 0 for none (default %d; the warm-up ends sooner once the brokers' JIT compilers settle)", n, orchestrator.DefaultWarmUpRounds)
 	}
 	return n, nil
 }

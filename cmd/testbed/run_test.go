@@ -162,7 +162,7 @@ func TestRunOnTheLocalEnvironment(t *testing.T) {
 		t.Fatalf("the interrupted run did not say it was stopping and where its archive is")
 	}
 	// The same broker containers: no second warm-up.
-	if !regexp.MustCompile(`✓ Warming the brokers' JVMs \(1 round: .*\) \(unchanged: 1 round, the last ending at \d\d:\d\d:\d\d UTC, on the same broker containers\)`).MatchString(out.String()) {
+	if !regexp.MustCompile(`✓ Warming the brokers' JVMs \(up to 1 round, .*\) \(unchanged: 1 round, (not )?settled, the last ending at \d\d:\d\d:\d\d UTC, on the same broker containers\)`).MatchString(out.String()) {
 		t.Errorf("the second run on the same brokers did not say they were warm")
 	}
 	archives, _ = filepath.Glob(filepath.Join(runsDir, "*"))
@@ -575,8 +575,9 @@ func checkArchive(t *testing.T, dir string) {
 func checkWarmUp(t *testing.T, name, out string, rounds int) {
 	t.Helper()
 	for _, want := range []*regexp.Regexp{
-		regexp.MustCompile(fmt.Sprintf(`(?m)^   round %d: [0-9.ms]+; brokers' JIT compilation [0-9.]+ s \(kafka-1 [0-9.]+ s, kafka-2 [0-9.]+ s, kafka-3 [0-9.]+ s\)$`, rounds)),
-		regexp.MustCompile(fmt.Sprintf(`✓ Warming the brokers' JVMs \(%s: an LSST visit led by each broker\) \(10000 alerts of 136000 bytes through each of 3 brokers as partition leader a round; 0 rounds made before on these brokers\)`, steps.Count(rounds, "round"))),
+		regexp.MustCompile(fmt.Sprintf(`(?m)^   round %d: [0-9.ms]+; brokers' JIT compilers: [0-9.]+ s of CPU \(kafka-1 [0-9.]+ s, kafka-2 [0-9.]+ s, kafka-3 [0-9.]+ s\), [0-9.]+ s elapsed$`, rounds)),
+		regexp.MustCompile(fmt.Sprintf(`✓ Warming the brokers' JVMs \(up to %s, an LSST visit led by each broker, until the JIT compilers settle\) \((settled in round %d|not settled after %s): .*; 10000 alerts of 136000 bytes through each of 3 brokers as partition leader a round; 0 rounds made before on these brokers\)`,
+			steps.Count(rounds, "round"), rounds, steps.Count(rounds, "round"))),
 	} {
 		if !want.MatchString(out) {
 			t.Errorf("run output lacks %s", want)
@@ -586,6 +587,9 @@ func checkWarmUp(t *testing.T, name, out string, rounds int) {
 	wu, ok, err := ws.LoadWarmUp(name)
 	if err != nil || !ok || wu.Rounds != rounds || len(wu.Brokers) != 3 || wu.Brokers["kafka_kafka-2"] == "" {
 		t.Errorf("warm-up.json: %+v (found %v, %v); want %d rounds on kafka_kafka-1..3's containers", wu, ok, err, rounds)
+	}
+	if settled := strings.Contains(out, "(settled in round"); ok && wu.Settled != settled {
+		t.Errorf("warm-up.json says settled %v, the output %v", wu.Settled, settled)
 	}
 	inv, err := orchestrator.LoadInventory(ws, name)
 	if err != nil {

@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -16,6 +19,7 @@ import (
 
 	"github.com/alert-testbed/testbed/internal/bench"
 	"github.com/alert-testbed/testbed/internal/experiment"
+	"github.com/alert-testbed/testbed/internal/kafka"
 	"github.com/alert-testbed/testbed/internal/monitoring"
 	"github.com/alert-testbed/testbed/internal/report"
 	"github.com/alert-testbed/testbed/internal/run"
@@ -48,17 +52,30 @@ const (
 	// too.
 )
 
-// DefaultWarmUpRounds is how many warm-up rounds new brokers get. Measured
-// as above: after 1 round (77 s) the next run's compiler threads still
-// took 26.9 s of CPU; after 4 rounds (5 min 7 s) 4.7 s, as on brokers
-// warmed by three runs.
-const DefaultWarmUpRounds = 4
+// DefaultWarmUpRounds is the most warm-up rounds new brokers get; the
+// warm-up ends before when a round leaves the JVMs settled
+// (WarmUpSettledCPU), after 3 rounds on the local testbed. Measured there
+// on 2026-12-06 (a fresh 3+10 testbed, 10 rounds, the compiler threads'
+// CPU read in /proc every 10 s): the rounds' compiler CPU was about 40,
+// 18, 3.2, 6.5, 2.7, 1.9, 2.8, 1.0, 1.0 and 0.8 s, and the 5-visit run
+// after them compiled 3.9 s; the rounds' brokers' CPU stayed at 61-71 s
+// from round 3 on.
+const DefaultWarmUpRounds = 8
+
+// WarmUpSettledCPU is the compiler threads' CPU time over a round, summed
+// over the brokers, at or under which the round shows the brokers' JVMs
+// settled and ends the warm-up: by then compiling is under 10 % of the
+// round's broker CPU (61-71 s, as above), and a run's compiling is a few
+// seconds of its CPU.
+const WarmUpSettledCPU = 5 * time.Second
 
 // warmBrokers warms the testbed's brokers' JVMs before runs are measured:
-// rounds warm-up rounds (warmUp), less those the last warm-up already
-// made on the same broker containers (a restarted broker is a new JVM,
-// and all of them are warmed again). 0 rounds does nothing. Each round
-// prints a line with its brokers' JIT time; the whole is one step line.
+// warm-up rounds (warmUp) until one leaves the JVMs settled (its
+// compiler threads used at most WarmUpSettledCPU) or rounds of them are
+// made, counting those the last warm-up made on the same broker
+// containers (a restarted broker is a new JVM, and all of them are warmed
+// again). 0 rounds does nothing. Each round prints a line with its
+// brokers' compiler CPU and JIT time; the whole is one step line.
 func warmBrokers(ctx context.Context, env *runEnv, ws workspace.Workspace, name string, rounds int, out io.Writer) error {
 	if rounds <= 0 {
 		return nil
@@ -77,58 +94,128 @@ func warmBrokers(ctx context.Context, env *runEnv, ws workspace.Workspace, name 
 		done = last.Rounds
 	}
 	p := &steps.Printer{W: out}
-	title := fmt.Sprintf("Warming the brokers' JVMs (%s: an LSST visit led by each broker)", steps.Count(rounds, "round"))
-	if done >= rounds {
+	title := fmt.Sprintf("Warming the brokers' JVMs (up to %s, an LSST visit led by each broker, until the JIT compilers settle)", steps.Count(rounds, "round"))
+	if done > 0 && (last.Settled || done >= rounds) {
 		return p.Run(title, func(s *steps.Step) error {
 			s.Unchanged()
-			s.Detail("%s, the last ending at %s UTC, on the same broker containers", steps.Count(last.Rounds, "round"), last.At.UTC().Format("15:04:05"))
+			state := "settled"
+			if !last.Settled {
+				state = "not settled"
+			}
+			s.Detail("%s, %s, the last ending at %s UTC, on the same broker containers", steps.Count(last.Rounds, "round"), state, last.At.UTC().Format("15:04:05"))
 			return nil
 		})
 	}
 	return p.Run(title, func(s *steps.Step) error {
-		for round := done + 1; round <= rounds; round++ {
-			if err := warmUpRound(ctx, env, round, out); err != nil {
-				return fmt.Errorf("warming the brokers, round %d: %w (`--warm-up-rounds 0` runs on cold brokers: slower while their JVMs compile, README \"Where an LSST visit's time goes\")", round, err)
+		round, cpu, settled, err := warmUntilSettled(done, rounds, func(round int) (time.Duration, error) {
+			cpu, err := warmUpRound(ctx, env, containers, round, out)
+			if err != nil {
+				return 0, fmt.Errorf("warming the brokers, round %d: %w (`--warm-up-rounds 0` runs on cold brokers: slower while their JVMs compile, README \"Where an LSST visit's time goes\")", round, err)
 			}
-			// Saved after each round: an interrupted warm-up goes on
-			// from there.
-			if err := ws.SaveWarmUp(name, workspace.WarmUp{Brokers: containers, At: time.Now().UTC(), Rounds: round}); err != nil {
-				return err
-			}
+			return cpu, nil
+		}, func(round int, settled bool) error {
+			return ws.SaveWarmUp(name, workspace.WarmUp{Brokers: containers, At: time.Now().UTC(), Rounds: round, Settled: settled})
+		})
+		if err != nil {
+			return err
 		}
-		s.Detail("%d alerts of %d bytes through each of %d brokers as partition leader a round; %s made before on these brokers",
-			warmUpRecords, warmUpRecordSize, len(containers), steps.Count(done, "round"))
+		state := fmt.Sprintf("settled in round %d: its compiler threads used %.1f s of CPU, at most %.0f s", round, cpu.Seconds(), WarmUpSettledCPU.Seconds())
+		if !settled {
+			state = fmt.Sprintf("not settled after %s: the last one's compiler threads used %.1f s of CPU, more than %.0f s, so runs will compile too (a larger --warm-up-rounds warms longer)",
+				steps.Count(round, "round"), cpu.Seconds(), WarmUpSettledCPU.Seconds())
+		}
+		s.Detail("%s; %d alerts of %d bytes through each of %d brokers as partition leader a round; %s made before on these brokers",
+			state, warmUpRecords, warmUpRecordSize, len(containers), steps.Count(done, "round"))
 		return nil
 	})
 }
 
-// warmUpRound runs one round (warmUp) and prints its time and the
-// brokers' JIT compilation over it, as Prometheus scraped it (the
-// compiler threads' elapsed time, waits for a core included: it stays
-// high on a busy machine while their CPU time falls).
-func warmUpRound(ctx context.Context, env *runEnv, round int, out io.Writer) error {
+// warmUntilSettled makes warm-up rounds done+1, done+2, ... (round)
+// until one's compiler CPU is at most WarmUpSettledCPU or round `rounds`
+// is made, and saves the state after each (save): an interrupted warm-up
+// goes on from there. It returns the last round made, its compiler CPU
+// and whether it settled the JVMs.
+func warmUntilSettled(done, rounds int, round func(int) (time.Duration, error), save func(round int, settled bool) error) (last int, cpu time.Duration, settled bool, err error) {
+	for last = done; last < rounds && !settled; {
+		last++
+		if cpu, err = round(last); err != nil {
+			return last, cpu, false, err
+		}
+		settled = cpu <= WarmUpSettledCPU
+		if err := save(last, settled); err != nil {
+			return last, cpu, settled, err
+		}
+	}
+	return last, cpu, settled, nil
+}
+
+// warmUpRound runs one round (warmUp) and prints its time, the CPU time
+// of the brokers' JIT compiler threads over it (read in the broker
+// containers' /proc: kafka.CompilerThreads) and their JIT time as
+// Prometheus scraped it (the compiler threads' elapsed time, waits for a
+// core included: it stays high on a busy machine while their CPU time
+// falls). It returns the compiler CPU summed over the brokers.
+func warmUpRound(ctx context.Context, env *runEnv, containers map[string]string, round int, out io.Writer) (time.Duration, error) {
+	before, err := readCompilerThreads(ctx, env, containers)
+	if err != nil {
+		return 0, err
+	}
 	start := time.Now()
 	if err := warmUp(ctx, env, out); err != nil {
-		return err
+		return 0, err
 	}
 	took := time.Since(start)
+	after, err := readCompilerThreads(ctx, env, containers)
+	if err != nil {
+		return 0, err
+	}
+	var cpu time.Duration
+	services := slices.Sorted(maps.Keys(after))
+	parts := make([]string, len(services))
+	for i, svc := range services {
+		d := after[svc].Since(before[svc])
+		cpu += d
+		parts[i] = fmt.Sprintf("%s %.1f s", strings.TrimPrefix(svc, "kafka_"), d.Seconds())
+	}
+	line := fmt.Sprintf("   round %d: %s; brokers' JIT compilers: %.1f s of CPU (%s)", round, took.Round(100*time.Millisecond), cpu.Seconds(), strings.Join(parts, ", "))
 	select {
 	case <-ctx.Done():
-		return ctx.Err()
+		return 0, ctx.Err()
 	case <-time.After(warmUpScrapeDelay):
 	}
-	line := fmt.Sprintf("   round %d: %s", round, took.Round(100*time.Millisecond))
 	totals, err := monitoring.ServiceTotals(ctx, promURL(env.inv), monitoring.BrokerService.String(), start, time.Now())
-	if err != nil {
-		fmt.Fprintf(out, "%s; brokers' JIT compilation not read: %v\n", line, err)
-		return nil
+	switch elapsed, brokers := report.SumBrokersJIT(totals); {
+	case err != nil:
+		fmt.Fprintf(out, "%s; JIT time not read: %v\n", line, err)
+	case len(brokers) == 0:
+		fmt.Fprintf(out, "%s; JIT time not scraped (`testbed status` lists the scrape targets)\n", line)
+	default:
+		fmt.Fprintf(out, "%s, %.1f s elapsed\n", line, elapsed)
 	}
-	figures := report.JITFigures(totals)
-	if figures == "" {
-		figures = "not scraped (`testbed status` lists the scrape targets)"
+	return cpu, nil
+}
+
+// readCompilerThreads reads the compiler threads of each broker's
+// container (service -> container ID), on the manager node that runs it
+// (topology: manager i carries broker i).
+func readCompilerThreads(ctx context.Context, env *runEnv, containers map[string]string) (map[string]kafka.CompilerThreads, error) {
+	out := map[string]kafka.CompilerThreads{}
+	for i := 1; i <= topology.BrokerCount && i <= len(env.cluster.Nodes); i++ {
+		svc := topology.BrokerServiceName(i)
+		id, ok := containers[svc]
+		if !ok {
+			continue
+		}
+		threads, err := kafka.ReadCompilerThreads(ctx, env.cluster.Nodes[i-1].API, id)
+		if err != nil {
+			return nil, fmt.Errorf("reading the JIT compiler threads of %s: %w", svc, err)
+		}
+		out[svc] = threads
 	}
-	fmt.Fprintf(out, "%s; brokers' JIT compilation %s\n", line, figures)
-	return nil
+	if len(out) != len(containers) {
+		return nil, fmt.Errorf("reading the JIT compiler threads: %d of %d broker containers are on the first %d managers", len(out), len(containers), topology.BrokerCount)
+	}
+	return out, nil
 }
 
 // warmUpScrapeDelay lets Prometheus scrape the brokers (every 5 s) after

@@ -16,6 +16,10 @@ type WarmUp struct {
 	Brokers map[string]string `json:"brokers"`
 	At      time.Time         `json:"at"`     // when its last round ended
 	Rounds  int               `json:"rounds"` // rounds made on these containers
+	// Settled says the last round's compiler threads used little CPU
+	// (orchestrator.WarmUpSettledCPU): the JVMs are warm, and no later
+	// warm-up goes on with more rounds.
+	Settled bool `json:"settled,omitempty"`
 }
 
 // Covers says whether the warm-up warmed exactly these broker
