@@ -23,7 +23,7 @@ func benchOnTheTestbed(t *testing.T, bin, name, dir string) {
 			t.Fatalf("bench: exit %d", r.code)
 		}
 		for _, want := range []*regexp.Regexp{
-			regexp.MustCompile(`round 1  host   alert-producer       300 records in [0-9.]+ s: \d+ records/s, [0-9.]+ MB/s  ack p50 \d+ ms, p99 \d+ ms`),
+			regexp.MustCompile(`round 1  host   alert-producer       300 records in [0-9.]+ s: \d+ records/s, [0-9.]+ MB/s  ack p50 \d+ ms, p99 \d+ ms  brokers' JIT [0-9.]+ CPU-s`),
 			regexp.MustCompile(`round 2  swarm  ConsumerPerformance  300 records in [0-9.]+ s`),
 			regexp.MustCompile(`(?m)^swarm\s+alert-consumer ÷ ConsumerPerformance\s+[0-9.]+\s+[0-9.]+\s+[0-9.]+\s+[0-9.]+ [0-9.]+$`),
 			regexp.MustCompile(`(?m)^host\s+alert-producer ÷ ProducerPerformance\s+[0-9.]+\s+[0-9.]+\s+[0-9.]+\s+[0-9.]+ [0-9.]+$`),
@@ -46,6 +46,12 @@ func benchOnTheTestbed(t *testing.T, bin, name, dir string) {
 		for _, tr := range res.Tries {
 			if tr.Records != 300 || tr.Seconds <= 0 || tr.Bytes < 300*19000 {
 				t.Errorf("try %+v: want 300 records of about 20,000 bytes in a positive time", tr)
+			}
+			// Read in the brokers' containers over the try: never
+			// negative, and never more than the try's wall time a broker
+			// (each JVM has 2 compiler threads here, but 2 cores).
+			if j := tr.BrokersJITCPU; j == nil || *j < 0 || *j > 3*(tr.Seconds+60) {
+				t.Errorf("try round %d %s %s: brokers' JIT CPU %v, want a reading between 0 and the try's time", tr.Round, tr.From, tr.Client, j)
 			}
 			// alert-producer goes first in odd rounds, Kafka's tools in
 			// even ones.

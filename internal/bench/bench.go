@@ -169,6 +169,12 @@ type Try struct {
 	// acknowledgement), in milliseconds; 0 for consumers.
 	P50Ms float64 `json:"p50_ms,omitempty"`
 	P99Ms float64 `json:"p99_ms,omitempty"`
+	// BrokersJITCPU is the CPU time (seconds) the brokers' JIT compiler
+	// threads used over the try, summed over the brokers
+	// (kafka.CompilerThreads); nil when it could not be read. A try over
+	// which the brokers compiled much ran against JVMs still warming
+	// (README "Where an LSST visit's time goes").
+	BrokersJITCPU *float64 `json:"brokers_jit_cpu_seconds,omitempty"`
 	// Error says why the try has no figures (the client failed).
 	Error string `json:"error,omitempty"`
 	// Output is the tail of what the client printed, for a try that

@@ -123,6 +123,11 @@ func TestConfig(t *testing.T) {
 	}
 }
 
+func withJIT(t Try, seconds float64) Try {
+	t.BrokersJITCPU = &seconds
+	return t
+}
+
 // The ratios come from the tries alone: per round project ÷ Kafka's tool
 // in records/s, min / median / max over the rounds where both have
 // figures; a failed try leaves its round out and is counted missing.
@@ -135,7 +140,7 @@ func TestRatios(t *testing.T) {
 		return Try{Round: round, From: FromHost, Kind: kind, Client: client, Records: records, Seconds: secs, Bytes: records * 1000}
 	}
 	r := Result{Config: Config{Rounds: 3, From: []string{FromHost}}, Tries: []Try{
-		try(1, AlertProducer, 1000, 1), try(1, ProducerPerformance, 1000, 2), // 2.0
+		withJIT(try(1, AlertProducer, 1000, 1), 12.5), try(1, ProducerPerformance, 1000, 2), // 2.0
 		try(2, AlertProducer, 1000, 2), try(2, ProducerPerformance, 1000, 1), // 0.5
 		try(3, AlertProducer, 1000, 1), try(3, ProducerPerformance, 1000, 1.25), // 1.25
 		try(1, AlertConsumer, 1000, 1), try(1, ConsumerPerformance, 1000, 1),
@@ -155,10 +160,18 @@ func TestRatios(t *testing.T) {
 	}
 	var b bytes.Buffer
 	r.Print(&b)
-	for _, want := range []string{"alert-producer ÷ ProducerPerformance  0.50  1.25    2.00  2.00 0.50 1.25", "1 tries failed", "round 2, host, alert-consumer: exited 1"} {
+	for _, want := range []string{"alert-producer ÷ ProducerPerformance  0.50  1.25    2.00  2.00 0.50 1.25", "1 tries failed", "round 2, host, alert-consumer: exited 1",
+		"brokers' JIT CPU-s\n", " 12.5\n", "  -\n"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, b.String())
 		}
+	}
+	var line bytes.Buffer
+	PrintTry(&line, r.Tries[0])
+	PrintTry(&line, r.Tries[1])
+	if want := "  round 1  host   alert-producer       1000 records in 1.00 s: 1000 records/s, 1.0 MB/s  ack p50 0 ms, p99 0 ms  brokers' JIT 12.5 CPU-s\n" +
+		"  round 1  host   ProducerPerformance  1000 records in 2.00 s: 500 records/s, 0.5 MB/s  ack p50 0 ms, p99 0 ms\n"; line.String() != want {
+		t.Errorf("PrintTry:\n%s\nwant\n%s", line.String(), want)
 	}
 	dir := t.TempDir() + "/bench-x"
 	if err := r.Write(dir); err != nil {

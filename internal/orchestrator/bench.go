@@ -20,6 +20,7 @@ import (
 
 	"github.com/alert-testbed/testbed/internal/bench"
 	"github.com/alert-testbed/testbed/internal/images"
+	"github.com/alert-testbed/testbed/internal/kafka"
 	"github.com/alert-testbed/testbed/internal/run"
 	tbswarm "github.com/alert-testbed/testbed/internal/swarm"
 	"github.com/alert-testbed/testbed/internal/topology"
@@ -154,6 +155,7 @@ type bencher struct {
 	kafkaSwarm                string // the brokers' image, as the nodes pull it
 	hostBrokers, swarmBrokers string
 	tryTimeout                time.Duration
+	jitUnread                 bool // tryWithJIT said it could not read the brokers' JIT
 }
 
 // findImages finds the clients' images: the agents image openRunEnv built
@@ -235,7 +237,7 @@ func (b *bencher) round(ctx context.Context, round int, from string) (tries []be
 				// Nothing to read: alert-producer's pass failed.
 				break
 			}
-			t := f()
+			t := b.tryWithJIT(ctx, f)
 			t.Round, t.From, t.Kind, t.First = round, from, p.kind, i == 0
 			if t.Client == bench.AlertProducer {
 				produced = t
@@ -253,6 +255,36 @@ func (b *bencher) round(ctx context.Context, round int, from string) (tries []be
 		}
 	}
 	return tries, nil
+}
+
+// tryWithJIT runs a try and reads the brokers' JIT compiler CPU over it
+// (bench.Try.BrokersJITCPU). A failed reading leaves it out and is said
+// once: the try's own figures stand without it.
+func (b *bencher) tryWithJIT(ctx context.Context, try func() bench.Try) bench.Try {
+	containers, err := brokerContainers(ctx, b.env.cluster.Leader().API)
+	var before map[string]kafka.CompilerThreads
+	if err == nil {
+		before, err = readCompilerThreads(ctx, b.env, containers)
+	}
+	t := try()
+	var after map[string]kafka.CompilerThreads
+	if err == nil {
+		after, err = readCompilerThreads(ctx, b.env, containers)
+	}
+	if err != nil {
+		if !b.jitUnread {
+			fmt.Fprintf(b.out, "  (the brokers' JIT compiler CPU is not read: %v)\n", err)
+			b.jitUnread = true
+		}
+		return t
+	}
+	var cpu time.Duration
+	for svc, threads := range after {
+		cpu += threads.Since(before[svc])
+	}
+	s := cpu.Seconds()
+	t.BrokersJITCPU = &s
+	return t
 }
 
 // ceilingStep runs producers ProducerPerformance instances from one place
