@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alert-testbed/testbed/internal/archive"
 	"github.com/alert-testbed/testbed/internal/faults"
 	"github.com/alert-testbed/testbed/internal/monitoring"
 	"github.com/alert-testbed/testbed/internal/orchestrator"
@@ -191,6 +192,16 @@ func TestRunOnTheLocalEnvironment(t *testing.T) {
 		g := group(t, s, "counting")
 		if g.Lost != 0 || g.NotReceived != 0 || g.Complete != 4 {
 			t.Errorf("counting after a broker and a member were killed: %+v; want 0 lost, every visit complete", g)
+		}
+		// Broker 2's JVM was replaced: its compiler CPU is left out,
+		// and the line says so.
+		var meta archive.Meta
+		readJSON(t, filepath.Join(arch, "run.json"), &meta)
+		if _, ok := meta.BrokersJITCPU["kafka_kafka-2"]; ok || len(meta.BrokersJITCPU) != 2 || !strings.Contains(meta.JITCPUNote, "kafka-2 left out") {
+			t.Errorf("run.json after broker 2 was killed: compiler CPU %v, note %q; want kafka-1 and kafka-3 only, and kafka-2 said left out", meta.BrokersJITCPU, meta.JITCPUNote)
+		}
+		if !strings.Contains(out, "compiler CPU kafka-2 left out: its container of the run's start no longer runs") {
+			t.Errorf("the live output does not say broker 2's compiler CPU is left out")
 		}
 		notes := strings.Join(s.Notes, "\n")
 		if !regexp.MustCompile(`agent vanished: run-\S+-consumer-counting\.1 on \S+ ended at [0-9:.]+: failed`).MatchString(notes) {
@@ -511,6 +522,17 @@ func checkArchive(t *testing.T, dir string) {
 	if nodes, _ := meta["nodes"].([]any); len(nodes) != 5 {
 		t.Errorf("run.json lists %d nodes, want 5", len(nodes))
 	}
+	// The brokers' compiler threads' CPU over the run, read in their
+	// containers: every broker, none negative.
+	if jit, _ := meta["brokers_jit_cpu_seconds"].(map[string]any); len(jit) != 3 {
+		t.Errorf("run.json brokers_jit_cpu_seconds %v (note %v), want the 3 brokers' figures", meta["brokers_jit_cpu_seconds"], meta["brokers_jit_cpu_note"])
+	} else {
+		for svc, v := range jit {
+			if f, ok := v.(float64); !ok || f < 0 {
+				t.Errorf("run.json brokers_jit_cpu_seconds[%s] = %v", svc, v)
+			}
+		}
+	}
 	// Every record of the results topic is kept: 2 producers x 3 visits,
 	// and at least one record per (visit, member) that got alerts.
 	b, _ := os.ReadFile(filepath.Join(dir, "records.jsonl"))
@@ -546,7 +568,7 @@ func checkArchive(t *testing.T, dir string) {
 		t.Errorf("totals.json: the brokers' JIT compilation time is %v, want more than 0: %+v", jit, totals)
 	}
 	md, _ := os.ReadFile(filepath.Join(dir, "report.md"))
-	for _, want := range []string{"**passed**", "producer serialization and send to Kafka", "| agents: producer |", "| kafka_kafka-1 |", "metrics/tsdb", "The brokers' JIT compilation over the window: "} {
+	for _, want := range []string{"**passed**", "producer serialization and send to Kafka", "| agents: producer |", "| kafka_kafka-1 |", "metrics/tsdb", "The brokers' JIT compilers over the run: "} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("report.md lacks %q", want)
 		}

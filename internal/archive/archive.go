@@ -135,6 +135,15 @@ type Meta struct {
 		From time.Time `json:"from"`
 		To   time.Time `json:"to"`
 	} `json:"metrics_window"`
+	// BrokersJITCPU is the CPU time, in seconds, each broker's JIT
+	// compiler threads used from Start to End (broker service ->
+	// seconds; kafka.CompilerThreads), read in the broker containers'
+	// /proc. A broker whose container changed during the run (a fault
+	// restarted it) is left out; none when it could not be read, or for
+	// archives from before it was measured. JITCPUNote says which
+	// brokers are left out and why, or why none was read.
+	BrokersJITCPU map[string]float64 `json:"brokers_jit_cpu_seconds,omitempty"`
+	JITCPUNote    string             `json:"brokers_jit_cpu_note,omitempty"`
 	// MetricsError says why metrics/services.csv or metrics/totals.json
 	// is missing.
 	MetricsError  string `json:"metrics_error,omitempty"`

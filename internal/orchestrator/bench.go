@@ -21,6 +21,7 @@ import (
 	"github.com/alert-testbed/testbed/internal/bench"
 	"github.com/alert-testbed/testbed/internal/images"
 	"github.com/alert-testbed/testbed/internal/kafka"
+	"github.com/alert-testbed/testbed/internal/report"
 	"github.com/alert-testbed/testbed/internal/run"
 	tbswarm "github.com/alert-testbed/testbed/internal/swarm"
 	"github.com/alert-testbed/testbed/internal/topology"
@@ -278,11 +279,7 @@ func (b *bencher) tryWithJIT(ctx context.Context, try func() bench.Try) bench.Tr
 		}
 		return t
 	}
-	var cpu time.Duration
-	for svc, threads := range after {
-		cpu += threads.Since(before[svc])
-	}
-	s := cpu.Seconds()
+	s := report.SumJITCPU(compilerCPUSince(before, after))
 	t.BrokersJITCPU = &s
 	return t
 }

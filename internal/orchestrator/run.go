@@ -278,6 +278,12 @@ type liveRun struct {
 	rows     []outcome.VisitGroup
 	folded   int
 	foldedAt time.Time
+	// jitCPU is the brokers' compiler CPU over the run, jitMissing the
+	// brokers left out, jitErr why none could be read
+	// (archive.Meta.BrokersJITCPU).
+	jitCPU     map[string]float64
+	jitMissing string
+	jitErr     error
 }
 
 // syncWriter serializes the writes of the run's live lines: the fault
@@ -331,6 +337,7 @@ func (env *runEnv) runOne(ctx context.Context, e experiment.Experiment, runsDir 
 		fmt.Fprintf(env.out, " ! warning: %s\n", w)
 	}
 	start := time.Now()
+	jit := startJITReading(ctx, env)
 
 	// Whatever happens from here on, the agents are stopped, the records
 	// collected and the archive written.
@@ -376,9 +383,9 @@ func (env *runEnv) runOne(ctx context.Context, e experiment.Experiment, runsDir 
 		}
 	}
 	end := time.Now()
-
 	// Cleanup and collection must finish even after Ctrl-C.
 	cctx := context.WithoutCancel(ctx)
+	lr.jitCPU, lr.jitMissing, lr.jitErr = jit.end(cctx, env)
 	if ctx.Err() != nil {
 		fmt.Fprintf(env.out, "Interrupted: stopping the agents and writing what was measured\n")
 	}
@@ -1014,6 +1021,10 @@ func (env *runEnv) writeArchive(ctx context.Context, res RunResult, e experiment
 		Problems:    res.Summary.Problems,
 	}
 	meta.Window.From, meta.Window.To = from, to
+	meta.BrokersJITCPU, meta.JITCPUNote = lr.jitCPU, lr.jitMissing
+	if lr.jitErr != nil {
+		meta.JITCPUNote = "not read: " + lr.jitErr.Error()
+	}
 	// The testbed's stacks and this run's agents; not the stale series of
 	// earlier runs' agents, which Prometheus still returns for 5 minutes.
 	services := fmt.Sprintf("(%s|%s|grafana)_.*|run-%s-.*", monitoring.StackName, topology.KafkaStack, res.ID)
@@ -1027,7 +1038,7 @@ func (env *runEnv) writeArchive(ctx context.Context, res RunResult, e experiment
 			meta.MetricsError = err.Error()
 		}
 	}
-	if jit := report.BrokersJIT(c.Totals); jit != "" {
+	if jit := report.BrokersJIT(meta.BrokersJITCPU, meta.JITCPUNote, c.Totals); jit != "" {
 		// Beside the summary: why the first runs on fresh brokers are slower.
 		fmt.Fprintf(env.out, "  %s\n", jit)
 	}

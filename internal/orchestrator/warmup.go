@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -169,15 +167,9 @@ func warmUpRound(ctx context.Context, env *runEnv, containers map[string]string,
 	if err != nil {
 		return 0, err
 	}
-	var cpu time.Duration
-	services := slices.Sorted(maps.Keys(after))
-	parts := make([]string, len(services))
-	for i, svc := range services {
-		d := after[svc].Since(before[svc])
-		cpu += d
-		parts[i] = fmt.Sprintf("%s %.1f s", strings.TrimPrefix(svc, "kafka_"), d.Seconds())
-	}
-	line := fmt.Sprintf("   round %d: %s; brokers' JIT compilers: %.1f s of CPU (%s)", round, took.Round(100*time.Millisecond), cpu.Seconds(), strings.Join(parts, ", "))
+	perBroker := compilerCPUSince(before, after)
+	cpu := time.Duration(report.SumJITCPU(perBroker) * float64(time.Second))
+	line := fmt.Sprintf("   round %d: %s; brokers' JIT compilers: %s", round, took.Round(100*time.Millisecond), report.JITCPUFigures(perBroker))
 	select {
 	case <-ctx.Done():
 		return 0, ctx.Err()
@@ -193,6 +185,71 @@ func warmUpRound(ctx context.Context, env *runEnv, containers map[string]string,
 		fmt.Fprintf(out, "%s, %.1f s elapsed\n", line, elapsed)
 	}
 	return cpu, nil
+}
+
+// jitReading is the brokers' compiler threads at a run's start, for
+// their CPU over the run (archive.Meta.BrokersJITCPU).
+type jitReading struct {
+	containers map[string]string // broker service -> container ID
+	threads    map[string]kafka.CompilerThreads
+	err        error
+}
+
+func startJITReading(ctx context.Context, env *runEnv) jitReading {
+	containers, err := brokerContainers(ctx, env.cluster.Leader().API)
+	if err != nil {
+		return jitReading{err: err}
+	}
+	threads, err := readCompilerThreads(ctx, env, containers)
+	return jitReading{containers: containers, threads: threads, err: err}
+}
+
+// end reads the compiler threads again: each broker's CPU since the
+// start, for the brokers whose container read then still runs (swarm
+// replaces a stopped broker with a new task: a new container and JVM,
+// whose compiling before the end is left out with the old one's).
+// missing names the brokers left out and why; err says why none could be
+// read.
+func (r jitReading) end(ctx context.Context, env *runEnv) (cpu map[string]float64, missing string, err error) {
+	if r.err != nil {
+		return nil, "", r.err
+	}
+	cpu = map[string]float64{}
+	var gone []string
+	var errs []error
+	for i := 1; i <= topology.BrokerCount && i <= len(env.cluster.Nodes); i++ {
+		svc := topology.BrokerServiceName(i)
+		id, ok := r.containers[svc]
+		if !ok {
+			continue
+		}
+		threads, err := kafka.ReadCompilerThreads(ctx, env.cluster.Nodes[i-1].API, id)
+		if err != nil {
+			gone = append(gone, strings.TrimPrefix(svc, "kafka_"))
+			errs = append(errs, fmt.Errorf("%s: %w", svc, err))
+			continue
+		}
+		cpu[svc] = threads.Since(r.threads[svc]).Seconds()
+	}
+	if len(cpu) == 0 {
+		return nil, "", errors.Join(errs...)
+	}
+	if len(gone) > 0 {
+		missing = strings.Join(gone, ", ") + " left out: its container of the run's start no longer runs (a restarted broker)"
+	}
+	return cpu, missing, nil
+}
+
+// compilerCPUSince is each broker's compiler CPU (seconds) from one
+// reading of readCompilerThreads to a later one, for the brokers in both.
+func compilerCPUSince(before, after map[string]kafka.CompilerThreads) map[string]float64 {
+	out := map[string]float64{}
+	for svc, threads := range after {
+		if prev, ok := before[svc]; ok {
+			out[svc] = threads.Since(prev).Seconds()
+		}
+	}
+	return out
 }
 
 // readCompilerThreads reads the compiler threads of each broker's

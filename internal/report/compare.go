@@ -48,6 +48,11 @@ type Compared struct {
 	// window, summed over brokers (monitoring.Totals.JITSeconds), in
 	// seconds; NaN for archives without it. Large on cold brokers.
 	BrokerJIT float64
+	// BrokerJITCPU is the CPU time the brokers' JIT compiler threads used
+	// over the run, summed over brokers (archive.Meta.BrokersJITCPU), in
+	// seconds; NaN for archives without it. Unlike BrokerJIT it does not
+	// count waits for a core: it is the compiling itself.
+	BrokerJITCPU float64
 	// CPUBusy is the busiest node's CPU busy share while the visits were
 	// produced (outcome.ProducingCPU), 0 to 1; NaN for archives without
 	// it. Near 1: the run was as fast as the machine.
@@ -72,6 +77,7 @@ var Metrics = []Metric{
 	{"producer CPU", "%", func(c *Compared) float64 { return c.ProducerCPU * 100 }},
 	{"consumer CPU", "%", func(c *Compared) float64 { return c.ConsumerCPU * 100 }},
 	{"brokers' JIT compilation", "s", func(c *Compared) float64 { return c.BrokerJIT }},
+	{"brokers' JIT compiler CPU", "s", func(c *Compared) float64 { return c.BrokerJITCPU }},
 	{"CPU busy while producing", "%", func(c *Compared) float64 { return c.CPUBusy * 100 }},
 }
 
@@ -168,6 +174,10 @@ func (c *Compared) resources() {
 	c.BrokerJIT = math.NaN()
 	if jit, brokers := SumBrokersJIT(r.Totals); len(brokers) > 0 {
 		c.BrokerJIT = jit
+	}
+	c.BrokerJITCPU = math.NaN()
+	if len(r.Meta.BrokersJITCPU) > 0 {
+		c.BrokerJITCPU = SumJITCPU(r.Meta.BrokersJITCPU)
 	}
 	for svc, m := range r.Series {
 		switch {
@@ -462,7 +472,7 @@ func (cm *Comparison) RunsCSV(w io.Writer) error {
 	head = append(head, cm.Varying...)
 	head = append(head, "producing_mean_s", "producing_stddev_s", "transit_mean_s", "transit_stddev_s", "transit_group", "total_s",
 		"lost", "duplicated", "not_received", "not_sent", "failed", "fell_behind", FieldMBPerVisit,
-		"peak_broker_memory_bytes", "peak_broker_in_bytes_per_s", "peak_broker_out_bytes_per_s", "producer_cpu_cores", "consumer_cpu_cores", "broker_jit_seconds", "cpu_busy_while_producing")
+		"peak_broker_memory_bytes", "peak_broker_in_bytes_per_s", "peak_broker_out_bytes_per_s", "producer_cpu_cores", "consumer_cpu_cores", "broker_jit_seconds", "broker_jit_cpu_seconds", "cpu_busy_while_producing")
 	if err := cw.Write(head); err != nil {
 		return err
 	}
@@ -494,7 +504,7 @@ func (cm *Comparison) RunsCSV(w io.Writer) error {
 		tm, ts := stat(c.Transit)
 		row = append(row, pm, ps, tm, ts, c.TransitGroup, total,
 			strconv.Itoa(c.Lost), strconv.Itoa(c.Duplicated), strconv.Itoa(c.NotReceived), strconv.Itoa(c.NotSent), strconv.FormatBool(c.Failed), strconv.FormatBool(c.FellBehind), g(c.MBPerVisit),
-			g(c.PeakBrokerMemory), g(c.PeakBrokerIn), g(c.PeakBrokerOut), g(c.ProducerCPU), g(c.ConsumerCPU), gOrEmpty(c.BrokerJIT), gOrEmpty(c.CPUBusy))
+			g(c.PeakBrokerMemory), g(c.PeakBrokerIn), g(c.PeakBrokerOut), g(c.ProducerCPU), g(c.ConsumerCPU), gOrEmpty(c.BrokerJIT), gOrEmpty(c.BrokerJITCPU), gOrEmpty(c.CPUBusy))
 		if err := cw.Write(row); err != nil {
 			return err
 		}

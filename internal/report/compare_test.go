@@ -85,6 +85,8 @@ func writeArchive(t *testing.T, runsDir string, s synthetic) string {
 		Testbed: "tb", Env: "local", Nodes: []inventory.Node{{Name: "tb-manager-1", Role: "manager"}, {Name: "tb-worker-1", Role: "worker"}},
 		Start: start, T0: start.Add(5 * time.Second), End: start.Add(45 * time.Second), Problems: sum.Problems, SnapshotError: "none in the test"}
 	meta.Window.From, meta.Window.To = start, start.Add(50*time.Second)
+	// The brokers' compiler CPU: 1 + 2 x producers in all.
+	meta.BrokersJITCPU = map[string]float64{"kafka_kafka-1": 1, "kafka_kafka-2": 2 * float64(s.producers)}
 	for _, err := range []error{
 		a.WriteYAML(archive.FileExperiment, e), a.WriteJSON(archive.FileRun, meta), a.WriteLines(archive.FileRecords, records),
 		a.WriteJSON(archive.FileVisitsJSON, rows), a.WriteJSON(archive.FileSummary, sum), a.WriteWith(archive.FileServices, series.WriteCSV),
@@ -207,6 +209,9 @@ func TestComparisonOrdersRunsAndFitsKnownLines(t *testing.T) {
 	if !strings.Contains(text, "| brokers' JIT compilation (s) | alert.stamps=true | 10 | 4 | 1.000 | 3 |") {
 		t.Errorf("brokers' JIT compilation fit is not slope 10, intercept 4:\n%s", text)
 	}
+	if !strings.Contains(text, "| brokers' JIT compiler CPU (s) | alert.stamps=true | 2 | 1 | 1.000 | 3 |") {
+		t.Errorf("brokers' JIT compiler CPU fit is not slope 2, intercept 1:\n%s", text)
+	}
 	if !strings.Contains(text, "| CPU busy while producing (%) | alert.stamps=true | 4 | 50 | 1.000 | 3 |") {
 		t.Errorf("CPU busy fit is not slope 4, intercept 50:\n%s", text)
 	}
@@ -219,7 +224,7 @@ func TestComparisonOrdersRunsAndFitsKnownLines(t *testing.T) {
 	if lines := strings.Count(string(csv), "\n"); lines != 6 {
 		t.Errorf("runs.csv has %d lines, want a header and 5 runs:\n%s", lines, csv)
 	}
-	if head, _, _ := strings.Cut(string(csv), "\n"); !strings.HasSuffix(head, ",consumer_cpu_cores,broker_jit_seconds,cpu_busy_while_producing") {
+	if head, _, _ := strings.Cut(string(csv), "\n"); !strings.HasSuffix(head, ",consumer_cpu_cores,broker_jit_seconds,broker_jit_cpu_seconds,cpu_busy_while_producing") {
 		t.Errorf("runs.csv header %q does not end with the brokers' JIT seconds and the CPU busy share", head)
 	}
 	// Made again from sweep.json, the comparison is the same.

@@ -40,9 +40,13 @@ type Input struct {
 	// tables' means are computed exactly.
 	Totals                 map[string]monitoring.Totals
 	WindowStart, WindowEnd time.Time
-	Snapshot               string   // the TSDB snapshot's folder in the archive, or why there is none
-	Grafana                []string // links (annotation, dashboard snapshot), if Grafana is up
-	Files                  []string // other files of the archive, to list
+	// BrokersJITCPU is the brokers' JIT compiler CPU over the run
+	// (archive.Meta.BrokersJITCPU), service -> seconds.
+	BrokersJITCPU map[string]float64
+	JITCPUNote    string
+	Snapshot      string   // the TSDB snapshot's folder in the archive, or why there is none
+	Grafana       []string // links (annotation, dashboard snapshot), if Grafana is up
+	Files         []string // other files of the archive, to list
 	// Faults are the run's faults as they happened (faults.json), drawn
 	// on the plots as marked intervals.
 	Faults []Fault
@@ -84,7 +88,7 @@ func FromArchive(r *archive.Run) Input {
 		Testbed: fmt.Sprintf("%s (env %s): %d managers, %d workers", m.Testbed, m.Env, managers, workers),
 		Start:   m.Start, End: m.End, T0: m.T0, Schedule: r.Experiment.Schedule(),
 		Series: r.Series, SeriesErr: m.MetricsError, Totals: r.Totals,
-		WindowStart: m.Window.From, WindowEnd: m.Window.To,
+		WindowStart: m.Window.From, WindowEnd: m.Window.To, BrokersJITCPU: m.BrokersJITCPU, JITCPUNote: m.JITCPUNote,
 		Grafana: m.Grafana, Missing: r.Missing,
 	}
 	if in.Series == nil && in.SeriesErr == "" {
@@ -276,17 +280,51 @@ func markFaults(p *plot.Plot, fs []Fault, at func(time.Time) float64) error {
 	return nil
 }
 
-// BrokersJIT says how long the brokers' JIT compilers ran over a run's
-// metrics window (monitoring.Totals.JITSeconds), for example
-// "brokers' JIT compilation over the window: 40.2 s (kafka-1 12.0 s,
-// kafka-2 16.1 s, kafka-3 12.1 s)"; "" when totals hold none (archives
-// from before it was measured, or no broker metrics).
-func BrokersJIT(totals map[string]monitoring.Totals) string {
-	figures := JITFigures(totals)
-	if figures == "" {
-		return ""
+// BrokersJIT says how much the brokers' JIT compilers worked over a run:
+// their CPU time from the run's start to its end when the archive has it
+// (archive.Meta.BrokersJITCPU, with its JITCPUNote), and their elapsed
+// time over the metrics window (monitoring.Totals.JITSeconds), for
+// example "brokers' JIT compilers over the run: 8.2 s of CPU (kafka-1
+// 2.0 s, kafka-2 3.1 s, kafka-3 3.1 s); 21.9 s elapsed over the metrics
+// window"; "" when the archive has neither.
+func BrokersJIT(cpu map[string]float64, note string, totals map[string]monitoring.Totals) string {
+	elapsed, brokers := SumBrokersJIT(totals)
+	var parts []string
+	if len(cpu) > 0 {
+		parts = append(parts, JITCPUFigures(cpu))
 	}
-	return "brokers' JIT compilation over the window: " + figures
+	if note != "" {
+		parts = append(parts, "compiler CPU "+note)
+	}
+	switch {
+	case len(parts) > 0 && len(brokers) > 0:
+		return fmt.Sprintf("brokers' JIT compilers over the run: %s; %.1f s elapsed over the metrics window", strings.Join(parts, "; "), elapsed)
+	case len(parts) > 0:
+		return "brokers' JIT compilers over the run: " + strings.Join(parts, "; ")
+	case len(brokers) > 0:
+		return "brokers' JIT compilation over the window: " + JITFigures(totals)
+	}
+	return ""
+}
+
+// JITCPUFigures is the brokers' compiler CPU (service -> seconds) summed
+// and per broker: "8.2 s of CPU (kafka-1 2.0 s, kafka-2 3.1 s, kafka-3
+// 3.1 s)".
+func JITCPUFigures(cpu map[string]float64) string {
+	parts := make([]string, 0, len(cpu))
+	for _, svc := range sortedKeys(cpu) {
+		parts = append(parts, fmt.Sprintf("%s %.1f s", strings.TrimPrefix(svc, "kafka_"), cpu[svc]))
+	}
+	return fmt.Sprintf("%.1f s of CPU (%s)", SumJITCPU(cpu), strings.Join(parts, ", "))
+}
+
+// SumJITCPU sums the brokers' compiler CPU (service -> seconds).
+func SumJITCPU(cpu map[string]float64) float64 {
+	var sum float64
+	for _, v := range cpu {
+		sum += v
+	}
+	return sum
 }
 
 // JITFigures is the brokers' JIT time in totals, summed and per broker:
@@ -316,9 +354,10 @@ func SumBrokersJIT(totals map[string]monitoring.Totals) (sum float64, brokers []
 	return sum, brokers
 }
 
-// JITHint says what BrokersJIT's figure means for comparing runs.
-const JITHint = "the compiler threads' time, waits for a core included; a broker's JVM compiles Kafka's hot code over its first gigabytes, " +
-	"so runs on new brokers are slower (tens of seconds here): compare runs made on warm brokers (`testbed run` warms new brokers first unless --warm-up-rounds 0)"
+// JITHint says what BrokersJIT's figures mean for comparing runs.
+const JITHint = "a broker's JVM compiles Kafka's hot code over its first gigabytes, so runs on new brokers are slower (tens of CPU seconds of compiling here): " +
+	"compare runs made on warm brokers (`testbed run` warms new brokers until their compilers settle, unless --warm-up-rounds 0); " +
+	"the elapsed time counts the compiler threads' waits for a core, so it stays high on a busy machine when their CPU is small"
 
 // ServiceName is a swarm service's name as the report shows it: an agent
 // service of the run without the run-<id>- prefix.
@@ -439,7 +478,7 @@ func markdown(w io.Writer, in Input) {
 				cpu.Mean*100, cpu.Stddev*100, cpu.Max*100, mem.Mean/mib, mem.Stddev/mib, mem.Max/mib,
 				rx.Mean/mib, rx.Stddev/mib, tx.Mean/mib, tx.Stddev/mib, inAll)
 		}
-		if jit := BrokersJIT(in.Totals); jit != "" {
+		if jit := BrokersJIT(in.BrokersJITCPU, in.JITCPUNote, in.Totals); jit != "" {
 			fmt.Fprintf(w, "\nThe %s: %s.\n", jit, JITHint)
 		}
 		fmt.Fprintf(w, "\n![CPU](%s)\n\n![memory](%s)\n\n![network in](%s)\n\n![network out](%s)\n\n", Plots[1], Plots[2], Plots[3], Plots[4])

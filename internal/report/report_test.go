@@ -55,7 +55,7 @@ func TestWriteMakesTheReportAndItsPlots(t *testing.T) {
 		"| kafka_kafka-1 | 50.0 ± ",
 		"| 1.00 ± ", "| 2.00 ± ",
 		"| agents: producer |",
-		"The brokers' JIT compilation over the window: 12.5 s (kafka-1 12.5 s): the compiler threads' time",
+		"The brokers' JIT compilation over the window: 12.5 s (kafka-1 12.5 s): a broker's JVM compiles Kafka's hot code",
 	} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("report.md lacks %q:\n%s", want, md)
@@ -109,11 +109,39 @@ func TestJITFiguresWithoutBrokerMetrics(t *testing.T) {
 	if got := JITFigures(totals); got != "" {
 		t.Errorf("JITFigures without broker JIT time = %q, want \"\"", got)
 	}
-	if got := BrokersJIT(totals); got != "" {
+	if got := BrokersJIT(nil, "", totals); got != "" {
 		t.Errorf("BrokersJIT without broker JIT time = %q, want \"\"", got)
 	}
 	totals["kafka_kafka-2"] = monitoring.Totals{JITSeconds: 4}
 	if got, want := JITFigures(totals), "4.0 s (kafka-2 4.0 s)"; got != want {
 		t.Errorf("JITFigures = %q, want %q", got, want)
+	}
+}
+
+// A run's line gives the compilers' CPU over the run when the archive
+// has it, the elapsed time over the window when Prometheus had it, or
+// both.
+func TestBrokersJIT(t *testing.T) {
+	cpu := map[string]float64{"kafka_kafka-2": 3.1, "kafka_kafka-1": 2.04, "kafka_kafka-3": 3.1}
+	totals := map[string]monitoring.Totals{"kafka_kafka-1": {JITSeconds: 8.5}, "kafka_kafka-2": {JITSeconds: 6.5}, "kafka_kafka-3": {JITSeconds: 6.9}}
+	for _, tc := range []struct {
+		name   string
+		cpu    map[string]float64
+		totals map[string]monitoring.Totals
+		note   string
+		want   string
+	}{
+		{"both", cpu, totals, "", "brokers' JIT compilers over the run: 8.2 s of CPU (kafka-1 2.0 s, kafka-2 3.1 s, kafka-3 3.1 s); 21.9 s elapsed over the metrics window"},
+		{"CPU only", cpu, nil, "", "brokers' JIT compilers over the run: 8.2 s of CPU (kafka-1 2.0 s, kafka-2 3.1 s, kafka-3 3.1 s)"},
+		{"elapsed only (older archives)", nil, totals, "", "brokers' JIT compilation over the window: 21.9 s (kafka-1 8.5 s, kafka-2 6.5 s, kafka-3 6.9 s)"},
+		{"neither", nil, nil, "", ""},
+		{"a broker left out", map[string]float64{"kafka_kafka-1": 2.04, "kafka_kafka-3": 3.1}, totals, "kafka-2 left out: its container of the run's start no longer runs (a restarted broker)",
+			"brokers' JIT compilers over the run: 5.1 s of CPU (kafka-1 2.0 s, kafka-3 3.1 s); compiler CPU kafka-2 left out: its container of the run's start no longer runs (a restarted broker); 21.9 s elapsed over the metrics window"},
+		{"not read", nil, totals, "not read: exec sh: no such container",
+			"brokers' JIT compilers over the run: compiler CPU not read: exec sh: no such container; 21.9 s elapsed over the metrics window"},
+	} {
+		if got := BrokersJIT(tc.cpu, tc.note, tc.totals); got != tc.want {
+			t.Errorf("%s: BrokersJIT = %q, want %q", tc.name, got, tc.want)
+		}
 	}
 }
