@@ -52,12 +52,12 @@ const (
 
 // DefaultWarmUpRounds is the most warm-up rounds new brokers get; the
 // warm-up ends before when a round leaves the JVMs settled
-// (WarmUpSettledCPU), after 3 rounds on the local testbed. Measured there
-// on 2026-12-06 (a fresh 3+10 testbed, 10 rounds, the compiler threads'
-// CPU read in /proc every 10 s): the rounds' compiler CPU was about 40,
-// 18, 3.2, 6.5, 2.7, 1.9, 2.8, 1.0, 1.0 and 0.8 s, and the 5-visit run
-// after them compiled 3.9 s; the rounds' brokers' CPU stayed at 61-71 s
-// from round 3 on.
+// (WarmUpSettledCPU): after 3 and after 5 rounds on the two fresh 3+10
+// local testbeds of 2026-12-06. On the first, 10 rounds were made (the
+// compiler threads' CPU read in /proc every 10 s): their compiler CPU was
+// about 40, 18, 3.2, 6.5, 2.7, 1.9, 2.8, 1.0, 1.0 and 0.8 s, the 5-visit
+// run after them compiled 3.9 s, and the rounds' brokers' CPU stayed at
+// 61-71 s from round 3 on. 8 leaves room for JVMs that settle late.
 const DefaultWarmUpRounds = 8
 
 // WarmUpSettledCPU is the compiler threads' CPU time over a round, summed
