@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -214,26 +216,15 @@ func (r jitReading) end(ctx context.Context, env *runEnv) (cpu map[string]float6
 	if r.err != nil {
 		return nil, "", r.err
 	}
-	cpu = map[string]float64{}
-	var gone []string
-	var errs []error
-	for i := 1; i <= topology.BrokerCount && i <= len(env.cluster.Nodes); i++ {
-		svc := topology.BrokerServiceName(i)
-		id, ok := r.containers[svc]
-		if !ok {
-			continue
-		}
-		threads, err := kafka.ReadCompilerThreads(ctx, env.cluster.Nodes[i-1].API, id)
-		if err != nil {
-			gone = append(gone, strings.TrimPrefix(svc, "kafka_"))
-			errs = append(errs, fmt.Errorf("%s: %w", svc, err))
-			continue
-		}
-		cpu[svc] = threads.Since(r.threads[svc]).Seconds()
+	after, failed := readEachCompilerThreads(ctx, env, r.containers)
+	if len(after) == 0 {
+		return nil, "", joinByBroker(failed)
 	}
-	if len(cpu) == 0 {
-		return nil, "", errors.Join(errs...)
+	gone := slices.Sorted(maps.Keys(failed))
+	for i, svc := range gone {
+		gone[i] = strings.TrimPrefix(svc, "kafka_")
 	}
+	cpu = compilerCPUSince(r.threads, after)
 	if len(gone) > 0 {
 		missing = strings.Join(gone, ", ") + " left out: its container of the run's start no longer runs (a restarted broker)"
 	}
@@ -254,9 +245,32 @@ func compilerCPUSince(before, after map[string]kafka.CompilerThreads) map[string
 
 // readCompilerThreads reads the compiler threads of each broker's
 // container (service -> container ID), on the manager node that runs it
-// (topology: manager i carries broker i).
+// (topology: manager i carries broker i); any broker not read is an
+// error.
 func readCompilerThreads(ctx context.Context, env *runEnv, containers map[string]string) (map[string]kafka.CompilerThreads, error) {
-	out := map[string]kafka.CompilerThreads{}
+	out, failed := readEachCompilerThreads(ctx, env, containers)
+	if len(failed) > 0 {
+		return nil, fmt.Errorf("reading the JIT compiler threads: %w", joinByBroker(failed))
+	}
+	return out, nil
+}
+
+// joinByBroker joins the brokers' errors in the brokers' order.
+func joinByBroker(failed map[string]error) error {
+	var errs []error
+	for _, svc := range slices.Sorted(maps.Keys(failed)) {
+		errs = append(errs, failed[svc])
+	}
+	return errors.Join(errs...)
+}
+
+// readEachCompilerThreads reads what it can: the brokers' compiler
+// threads, and for each broker not read (by service) why.
+func readEachCompilerThreads(ctx context.Context, env *runEnv, containers map[string]string) (map[string]kafka.CompilerThreads, map[string]error) {
+	out, failed := map[string]kafka.CompilerThreads{}, map[string]error{}
+	for svc := range containers {
+		failed[svc] = fmt.Errorf("%s: not on the first %d managers", svc, topology.BrokerCount)
+	}
 	for i := 1; i <= topology.BrokerCount && i <= len(env.cluster.Nodes); i++ {
 		svc := topology.BrokerServiceName(i)
 		id, ok := containers[svc]
@@ -265,14 +279,13 @@ func readCompilerThreads(ctx context.Context, env *runEnv, containers map[string
 		}
 		threads, err := kafka.ReadCompilerThreads(ctx, env.cluster.Nodes[i-1].API, id)
 		if err != nil {
-			return nil, fmt.Errorf("reading the JIT compiler threads of %s: %w", svc, err)
+			failed[svc] = fmt.Errorf("%s: %w", svc, err)
+			continue
 		}
+		delete(failed, svc)
 		out[svc] = threads
 	}
-	if len(out) != len(containers) {
-		return nil, fmt.Errorf("reading the JIT compiler threads: %d of %d broker containers are on the first %d managers", len(out), len(containers), topology.BrokerCount)
-	}
-	return out, nil
+	return out, failed
 }
 
 // warmUpScrapeDelay lets Prometheus scrape the brokers (every 5 s) after
