@@ -106,6 +106,9 @@ func TestRunOnTheLocalEnvironment(t *testing.T) {
 		t.Fatalf("run: exit %d", r.code)
 	}
 	checkWarmUp(t, name, r.out, 1)
+	if st := run(t, bin, "status", "--name", name); !regexp.MustCompile(`(?m)^  warm-up:   1 round on these broker containers, JIT compilers (settled|not settled: a larger --warm-up-rounds goes on), the last ending at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$`).MatchString(st.out) {
+		t.Errorf("status after the warm-up does not say the brokers had 1 round:\n%s", st.out)
+	}
 	for _, want := range []*regexp.Regexp{
 		regexp.MustCompile(`visit 1/3: produced 600 in [0-9.]+ s \| counting 600/600 [+-][0-9.]+ s \| dropping 600/600 [+-][0-9.]+ s \| filters-1 600/600`),
 		regexp.MustCompile(`visit 3/3: produced 600 in`),

@@ -13,6 +13,7 @@ import (
 	"github.com/alert-testbed/testbed/internal/kafka"
 	"github.com/alert-testbed/testbed/internal/monitoring"
 	"github.com/alert-testbed/testbed/internal/stacks"
+	"github.com/alert-testbed/testbed/internal/steps"
 	"github.com/alert-testbed/testbed/internal/swarm"
 	"github.com/alert-testbed/testbed/internal/topology"
 	"github.com/alert-testbed/testbed/internal/workspace"
@@ -135,6 +136,11 @@ func Status(ctx context.Context, ws workspace.Workspace, name string, out io.Wri
 		fmt.Fprintf(out, "  round trip: acks=all to %s (replication factor 3, min.insync.replicas 2) and back in %s\n", kafka.HealthTopic, h.RoundTrip.Round(time.Millisecond))
 	}
 	fmt.Fprintf(out, "  bootstrap: %s\n", strings.Join(Bootstrap(inv), ","))
+	if line, err := warmUpState(ctx, ws, name, cluster); err != nil {
+		problems = append(problems, err.Error())
+	} else {
+		fmt.Fprintf(out, "  warm-up:   %s\n", line)
+	}
 
 	fmt.Fprintf(out, "\nGRAFANA\n")
 	if g := settings.Grafana(); g == "" {
@@ -211,4 +217,26 @@ func lifetime(s workspace.Settings, now time.Time) string {
 		return ""
 	}
 	return "Lifetime: " + strings.Join(parts, ", ")
+}
+
+// warmUpState says whether the brokers' JVMs are warm: the last warm-up
+// (warm-up.json) if it warmed the broker containers running now, or that
+// the next run or bench warms them first.
+func warmUpState(ctx context.Context, ws workspace.Workspace, name string, cluster *swarm.Cluster) (string, error) {
+	containers, err := brokerContainers(ctx, cluster.Leader().API)
+	if err != nil {
+		return "", err
+	}
+	last, ok, err := ws.LoadWarmUp(name)
+	if err != nil {
+		return "", err
+	}
+	if !ok || !last.Covers(containers) {
+		return "none on these broker containers: the next `testbed run`, `stream` or `bench` warms them first (README \"Where an LSST visit's time goes\")", nil
+	}
+	state := "JIT compilers settled"
+	if !last.Settled {
+		state = "JIT compilers not settled: a larger --warm-up-rounds goes on"
+	}
+	return fmt.Sprintf("%s on these broker containers, %s, the last ending at %s UTC", steps.Count(last.Rounds, "round"), state, last.At.UTC().Format("2006-01-02 15:04:05")), nil
 }
