@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -18,6 +19,7 @@ import (
 func benchOnTheTestbed(t *testing.T, bin, name, dir string) {
 	t.Run("bench", func(t *testing.T) {
 		runsDir := filepath.Join(dir, "bench-runs")
+		volumesBefore := danglingVolumes(t)
 		r := run(t, bin, "bench", "--name", name, "--runs-dir", runsDir, "--rounds", "2", "--records", "300", "--record-size", "20000", "--from", "both", "--warm-up-rounds", "1")
 		if r.code != 0 {
 			t.Fatalf("bench: exit %d", r.code)
@@ -71,5 +73,21 @@ func benchOnTheTestbed(t *testing.T, bin, name, dir string) {
 		if strings.Contains(st.out, "bench-") {
 			t.Errorf("a bench service is left:\n%s", st.out)
 		}
+		// The host tries' containers go with their anonymous volumes
+		// (the Kafka image declares three).
+		if after := danglingVolumes(t); len(after) > len(volumesBefore) {
+			t.Errorf("the bench left %d anonymous volumes on this host's Engine", len(after)-len(volumesBefore))
+		}
 	})
+}
+
+// danglingVolumes lists the volumes of this host's Engine that no
+// container uses.
+func danglingVolumes(t *testing.T) []string {
+	t.Helper()
+	out, err := exec.Command("docker", "volume", "ls", "-q", "--filter", "dangling=true").Output()
+	if err != nil {
+		t.Fatalf("docker volume ls: %v", err)
+	}
+	return strings.Fields(string(out))
 }

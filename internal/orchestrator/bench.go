@@ -482,7 +482,10 @@ func execHost(ctx context.Context, api *client.Client, image string, entrypoint,
 	defer func() {
 		rctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		_ = api.ContainerRemove(rctx, resp.ID, container.RemoveOptions{Force: true})
+		// With its anonymous volumes: the Kafka image declares three
+		// (VOLUME in its Dockerfile), which would otherwise stay behind
+		// on this host's Engine, three a try.
+		_ = api.ContainerRemove(rctx, resp.ID, container.RemoveOptions{Force: true, RemoveVolumes: true})
 	}()
 	if err := api.ContainerStart(ctx, resp.ID, container.StartOptions{}); err != nil {
 		return "", fmt.Errorf("start the client's container: %w", err)
