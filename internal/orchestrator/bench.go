@@ -20,7 +20,6 @@ import (
 
 	"github.com/alert-testbed/testbed/internal/bench"
 	"github.com/alert-testbed/testbed/internal/images"
-	"github.com/alert-testbed/testbed/internal/kafka"
 	"github.com/alert-testbed/testbed/internal/report"
 	"github.com/alert-testbed/testbed/internal/run"
 	tbswarm "github.com/alert-testbed/testbed/internal/swarm"
@@ -259,18 +258,16 @@ func (b *bencher) round(ctx context.Context, round int, from string) (tries []be
 }
 
 // tryWithJIT runs a try and reads the brokers' JIT compiler CPU over it
-// (bench.Try.BrokersJITCPU). A failed reading leaves it out and is said
-// once: the try's own figures stand without it.
+// (bench.Try.BrokersJITCPU), as a run reads it over the run (jitReading),
+// but of every broker or none: a sum over fewer brokers would not compare.
+// A failed reading leaves it out and is said once: the try's own figures
+// stand without it.
 func (b *bencher) tryWithJIT(ctx context.Context, try func() bench.Try) bench.Try {
-	containers, err := brokerContainers(ctx, b.env.cluster.Leader().API)
-	var before map[string]kafka.CompilerThreads
-	if err == nil {
-		before, err = readCompilerThreads(ctx, b.env, containers)
-	}
+	jit := startJITReading(ctx, b.env)
 	t := try()
-	var after map[string]kafka.CompilerThreads
-	if err == nil {
-		after, err = readCompilerThreads(ctx, b.env, containers)
+	cpu, missing, err := jit.end(ctx, b.env)
+	if err == nil && missing != "" {
+		err = errors.New(missing)
 	}
 	if err != nil {
 		if !b.jitUnread {
@@ -279,7 +276,7 @@ func (b *bencher) tryWithJIT(ctx context.Context, try func() bench.Try) bench.Tr
 		}
 		return t
 	}
-	s := report.SumJITCPU(compilerCPUSince(before, after))
+	s := report.SumJITCPU(cpu)
 	t.BrokersJITCPU = &s
 	return t
 }
