@@ -33,9 +33,14 @@ down: build
 # minutes and 3.4 GB of memory on 2 cores (only the EC2, ECR and STS
 # service packages, see internal/toolchain/awstrim.go); skipped when
 # already in .testbed/cache.
+#
+# tools/gotest runs go test and prints what it prints, then ends with a
+# digest of the failing tests' messages: CI reports keep the start and
+# the end of the output, and an integration test's own output is long.
 test: setup build
 	./bin/testbed toolchain build --aws
-	$(GO) test -count=1 -timeout 80m ./...
+	$(GO) build -o bin/gotest ./tools/gotest
+	./bin/gotest -count=1 -timeout 80m ./...
 
 # Unit tests only: no Docker Engine, toolchain build or network; tests
 # that need them skip under -short (kafkatest.Start, the tf package's
