@@ -169,6 +169,14 @@ var badInputs = append([]badInput{
 		"--warm-up-rounds -1: give the most warm-up rounds, 0 for none (default 8; the warm-up ends sooner once the brokers' JIT compilers settle)", ""},
 	{"bench --warm-up-rounds -1", []string{"bench", "--name", "no-such", "--warm-up-rounds", "-1"},
 		"--warm-up-rounds -1: give the most warm-up rounds, 0 for none (default 8; the warm-up ends sooner once the brokers' JIT compilers settle)", ""},
+	{"run --warm-up-alerts 0", []string{"run", "--name", "no-such", "--warm-up-alerts", "0", "good.yaml"},
+		"--warm-up-alerts 0: give the alerts of 136000 bytes each broker leads in a warm-up round, from 100 to 100000 (default 10000, an LSST visit)", ""},
+	{"stream --warm-up-alerts 99", []string{"stream", "--name", "no-such", "--warm-up-alerts", "99", "good.yaml"},
+		"--warm-up-alerts 99: give the alerts of 136000 bytes each broker leads in a warm-up round, from 100 to 100000 (default 10000, an LSST visit)", ""},
+	{"bench --warm-up-alerts 100001", []string{"bench", "--name", "no-such", "--warm-up-alerts", "100001"},
+		"--warm-up-alerts 100001: give the alerts of 136000 bytes each broker leads in a warm-up round, from 100 to 100000 (default 10000, an LSST visit)", ""},
+	{"run --warm-up-alerts -5", []string{"run", "--name", "no-such", "--warm-up-alerts", "-5", "good.yaml"},
+		"--warm-up-alerts -5: give the alerts of 136000 bytes each broker leads in a warm-up round, from 100 to 100000 (default 10000, an LSST visit)", ""},
 
 	// up's flags.
 	{"up --managers 2", []string{"up", "--name", "bad-up", "--managers", "2"},

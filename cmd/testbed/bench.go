@@ -27,7 +27,7 @@ func benchCommand() *cli.Command {
 			"ProducerPerformance run by 1, 2, 4, ... instances at once, each with its share of --records, into\n" +
 			"one topic per step, until a doubling gains less than 5 %; it prints each step's MB/s and the best.\n\n" +
 			warmUpHelp,
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			nameFlag(),
 			&cli.IntFlag{Name: "record-size", Value: bench.DefaultRecordSize, Usage: "bytes of each record (alert-producer makes alerts of about this size)"},
 			&cli.IntFlag{Name: "records", Value: bench.DefaultRecords, Usage: "records per try"},
@@ -37,8 +37,7 @@ func benchCommand() *cli.Command {
 			&cli.StringFlag{Name: "from", Value: "both", Usage: "where the clients run: host, swarm or both"},
 			&cli.BoolFlag{Name: "ceiling", Usage: "instead of the comparisons, find the MB/s the brokers take from Kafka's ProducerPerformance run by 1, 2, 4, ... instances at once (each with its share of --records), from each --from place"},
 			&cli.StringFlag{Name: "runs-dir", Value: orchestrator.DefaultRunsDir, EnvVars: []string{"TESTBED_RUNS"}, Usage: "where the bench archive goes"},
-			warmUpRoundsFlag(),
-		},
+		}, warmUpFlags()...),
 		Action: func(c *cli.Context) error {
 			name, ws, err := testbedAndWorkspace(c)
 			if err != nil {
@@ -51,7 +50,7 @@ func benchCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			rounds, err := warmUpRounds(c)
+			warm, err := warmUpOptions(c)
 			if err != nil {
 				return err
 			}
@@ -64,7 +63,7 @@ func benchCommand() *cli.Command {
 			if err := cfg.Validate(topology.BrokerCount); err != nil {
 				return err
 			}
-			_, err = orchestrator.Bench(c.Context, ws, name, orchestrator.BenchOptions{Config: cfg, RunsDir: c.String("runs-dir"), WarmUpRounds: rounds}, c.App.Writer)
+			_, err = orchestrator.Bench(c.Context, ws, name, orchestrator.BenchOptions{Config: cfg, RunsDir: c.String("runs-dir"), WarmUp: warm}, c.App.Writer)
 			return err
 		},
 	}
@@ -76,18 +75,21 @@ var warmUpHelp = fmt.Sprintf("First it warms the brokers' JVMs when they are new
 	"read by a consumer group (one to three minutes a round on the local testbed), until a round's JIT\n"+
 	"compiler threads use at most %.0f s of CPU or --warm-up-rounds rounds are made, counting those already\n"+
 	"made on the same broker containers. Runs on cold brokers are slower while the JVMs compile Kafka's\n"+
-	"hot code; --warm-up-rounds 0 measures them so.", orchestrator.WarmUpSettledCPU.Seconds())
+	"hot code; --warm-up-rounds 0 measures them so. --warm-up-alerts makes the rounds smaller (quicker,\n"+
+	"and they warm less) for small visits or a quick try.", orchestrator.WarmUpSettledCPU.Seconds())
 
-func warmUpRoundsFlag() cli.Flag {
-	return &cli.IntFlag{Name: "warm-up-rounds", Value: orchestrator.DefaultWarmUpRounds,
-		Usage: "the most warm-up rounds new brokers get first; fewer once their JIT settles (0: none, measure cold brokers)"}
+// warmUpFlags are --warm-up-rounds and --warm-up-alerts.
+func warmUpFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.IntFlag{Name: "warm-up-rounds", Value: orchestrator.DefaultWarmUpRounds,
+			Usage: "the most warm-up rounds new brokers get first; fewer once their JIT settles (0: none, measure cold brokers)"},
+		&cli.IntFlag{Name: "warm-up-alerts", Value: orchestrator.DefaultWarmUpAlerts,
+			Usage: fmt.Sprintf("alerts each broker leads in a warm-up round, %d to %d; brokers warmed with smaller rounds are warmed again", orchestrator.MinWarmUpAlerts, orchestrator.MaxWarmUpAlerts)},
+	}
 }
 
-// warmUpRounds reads --warm-up-rounds, the most rounds: 0 (none) or more.
-func warmUpRounds(c *cli.Context) (int, error) {
-	n := c.Int("warm-up-rounds")
-	if n < 0 {
-		return 0, fmt.Errorf("--warm-up-rounds %d: give the most warm-up rounds, 0 for none (default %d; the warm-up ends sooner once the brokers' JIT compilers settle)", n, orchestrator.DefaultWarmUpRounds)
-	}
-	return n, nil
+// warmUpOptions reads --warm-up-rounds and --warm-up-alerts, checked.
+func warmUpOptions(c *cli.Context) (orchestrator.WarmUpOptions, error) {
+	o := orchestrator.WarmUpOptions{Rounds: c.Int("warm-up-rounds"), Alerts: c.Int("warm-up-alerts")}
+	return o, o.Validate()
 }

@@ -20,7 +20,7 @@ func benchOnTheTestbed(t *testing.T, bin, name, dir string) {
 	t.Run("bench", func(t *testing.T) {
 		runsDir := filepath.Join(dir, "bench-runs")
 		volumesBefore := danglingVolumes(t)
-		r := run(t, bin, "bench", "--name", name, "--runs-dir", runsDir, "--rounds", "2", "--records", "300", "--record-size", "20000", "--from", "both", "--warm-up-rounds", "1")
+		r := run(t, bin, "bench", "--name", name, "--runs-dir", runsDir, "--rounds", "2", "--records", "300", "--record-size", "20000", "--from", "both", "--warm-up-rounds", "1", "--warm-up-alerts", "2000")
 		if r.code != 0 {
 			t.Fatalf("bench: exit %d", r.code)
 		}

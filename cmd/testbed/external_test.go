@@ -52,7 +52,7 @@ func externalConsumersRun(t *testing.T, bin, name, dir string) {
 		startConsumer(t, brokers, "alerts-ext", "ext-fast")
 		startConsumer(t, brokers, "alerts-ext", "ext-slow", "--max-rate", "40")
 		runsDir := filepath.Join(dir, "runs-external")
-		r := run(t, bin, "run", "--name", name, "--runs-dir", runsDir, "--warm-up-rounds", "1", file)
+		r := run(t, bin, "run", "--name", name, "--runs-dir", runsDir, "--warm-up-rounds", "1", "--warm-up-alerts", "2000", file)
 		if r.code != 0 {
 			logAgents(t, runsDir)
 			t.Fatalf("run with external consumers: exit %d, want 0 (a consumer falling behind is a finding, not a failure)", r.code)

@@ -129,14 +129,13 @@ func app() *cli.App {
 					"Ctrl-C stops the run cleanly and still writes what was measured.\n" +
 					"Exits non-zero when an alert was lost or duplicated, a limit was passed, or the\n" +
 					"run was interrupted.\n\n" + warmUpHelp,
-				Flags: []cli.Flag{
+				Flags: append([]cli.Flag{
 					nameFlag(),
 					&cli.StringFlag{Name: "runs-dir", Value: orchestrator.DefaultRunsDir, EnvVars: []string{"TESTBED_RUNS"}, Usage: "where run archives go"},
 					&cli.BoolFlag{Name: "keep", Usage: "leave the agents' services and the run's topics after the run (to look at them)"},
 					&cli.IntFlag{Name: "visits", Usage: "run this many visits instead of the files' (a short try of a long experiment)"},
 					&cli.BoolFlag{Name: "check", Usage: "only load and validate the files, print the runs, and exit"},
-					warmUpRoundsFlag(),
-				},
+				}, warmUpFlags()...),
 				Action: func(c *cli.Context) error {
 					// orchestrator.Run trusts the name: check it here.
 					name, err := testbedName(c)
@@ -146,7 +145,7 @@ func app() *cli.App {
 					if c.NArg() == 0 {
 						return fmt.Errorf("no experiment file given: `testbed run experiments/ztf-scale.yaml` (files are in ./experiments)")
 					}
-					rounds, err := warmUpRounds(c)
+					warm, err := warmUpOptions(c)
 					if err != nil {
 						return err
 					}
@@ -183,7 +182,7 @@ func app() *cli.App {
 					}
 					_, err = orchestrator.Run(c.Context, ws, orchestrator.RunOptions{
 						Testbed: name, Experiments: exps, RunsDir: c.String("runs-dir"),
-						Keep: c.Bool("keep"), WarmUpRounds: rounds, Out: c.App.Writer,
+						Keep: c.Bool("keep"), WarmUp: warm, Out: c.App.Writer,
 					})
 					return err
 				},

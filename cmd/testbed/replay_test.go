@@ -145,7 +145,7 @@ func replayOnTheSwarm(t *testing.T, bin, name, dir string) {
 
 		// The same file as a stream without end: loaded, replayed pass
 		// after pass, and its three topics removed at Ctrl-C.
-		stream := startBackground(t, bin, "stream", "--name", name, "--warm-up-rounds", "1", file)
+		stream := startBackground(t, bin, "stream", "--name", name, "--warm-up-rounds", "1", "--warm-up-alerts", "2000", file)
 		stream.waitFor(t, `visit 2: 40 alerts \([0-9.]+ MB\) produced in`, 3*time.Minute)
 		stream.cmd.Process.Signal(os.Interrupt)
 		if code := stream.wait(t, 3*time.Minute); code != 0 {
@@ -273,7 +273,7 @@ func runReading(t *testing.T, bin, name, brokers, file, runsDir, topic string, n
 		got <- msgs
 		errs <- err
 	}()
-	r := run(t, bin, "run", "--name", name, "--runs-dir", runsDir, "--warm-up-rounds", "1", file)
+	r := run(t, bin, "run", "--name", name, "--runs-dir", runsDir, "--warm-up-rounds", "1", "--warm-up-alerts", "2000", file)
 	if r.code != 0 {
 		logAgents(t, runsDir)
 		t.Fatalf("run of %s: exit %d", filepath.Base(file), r.code)

@@ -98,15 +98,16 @@ func TestRunOnTheLocalEnvironment(t *testing.T) {
 	if r := run(t, bin, "up", "--name", name, "--managers", "3", "--workers", "2"); r.code != 0 {
 		t.Fatalf("up: exit %d", r.code)
 	}
-	// One warm-up round (a user's default is DefaultWarmUpRounds): the
-	// brokers are new.
-	r := run(t, bin, "run", "--name", name, "--runs-dir", runsDir, "--warm-up-rounds", "1", file)
+	// One warm-up round of 2000 alerts a broker (a user's default is up
+	// to DefaultWarmUpRounds of DefaultWarmUpAlerts, 4 minutes a round on
+	// this 3+2 testbed): the brokers are new.
+	r := run(t, bin, "run", "--name", name, "--runs-dir", runsDir, "--warm-up-rounds", "1", "--warm-up-alerts", "2000", file)
 	if r.code != 0 {
 		logAgents(t, runsDir)
 		t.Fatalf("run: exit %d", r.code)
 	}
 	checkWarmUp(t, name, r.out, 1)
-	if st := run(t, bin, "status", "--name", name); !regexp.MustCompile(`(?m)^  warm-up:   1 round on these broker containers, JIT compilers (settled|not settled: a larger --warm-up-rounds goes on), the last ending at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$`).MatchString(st.out) {
+	if st := run(t, bin, "status", "--name", name); !regexp.MustCompile(`(?m)^  warm-up:   1 round of 2000 alerts a broker on these broker containers, JIT compilers (settled|not settled: a larger --warm-up-rounds goes on), the last ending at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$`).MatchString(st.out) {
 		t.Errorf("status after the warm-up does not say the brokers had 1 round:\n%s", st.out)
 	}
 	for _, want := range []*regexp.Regexp{
@@ -137,7 +138,7 @@ func TestRunOnTheLocalEnvironment(t *testing.T) {
 
 	// Interrupted during visit 2: the archive is written and says so, the
 	// exit status is not 0, and no agent or topic is left.
-	cmd := exec.Command(bin, "run", "--name", name, "--runs-dir", runsDir, "--warm-up-rounds", "1", file)
+	cmd := exec.Command(bin, "run", "--name", name, "--runs-dir", runsDir, "--warm-up-rounds", "1", "--warm-up-alerts", "2000", file)
 	cmd.Dir = repoRoot
 	cmd.Env = append(os.Environ(), "TESTBED_HOME=")
 	pr, pw := io.Pipe()
@@ -166,7 +167,7 @@ func TestRunOnTheLocalEnvironment(t *testing.T) {
 		t.Fatalf("the interrupted run did not say it was stopping and where its archive is")
 	}
 	// The same broker containers: no second warm-up.
-	if !regexp.MustCompile(`✓ Warming the brokers' JVMs \(up to 1 round, .*\) \(unchanged: 1 round, (not )?settled, the last ending at \d\d:\d\d:\d\d UTC, on the same broker containers\)`).MatchString(out.String()) {
+	if !regexp.MustCompile(`✓ Warming the brokers' JVMs \(up to 1 round, .*\) \(unchanged: 1 round of 2000 alerts a broker, (not )?settled, the last ending at \d\d:\d\d:\d\d UTC, on the same broker containers\)`).MatchString(out.String()) {
 		t.Errorf("the second run on the same brokers did not say they were warm")
 	}
 	archives, _ = filepath.Glob(filepath.Join(runsDir, "*"))
@@ -380,7 +381,7 @@ func faultRun(t *testing.T, bin, name, dir, label, experiment string, check func
 			t.Fatal(err)
 		}
 		runsDir := filepath.Join(dir, "runs-"+label)
-		r := run(t, bin, "run", "--name", name, "--runs-dir", runsDir, "--warm-up-rounds", "1", file)
+		r := run(t, bin, "run", "--name", name, "--runs-dir", runsDir, "--warm-up-rounds", "1", "--warm-up-alerts", "2000", file)
 		archives, _ := filepath.Glob(filepath.Join(runsDir, "*"))
 		if len(archives) != 1 {
 			t.Fatalf("%d archives in %s, want 1", len(archives), runsDir)
@@ -594,14 +595,15 @@ func checkArchive(t *testing.T, dir string) {
 }
 
 // assertNoAgents checks that no agent service of any run is left.
-// checkWarmUp checks a run's warm-up of new brokers: its lines (each
-// round with the brokers' JIT time, the step's end), warm-up.json naming
-// the 3 brokers' containers and the rounds, and no warm-up topic left.
+// checkWarmUp checks a run's warm-up of new brokers (rounds of 2000
+// alerts a broker): its lines (each round with the brokers' JIT time, the
+// step's end), warm-up.json naming the 3 brokers' containers, the rounds
+// and their size, and no warm-up topic left.
 func checkWarmUp(t *testing.T, name, out string, rounds int) {
 	t.Helper()
 	for _, want := range []*regexp.Regexp{
 		regexp.MustCompile(fmt.Sprintf(`(?m)^   round %d: [0-9.ms]+; brokers' JIT compilers: [0-9.]+ s of CPU \(kafka-1 [0-9.]+ s, kafka-2 [0-9.]+ s, kafka-3 [0-9.]+ s\), [0-9.]+ s elapsed$`, rounds)),
-		regexp.MustCompile(fmt.Sprintf(`✓ Warming the brokers' JVMs \(up to %s, an LSST visit led by each broker, until the JIT compilers settle\) \((settled in round %d|not settled after %s): .*; 10000 alerts of 136000 bytes through each of 3 brokers as partition leader a round; 0 rounds made before on these brokers\)`,
+		regexp.MustCompile(fmt.Sprintf(`✓ Warming the brokers' JVMs \(up to %s, 2000 alerts of 136000 bytes led by each broker, until the JIT compilers settle\) \((settled in round %d|not settled after %s): .*; 2000 alerts of 136000 bytes through each of 3 brokers as partition leader a round; 0 rounds made before on these brokers\)`,
 			steps.Count(rounds, "round"), rounds, steps.Count(rounds, "round"))),
 	} {
 		if !want.MatchString(out) {
@@ -610,7 +612,7 @@ func checkWarmUp(t *testing.T, name, out string, rounds int) {
 	}
 	ws := workspace.Workspace{Root: filepath.Join(repoRoot, ".testbed")}
 	wu, ok, err := ws.LoadWarmUp(name)
-	if err != nil || !ok || wu.Rounds != rounds || len(wu.Brokers) != 3 || wu.Brokers["kafka_kafka-2"] == "" {
+	if err != nil || !ok || wu.Rounds != rounds || wu.AlertsPerRound != 2000 || len(wu.Brokers) != 3 || wu.Brokers["kafka_kafka-2"] == "" {
 		t.Errorf("warm-up.json: %+v (found %v, %v); want %d rounds on kafka_kafka-1..3's containers", wu, ok, err, rounds)
 	}
 	if settled := strings.Contains(out, "(settled in round"); ok && wu.Settled != settled {

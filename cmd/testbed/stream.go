@@ -25,13 +25,12 @@ func streamCommand() *cli.Command {
 			"prints the totals and each group's verdict (KEEPING UP / FALLING BEHIND), and removes\n" +
 			"the producers' service and the topics (unless --keep). One stream per testbed; `testbed\n" +
 			"watch` follows groups against it from another terminal.\n\n" + warmUpHelp,
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			nameFlag(),
 			&cli.StringSliceFlag{Name: "group", Usage: "follow this consumer group (its group.id) too; repeatable"},
 			&cli.DurationFlag{Name: "retention", Usage: "the stream topic's retention.ms (default: 5 visit intervals, at least 2m; the experiment's topic.retention is for runs)"},
 			&cli.BoolFlag{Name: "keep", Usage: "leave the producers' service and the topics when stopped"},
-			warmUpRoundsFlag(),
-		},
+		}, warmUpFlags()...),
 		Action: func(c *cli.Context) error {
 			name, err := testbedName(c)
 			if err != nil {
@@ -50,7 +49,7 @@ func streamCommand() *cli.Command {
 			if c.IsSet("retention") && c.Duration("retention") <= 0 {
 				return fmt.Errorf("--retention %s: give a positive duration, e.g. 10m", c.Duration("retention"))
 			}
-			rounds, err := warmUpRounds(c)
+			warm, err := warmUpOptions(c)
 			if err != nil {
 				return err
 			}
@@ -60,7 +59,7 @@ func streamCommand() *cli.Command {
 			}
 			return orchestrator.Stream(c.Context, ws, orchestrator.StreamOptions{
 				Testbed: name, Experiment: exps[0], Groups: c.StringSlice("group"),
-				Retention: c.Duration("retention"), Keep: c.Bool("keep"), WarmUpRounds: rounds, Out: c.App.Writer,
+				Retention: c.Duration("retention"), Keep: c.Bool("keep"), WarmUp: warm, Out: c.App.Writer,
 			})
 		},
 	}

@@ -121,12 +121,12 @@ func streamAndWatch(t *testing.T, bin, name, dir string) {
 		if r := run(t, bin, "watch", "--name", name, "--group", "g"); r.code == 0 || !strings.Contains(r.out, "no stream is running on testbed") {
 			t.Errorf("watch without a stream: exit %d, want an error saying no stream runs", r.code)
 		}
-		stream := startBackground(t, bin, "stream", "--name", name, "--warm-up-rounds", "1", "--group", "stream-slow", file)
+		stream := startBackground(t, bin, "stream", "--name", name, "--warm-up-rounds", "1", "--warm-up-alerts", "2000", "--group", "stream-slow", file)
 		stream.waitFor(t, `Started 1 producer\(s\)`, 4*time.Minute)
 		if first := strings.SplitN(stream.out.String(), "\n", 2)[0]; first != "Kafka bootstrap from this host: "+brokers {
 			t.Errorf("first line %q, want the bootstrap %s", first, brokers)
 		}
-		if r := run(t, bin, "stream", "--name", name, "--warm-up-rounds", "1", file); r.code == 0 || !strings.Contains(r.out, "has a stream running") {
+		if r := run(t, bin, "stream", "--name", name, "--warm-up-rounds", "1", "--warm-up-alerts", "2000", file); r.code == 0 || !strings.Contains(r.out, "has a stream running") {
 			t.Errorf("a second stream: exit %d, want it refused", r.code)
 		}
 		startConsumer(t, brokers, "alerts-stream", "stream-fast")
@@ -171,14 +171,14 @@ func streamAndWatch(t *testing.T, bin, name, dir string) {
 		}
 
 		// A stream whose process dies leaves its producers sending.
-		killed := startBackground(t, bin, "stream", "--name", name, "--warm-up-rounds", "1", file)
+		killed := startBackground(t, bin, "stream", "--name", name, "--warm-up-rounds", "1", "--warm-up-alerts", "2000", file)
 		killed.waitFor(t, `Started 1 producer\(s\)`, 3*time.Minute)
 		killed.cmd.Process.Signal(syscall.SIGKILL)
 		killed.wait(t, time.Minute)
 		if r := run(t, bin, "watch", "--name", name, "--group", "g"); r.code == 0 || !strings.Contains(r.out, "is not running any more (its process") {
 			t.Errorf("watch of a dead stream: exit %d, want it named as not running", r.code)
 		}
-		next := startBackground(t, bin, "stream", "--name", name, "--warm-up-rounds", "1", file)
+		next := startBackground(t, bin, "stream", "--name", name, "--warm-up-rounds", "1", "--warm-up-alerts", "2000", file)
 		next.waitFor(t, `Removed what stream \S+ left \(its process \d+ is gone\): 1 service\(s\), 2 topic\(s\)`, 4*time.Minute)
 		next.waitFor(t, `Started 1 producer\(s\)`, 3*time.Minute)
 		next.cmd.Process.Signal(os.Interrupt)

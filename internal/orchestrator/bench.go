@@ -31,10 +31,8 @@ import (
 type BenchOptions struct {
 	Config  bench.Config // defaulted and validated by Bench
 	RunsDir string       // the archive goes to RunsDir/bench-<id>/
-	// WarmUpRounds is how many warm-up rounds (warmBrokers) the brokers
-	// get first, less those already made on the same broker containers;
-	// 0: none.
-	WarmUpRounds int
+	// WarmUp is the brokers' warm-up (warmBrokers) first.
+	WarmUp WarmUpOptions
 }
 
 // Bench measures the testbed's own clients against Kafka's on a running
@@ -68,7 +66,7 @@ func Bench(ctx context.Context, ws workspace.Workspace, name string, o BenchOpti
 	if err := b.findImages(ctx); err != nil {
 		return "", err
 	}
-	if err := warmBrokers(ctx, env, ws, name, o.WarmUpRounds, out); err != nil {
+	if err := warmBrokers(ctx, env, ws, name, o.WarmUp, out); err != nil {
 		return "", err
 	}
 	res := bench.Result{ID: b.id, Config: c, Started: time.Now().UTC(), Images: map[string]string{

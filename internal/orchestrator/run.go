@@ -46,11 +46,9 @@ type RunOptions struct {
 	Experiments []experiment.Experiment // validated, in the order to run
 	RunsDir     string                  // archives go to RunsDir/<run-id>
 	Keep        bool                    // leave the agents' services and the run's topics
-	// WarmUpRounds is how many warm-up rounds (warmBrokers) the brokers
-	// get before each run, less those already made on the same broker
-	// containers; 0: none.
-	WarmUpRounds int
-	Out          io.Writer
+	// WarmUp is the brokers' warm-up (warmBrokers) before each run.
+	WarmUp WarmUpOptions
+	Out    io.Writer
 }
 
 // RunResult is one finished (or interrupted) run.
@@ -136,7 +134,7 @@ func Run(ctx context.Context, ws workspace.Workspace, o RunOptions) ([]RunResult
 		}
 		// Before each run: a fault of the one before may have restarted
 		// a broker.
-		if err := warmBrokers(ctx, env, ws, o.Testbed, o.WarmUpRounds, o.Out); err != nil {
+		if err := warmBrokers(ctx, env, ws, o.Testbed, o.WarmUp, o.Out); err != nil {
 			return out, err
 		}
 		res, err := env.runOne(ctx, e, o.RunsDir)

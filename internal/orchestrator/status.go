@@ -238,5 +238,5 @@ func warmUpState(ctx context.Context, ws workspace.Workspace, name string, clust
 	if !last.Settled {
 		state = "JIT compilers not settled: a larger --warm-up-rounds goes on"
 	}
-	return fmt.Sprintf("%s on these broker containers, %s, the last ending at %s UTC", steps.Count(last.Rounds, "round"), state, last.At.UTC().Format("2006-01-02 15:04:05")), nil
+	return fmt.Sprintf("%s of %d alerts a broker on these broker containers, %s, the last ending at %s UTC", steps.Count(last.Rounds, "round"), roundAlerts(last), state, last.At.UTC().Format("2006-01-02 15:04:05")), nil
 }

@@ -37,11 +37,9 @@ type StreamOptions struct {
 	// fill this machine's disk in minutes with it.
 	Retention time.Duration
 	Keep      bool // leave the producers' service and the topics
-	// WarmUpRounds is how many warm-up rounds (warmBrokers) the brokers
-	// get before the stream starts, less those already made on the same
-	// broker containers; 0: none.
-	WarmUpRounds int
-	Out          io.Writer
+	// WarmUp is the brokers' warm-up (warmBrokers) before the stream starts.
+	WarmUp WarmUpOptions
+	Out    io.Writer
 }
 
 // StreamRetention is a stream topic's retention by default: 5 visits (3.25
@@ -97,7 +95,7 @@ func Stream(ctx context.Context, ws workspace.Workspace, o StreamOptions) error 
 	if err := clearStaleStream(ctx, env, ws, name); err != nil {
 		return err
 	}
-	if err := warmBrokers(ctx, env, ws, name, o.WarmUpRounds, o.Out); err != nil {
+	if err := warmBrokers(ctx, env, ws, name, o.WarmUp, o.Out); err != nil {
 		return err
 	}
 	id := NewRunID(time.Now())

@@ -43,14 +43,70 @@ import (
 // brokers' compiler threads took 41.7, 28.5 and 14.9 s of CPU in those
 // runs, and 4.1 and 3.2 s in the next two, led by a broker that had led
 // before.
+//
+// The topics are replicated as runs' topics are by default
+// (experiment.DefaultReplicationFactor, DefaultMinInsyncReplicas): the
+// leader compiles the code that waits for and serves its followers too.
 const (
-	warmUpRecords    = 10_000
-	warmUpRecordSize = 136_000 // bytes
-	// The topics are replicated as runs' topics are by default
-	// (experiment.DefaultReplicationFactor, DefaultMinInsyncReplicas): the
-	// leader compiles the code that waits for and serves its followers
-	// too.
+	DefaultWarmUpAlerts = 10_000  // alerts each broker leads a round: an LSST visit
+	warmUpRecordSize    = 136_000 // bytes
+	// MinWarmUpAlerts and MaxWarmUpAlerts bound --warm-up-alerts: fewer
+	// than 100 alerts are a few produce requests, not a load to compile
+	// for; 100,000 alerts of 136 KB are 13.6 GB a broker and round, on
+	// the nodes' disks.
+	MinWarmUpAlerts = 100
+	MaxWarmUpAlerts = 100_000
 )
+
+// WarmUpOptions are a run's, stream's or bench's warm-up of the brokers.
+type WarmUpOptions struct {
+	// Rounds is the most rounds the brokers get, counting those already
+	// made on the same broker containers; 0: none.
+	Rounds int
+	// Alerts is how many alerts of 136,000 bytes each broker leads in a
+	// round; 0: DefaultWarmUpAlerts. Smaller rounds are quicker and warm
+	// less: by the same measure (WarmUpSettledCPU) they settle sooner.
+	Alerts int
+}
+
+// alerts is o.Alerts, defaulted.
+func (o WarmUpOptions) alerts() int {
+	if o.Alerts == 0 {
+		return DefaultWarmUpAlerts
+	}
+	return o.Alerts
+}
+
+// Validate checks the options as the flags give them (Alerts set: 0 is
+// not a size there).
+func (o WarmUpOptions) Validate() error {
+	if o.Rounds < 0 {
+		return fmt.Errorf("--warm-up-rounds %d: give the most warm-up rounds, 0 for none (default %d; the warm-up ends sooner once the brokers' JIT compilers settle)", o.Rounds, DefaultWarmUpRounds)
+	}
+	if o.Alerts < MinWarmUpAlerts || o.Alerts > MaxWarmUpAlerts {
+		return fmt.Errorf("--warm-up-alerts %d: give the alerts of %d bytes each broker leads in a warm-up round, from %d to %d (default %d, an LSST visit)",
+			o.Alerts, warmUpRecordSize, MinWarmUpAlerts, MaxWarmUpAlerts, DefaultWarmUpAlerts)
+	}
+	return nil
+}
+
+// roundAlerts is the alerts per broker of a saved warm-up's rounds:
+// warm-up.json files written before they were recorded had
+// DefaultWarmUpAlerts.
+func roundAlerts(w workspace.WarmUp) int {
+	if w.AlertsPerRound == 0 {
+		return DefaultWarmUpAlerts
+	}
+	return w.AlertsPerRound
+}
+
+// warmUpLoad names a round's load per broker, for the step's title.
+func warmUpLoad(alerts int) string {
+	if alerts == DefaultWarmUpAlerts {
+		return "an LSST visit"
+	}
+	return fmt.Sprintf("%d alerts of %d bytes", alerts, warmUpRecordSize)
+}
 
 // DefaultWarmUpRounds is the most warm-up rounds new brokers get; the
 // warm-up ends before when a round leaves the JVMs settled
@@ -71,12 +127,14 @@ const WarmUpSettledCPU = 5 * time.Second
 
 // warmBrokers warms the testbed's brokers' JVMs before runs are measured:
 // warm-up rounds (warmUp) until one leaves the JVMs settled (its
-// compiler threads used at most WarmUpSettledCPU) or rounds of them are
-// made, counting those the last warm-up made on the same broker
-// containers (a restarted broker is a new JVM, and all of them are warmed
-// again). 0 rounds does nothing. Each round prints a line with its
-// brokers' compiler CPU and JIT time; the whole is one step line.
-func warmBrokers(ctx context.Context, env *runEnv, ws workspace.Workspace, name string, rounds int, out io.Writer) error {
+// compiler threads used at most WarmUpSettledCPU) or o.Rounds of them
+// are made, counting those the last warm-up made on the same broker
+// containers with rounds at least as large (a restarted broker is a new
+// JVM, and all of them are warmed again). 0 rounds does nothing. Each
+// round prints a line with its brokers' compiler CPU and JIT time; the
+// whole is one step line.
+func warmBrokers(ctx context.Context, env *runEnv, ws workspace.Workspace, name string, o WarmUpOptions, out io.Writer) error {
+	rounds, alerts := o.Rounds, o.alerts()
 	if rounds <= 0 {
 		return nil
 	}
@@ -89,12 +147,12 @@ func warmBrokers(ctx context.Context, env *runEnv, ws workspace.Workspace, name 
 	if err != nil {
 		return err
 	}
-	done := 0
-	if ok && last.Covers(containers) {
-		done = last.Rounds
+	if !ok {
+		last = workspace.WarmUp{}
 	}
+	done := roundsDone(last, containers, alerts)
 	p := &steps.Printer{W: out}
-	title := fmt.Sprintf("Warming the brokers' JVMs (up to %s, an LSST visit led by each broker, until the JIT compilers settle)", steps.Count(rounds, "round"))
+	title := fmt.Sprintf("Warming the brokers' JVMs (up to %s, %s led by each broker, until the JIT compilers settle)", steps.Count(rounds, "round"), warmUpLoad(alerts))
 	if done > 0 && (last.Settled || done >= rounds) {
 		return p.Run(title, func(s *steps.Step) error {
 			s.Unchanged()
@@ -102,19 +160,19 @@ func warmBrokers(ctx context.Context, env *runEnv, ws workspace.Workspace, name 
 			if !last.Settled {
 				state = "not settled"
 			}
-			s.Detail("%s, %s, the last ending at %s UTC, on the same broker containers", steps.Count(last.Rounds, "round"), state, last.At.UTC().Format("15:04:05"))
+			s.Detail("%s of %d alerts a broker, %s, the last ending at %s UTC, on the same broker containers", steps.Count(last.Rounds, "round"), roundAlerts(last), state, last.At.UTC().Format("15:04:05"))
 			return nil
 		})
 	}
 	return p.Run(title, func(s *steps.Step) error {
 		round, cpu, settled, err := warmUntilSettled(done, rounds, func(round int) (time.Duration, error) {
-			cpu, err := warmUpRound(ctx, env, containers, round, out)
+			cpu, err := warmUpRound(ctx, env, containers, round, alerts, out)
 			if err != nil {
 				return 0, fmt.Errorf("warming the brokers, round %d: %w (`--warm-up-rounds 0` runs on cold brokers: slower while their JVMs compile, README \"Where an LSST visit's time goes\")", round, err)
 			}
 			return cpu, nil
 		}, func(round int, settled bool) error {
-			return ws.SaveWarmUp(name, workspace.WarmUp{Brokers: containers, At: time.Now().UTC(), Rounds: round, Settled: settled})
+			return ws.SaveWarmUp(name, workspace.WarmUp{Brokers: containers, At: time.Now().UTC(), Rounds: round, Settled: settled, AlertsPerRound: alerts})
 		})
 		if err != nil {
 			return err
@@ -125,9 +183,20 @@ func warmBrokers(ctx context.Context, env *runEnv, ws workspace.Workspace, name 
 				steps.Count(round, "round"), cpu.Seconds(), WarmUpSettledCPU.Seconds())
 		}
 		s.Detail("%s; %d alerts of %d bytes through each of %d brokers as partition leader a round; %s made before on these brokers",
-			state, warmUpRecords, warmUpRecordSize, len(containers), steps.Count(done, "round"))
+			state, alerts, warmUpRecordSize, len(containers), steps.Count(done, "round"))
 		return nil
 	})
+}
+
+// roundsDone is how many rounds of a warm-up of alerts a broker the last
+// one (the zero WarmUp: none) made: its rounds when it warmed these
+// broker containers (service -> container ID) with rounds at least as
+// large, else 0.
+func roundsDone(last workspace.WarmUp, containers map[string]string, alerts int) int {
+	if last.Covers(containers) && roundAlerts(last) >= alerts {
+		return last.Rounds
+	}
+	return 0
 }
 
 // warmUntilSettled makes warm-up rounds done+1, done+2, ... (round)
@@ -155,13 +224,13 @@ func warmUntilSettled(done, rounds int, round func(int) (time.Duration, error), 
 // Prometheus scraped it (the compiler threads' elapsed time, waits for a
 // core included: it stays high on a busy machine while their CPU time
 // falls). It returns the compiler CPU summed over the brokers.
-func warmUpRound(ctx context.Context, env *runEnv, containers map[string]string, round int, out io.Writer) (time.Duration, error) {
+func warmUpRound(ctx context.Context, env *runEnv, containers map[string]string, round, alerts int, out io.Writer) (time.Duration, error) {
 	before, err := readCompilerThreads(ctx, env, containers)
 	if err != nil {
 		return 0, err
 	}
 	start := time.Now()
-	if err := warmUp(ctx, env, out); err != nil {
+	if err := warmUp(ctx, env, alerts, out); err != nil {
 		return 0, err
 	}
 	took := time.Since(start)
@@ -292,13 +361,13 @@ func readEachCompilerThreads(ctx context.Context, env *runEnv, containers map[st
 // a round before its JIT time is read.
 const warmUpScrapeDelay = 6 * time.Second
 
-// warmUp sends the warm-up's load through each broker as leader, the
-// brokers at once.
-func warmUp(ctx context.Context, env *runEnv, out io.Writer) error {
+// warmUp sends the warm-up's load, alerts of warmUpRecordSize bytes,
+// through each broker as leader, the brokers at once.
+func warmUp(ctx context.Context, env *runEnv, alerts int, out io.Writer) error {
 	id := "warm-up-" + NewRunID(time.Now())
 	b := &bencher{env: env, out: out, id: id, swarmBrokers: brokersInSwarm,
-		cfg:        bench.Config{Records: warmUpRecords, RecordSize: warmUpRecordSize},
-		tryTimeout: tryTimeout(warmUpRecords, warmUpRecordSize)}
+		cfg:        bench.Config{Records: alerts, RecordSize: warmUpRecordSize},
+		tryTimeout: tryTimeout(alerts, warmUpRecordSize)}
 	var ids []int32
 	for _, br := range env.client.Brokers() {
 		ids = append(ids, br.ID())

@@ -4,8 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/alert-testbed/testbed/internal/workspace"
 )
 
 func TestWarmUntilSettled(t *testing.T) {
@@ -57,5 +60,54 @@ func TestWarmUntilSettled(t *testing.T) {
 	}, func(int, bool) error { saved++; return nil })
 	if !errors.Is(err, boom) || last != 2 || saved != 1 {
 		t.Errorf("a failed round 2: round %d, %v, %d saved; want round 2, boom, 1 saved", last, err, saved)
+	}
+}
+
+// A warm-up counts for the broker containers it warmed, with rounds at
+// least as large as those asked for; warm-up.json files from before
+// AlertsPerRound was recorded had LSST-visit rounds.
+func TestRoundsDone(t *testing.T) {
+	brokers := map[string]string{"kafka_kafka-1": "c1", "kafka_kafka-2": "c2", "kafka_kafka-3": "c3"}
+	restarted := map[string]string{"kafka_kafka-1": "c1", "kafka_kafka-2": "c2b", "kafka_kafka-3": "c3"}
+	small := workspace.WarmUp{Brokers: brokers, Rounds: 2, AlertsPerRound: 2000}
+	old := workspace.WarmUp{Brokers: brokers, Rounds: 3}
+	for _, c := range []struct {
+		name       string
+		last       workspace.WarmUp
+		containers map[string]string
+		alerts     int
+		want       int
+	}{
+		{"none before", workspace.WarmUp{}, brokers, DefaultWarmUpAlerts, 0},
+		{"same size", small, brokers, 2000, 2},
+		{"smaller asked", small, brokers, 1000, 2},
+		{"larger asked", small, brokers, DefaultWarmUpAlerts, 0},
+		{"a broker restarted", small, restarted, 2000, 0},
+		{"an old file's LSST rounds", old, brokers, DefaultWarmUpAlerts, 3},
+		{"an old file, smaller asked", old, brokers, 2000, 3},
+	} {
+		if got := roundsDone(c.last, c.containers, c.alerts); got != c.want {
+			t.Errorf("%s: %d rounds done, want %d", c.name, got, c.want)
+		}
+	}
+}
+
+func TestWarmUpOptions(t *testing.T) {
+	for _, o := range []WarmUpOptions{{Rounds: 0, Alerts: DefaultWarmUpAlerts}, {Rounds: 8, Alerts: MinWarmUpAlerts}, {Rounds: 1, Alerts: MaxWarmUpAlerts}} {
+		if err := o.Validate(); err != nil {
+			t.Errorf("%+v: %v", o, err)
+		}
+	}
+	for o, want := range map[WarmUpOptions]string{
+		{Rounds: -1, Alerts: DefaultWarmUpAlerts}: "--warm-up-rounds -1: give the most warm-up rounds, 0 for none",
+		{Rounds: 1, Alerts: 0}:                    "--warm-up-alerts 0: give the alerts of 136000 bytes each broker leads in a warm-up round, from 100 to 100000 (default 10000, an LSST visit)",
+		{Rounds: 1, Alerts: 100_001}:              "--warm-up-alerts 100001: ",
+	} {
+		if err := o.Validate(); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%+v: error %v, want %q", o, err, want)
+		}
+	}
+	if (WarmUpOptions{}).alerts() != DefaultWarmUpAlerts || warmUpLoad(DefaultWarmUpAlerts) != "an LSST visit" || warmUpLoad(2000) != "2000 alerts of 136000 bytes" {
+		t.Errorf("defaults: %d alerts, loads %q, %q", (WarmUpOptions{}).alerts(), warmUpLoad(DefaultWarmUpAlerts), warmUpLoad(2000))
 	}
 }

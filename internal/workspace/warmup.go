@@ -20,6 +20,10 @@ type WarmUp struct {
 	// (orchestrator.WarmUpSettledCPU): the JVMs are warm, and no later
 	// warm-up goes on with more rounds.
 	Settled bool `json:"settled,omitempty"`
+	// AlertsPerRound is how many alerts each broker led a round
+	// (`--warm-up-alerts`); 0 in files written before it was recorded,
+	// whose rounds had orchestrator.DefaultWarmUpAlerts.
+	AlertsPerRound int `json:"alerts_per_round,omitempty"`
 }
 
 // Covers says whether the warm-up warmed exactly these broker
