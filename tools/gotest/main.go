@@ -3,7 +3,8 @@
 // output of the tests that failed), then, when a test failed, a digest of
 // the failures at the very end: the first line of each message of each
 // failing test (t.Error, t.Fatal and t.Log), leaving out the messages
-// that log a command the test ran and its output (those starting "$ ").
+// that log a command the test ran and its output (those starting "$ "),
+// and each panic's first line (a test binary's timeout is one).
 //
 // Why: `make test` is what CI runs, and a CI report keeps the start and
 // the end of the output. An integration test's output is thousands of
@@ -135,7 +136,7 @@ func (d *digest) event(e event) {
 			return // nor the bare PASS that -v adds
 		}
 		d.lines[e.Package] = append(d.lines[e.Package], line{e.Test, e.Output})
-		if e.Test != "" && isMessage(e.Output) {
+		if (e.Test != "" && isMessage(e.Output)) || strings.HasPrefix(e.Output, "panic: ") {
 			f := d.failure(e.Package, e.Test)
 			f.errors = append(f.errors, strings.TrimSpace(e.Output))
 		}
@@ -145,6 +146,12 @@ func (d *digest) event(e event) {
 		}
 		d.failedIn[e.Package][e.Test] = true
 	case e.Action == "fail" || e.Action == "pass" || e.Action == "skip": // the package's end
+		if e.Action == "fail" { // its own panic, if any, goes in the digest
+			if d.failedIn[e.Package] == nil {
+				d.failedIn[e.Package] = map[string]bool{}
+			}
+			d.failedIn[e.Package][""] = true
+		}
 		d.flush(e.Package)
 		if e.Action == "fail" && !d.hasErrors(e.Package) {
 			d.pkgFails = append(d.pkgFails, e.Package)
@@ -216,7 +223,7 @@ func (d *digest) summary(max int) {
 	for _, f := range failures {
 		n += len(f.errors)
 	}
-	fmt.Fprintf(d.out, "\nFAILURES: %d failing tests, %d messages (the first line of each, commands left out; each failing test's whole output is above)\n", len(failures), n)
+	fmt.Fprintf(d.out, "\nFAILURES: %d messages of the failing tests and packages (the first line of each, commands left out; the whole output is above)\n", n)
 	shown := 0
 	for _, f := range failures {
 		for _, msg := range f.errors {
@@ -224,7 +231,7 @@ func (d *digest) summary(max int) {
 				fmt.Fprintf(d.out, "  ... and %d more\n", n-shown)
 				goto packages
 			}
-			fmt.Fprintf(d.out, "  %s %s: %s\n", f.pkg, f.test, clip(msg, 300))
+			fmt.Fprintf(d.out, "  %s: %s\n", strings.TrimSpace(f.pkg+" "+f.test), clip(msg, 300))
 			shown++
 		}
 	}

@@ -65,10 +65,10 @@ FAIL	example.com/m/cmd/b	2.5s
 panic: test timed out after 1s
 FAIL	example.com/m/c	1.0s
 
-FAILURES: 2 failing tests, 2 messages (the first line of each, commands left out; each failing test's whole output is above)
+FAILURES: 3 messages of the failing tests and packages (the first line of each, commands left out; the whole output is above)
   example.com/m/cmd/b TestRun: run_test.go:120: run output lacks visit 3/3
   example.com/m/cmd/b TestRun/kill: run_test.go:300: fault 1 never fired
-  example.com/m/c: failed with no test's error (a panic, a timeout or a build failure: see its output above)
+  example.com/m/c: panic: test timed out after 1s
 `
 	if out.String() != want {
 		t.Errorf("got\n%s\nwant\n%s", out.String(), want)
