@@ -121,6 +121,7 @@ func TestRunOnTheLocalEnvironment(t *testing.T) {
 		regexp.MustCompile(`end users: 3, \d+ of \d+ forwarded alerts received, 0 lost, 0 duplicated`),
 		regexp.MustCompile(`no alert lost`),
 		regexp.MustCompile(`produced: 1800 alerts of \d+ bytes on average \(\d+ - \d+\)`),
+		regexp.MustCompile(`(?m)^  host:      [0-9.]+ MB/s on one core just before the run \(compress/flate BestSpeed of a fixed 4 MiB block, one goroutine, median of 10 slices, [0-9.]+ s; `),
 		regexp.MustCompile(`CPU while producing: \d+ % of the host's \d+ cores? busy \(node-exporter; the local nodes share them\): (the visits were CPU-bound, shorter visits need more cores|the CPUs were not the limit)`),
 		regexp.MustCompile(`Removed 7 agent services and 5 topics`),
 	} {
@@ -526,6 +527,10 @@ func checkArchive(t *testing.T, dir string) {
 	if nodes, _ := meta["nodes"].([]any); len(nodes) != 5 {
 		t.Errorf("run.json lists %d nodes, want 5", len(nodes))
 	}
+	hs, _ := meta["host_speed"].(map[string]any)
+	if speed, _ := hs["mb_per_s"].(float64); speed <= 0 || hs["workload"] == "" {
+		t.Errorf("run.json host_speed %v (error %v), want a reading", meta["host_speed"], meta["host_speed_error"])
+	}
 	// The brokers' compiler threads' CPU over the run, read in their
 	// containers: every broker, none negative.
 	if jit, _ := meta["brokers_jit_cpu_seconds"].(map[string]any); len(jit) != 3 {
@@ -572,7 +577,7 @@ func checkArchive(t *testing.T, dir string) {
 		t.Errorf("totals.json: the brokers' JIT compilation time is %v, want more than 0: %+v", jit, totals)
 	}
 	md, _ := os.ReadFile(filepath.Join(dir, "report.md"))
-	for _, want := range []string{"**passed**", "producer serialization and send to Kafka", "| agents: producer |", "| kafka_kafka-1 |", "metrics/tsdb", "The brokers' JIT compilers over the run: "} {
+	for _, want := range []string{"**passed**", "producer serialization and send to Kafka", "| agents: producer |", "| kafka_kafka-1 |", "metrics/tsdb", "The brokers' JIT compilers over the run: ", "\n- Host: "} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("report.md lacks %q", want)
 		}

@@ -21,6 +21,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/alert-testbed/testbed/internal/experiment"
+	"github.com/alert-testbed/testbed/internal/hostspeed"
 	"github.com/alert-testbed/testbed/internal/images"
 	"github.com/alert-testbed/testbed/internal/inventory"
 	"github.com/alert-testbed/testbed/internal/outcome"
@@ -144,6 +145,14 @@ type Meta struct {
 	// brokers are left out and why, or why none was read.
 	BrokersJITCPU map[string]float64 `json:"brokers_jit_cpu_seconds,omitempty"`
 	JITCPUNote    string             `json:"brokers_jit_cpu_note,omitempty"`
+	// HostSpeed is a fixed workload timed on the host just before the
+	// run (hostspeed.Measure): on a local testbed the nodes share the
+	// host's cores, so runs on one machine compare by it. nil on AWS (the
+	// orchestrator's machine is not the nodes') and in archives from
+	// before it was measured; HostSpeedError says why it is missing
+	// otherwise.
+	HostSpeed      *hostspeed.Reading `json:"host_speed,omitempty"`
+	HostSpeedError string             `json:"host_speed_error,omitempty"`
 	// MetricsError says why metrics/services.csv or metrics/totals.json
 	// is missing.
 	MetricsError  string `json:"metrics_error,omitempty"`

@@ -26,6 +26,7 @@ import (
 	"github.com/alert-testbed/testbed/internal/experiment"
 	"github.com/alert-testbed/testbed/internal/faults"
 	"github.com/alert-testbed/testbed/internal/grafana"
+	"github.com/alert-testbed/testbed/internal/hostspeed"
 	"github.com/alert-testbed/testbed/internal/inventory"
 	"github.com/alert-testbed/testbed/internal/monitoring"
 	"github.com/alert-testbed/testbed/internal/outcome"
@@ -282,6 +283,27 @@ type liveRun struct {
 	jitCPU     map[string]float64
 	jitMissing string
 	jitErr     error
+	// hostSpeed is the host's speed just before the run, or why it was
+	// not read (archive.Meta.HostSpeed).
+	hostSpeed    *hostspeed.Reading
+	hostSpeedErr error
+}
+
+// measureHostSpeed times hostspeed's workload on a local testbed's host
+// and prints the figure under the run's settings; on AWS it returns
+// nothing (the orchestrator's machine is not the nodes'). A failure is
+// returned for the archive and printed, and the run goes on.
+func measureHostSpeed(ctx context.Context, env *runEnv) (*hostspeed.Reading, error) {
+	if env.inv.Env != topology.EnvLocal {
+		return nil, nil
+	}
+	r, err := hostspeed.Measure(ctx, hostspeed.DefaultDuration)
+	if err != nil {
+		fmt.Fprintf(env.out, "  host:      speed not measured: %v\n", err)
+		return nil, err
+	}
+	fmt.Fprintf(env.out, "  host:      %s\n", report.HostSpeedLine(&r))
+	return &r, nil
 }
 
 // syncWriter serializes the writes of the run's live lines: the fault
@@ -334,6 +356,7 @@ func (env *runEnv) runOne(ctx context.Context, e experiment.Experiment, runsDir 
 	for _, w := range e.Warnings() {
 		fmt.Fprintf(env.out, " ! warning: %s\n", w)
 	}
+	lr.hostSpeed, lr.hostSpeedErr = measureHostSpeed(ctx, env)
 	start := time.Now()
 	jit := startJITReading(ctx, env)
 
@@ -1020,6 +1043,10 @@ func (env *runEnv) writeArchive(ctx context.Context, res RunResult, e experiment
 	}
 	meta.Window.From, meta.Window.To = from, to
 	meta.BrokersJITCPU, meta.JITCPUNote = lr.jitCPU, lr.jitMissing
+	meta.HostSpeed = lr.hostSpeed
+	if lr.hostSpeedErr != nil {
+		meta.HostSpeedError = lr.hostSpeedErr.Error()
+	}
 	if lr.jitErr != nil {
 		meta.JITCPUNote = "not read: " + lr.jitErr.Error()
 	}

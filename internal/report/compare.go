@@ -56,7 +56,11 @@ type Compared struct {
 	// CPUBusy is the busiest node's CPU busy share while the visits were
 	// produced (outcome.ProducingCPU), 0 to 1; NaN for archives without
 	// it. Near 1: the run was as fast as the machine.
-	CPUBusy   float64
+	CPUBusy float64
+	// HostSpeed is the host's speed just before the run
+	// (archive.Meta.HostSpeed), MB/s of hostspeed's workload on one core;
+	// NaN without it (AWS, older archives).
+	HostSpeed float64
 	Published *Published
 }
 
@@ -79,6 +83,7 @@ var Metrics = []Metric{
 	{"brokers' JIT compilation", "s", func(c *Compared) float64 { return c.BrokerJIT }},
 	{"brokers' JIT compiler CPU", "s", func(c *Compared) float64 { return c.BrokerJITCPU }},
 	{"CPU busy while producing", "%", func(c *Compared) float64 { return c.CPUBusy * 100 }},
+	{"host speed", "MB/s", func(c *Compared) float64 { return c.HostSpeed }},
 }
 
 // seconds is the mean of s in seconds, NaN without a value (a run with no
@@ -159,6 +164,10 @@ func compared(r *archive.Run) (*Compared, error) {
 	c.CPUBusy = math.NaN()
 	if p := r.Summary.ProducingCPU; p != nil {
 		c.CPUBusy = p.Busy
+	}
+	c.HostSpeed = math.NaN()
+	if h := r.Meta.HostSpeed; h != nil {
+		c.HostSpeed = h.MBPerSec
 	}
 	c.resources()
 	return c, nil
@@ -472,7 +481,7 @@ func (cm *Comparison) RunsCSV(w io.Writer) error {
 	head = append(head, cm.Varying...)
 	head = append(head, "producing_mean_s", "producing_stddev_s", "transit_mean_s", "transit_stddev_s", "transit_group", "total_s",
 		"lost", "duplicated", "not_received", "not_sent", "failed", "fell_behind", FieldMBPerVisit,
-		"peak_broker_memory_bytes", "peak_broker_in_bytes_per_s", "peak_broker_out_bytes_per_s", "producer_cpu_cores", "consumer_cpu_cores", "broker_jit_seconds", "broker_jit_cpu_seconds", "cpu_busy_while_producing")
+		"peak_broker_memory_bytes", "peak_broker_in_bytes_per_s", "peak_broker_out_bytes_per_s", "producer_cpu_cores", "consumer_cpu_cores", "broker_jit_seconds", "broker_jit_cpu_seconds", "cpu_busy_while_producing", "host_speed_mb_per_s")
 	if err := cw.Write(head); err != nil {
 		return err
 	}
@@ -504,7 +513,7 @@ func (cm *Comparison) RunsCSV(w io.Writer) error {
 		tm, ts := stat(c.Transit)
 		row = append(row, pm, ps, tm, ts, c.TransitGroup, total,
 			strconv.Itoa(c.Lost), strconv.Itoa(c.Duplicated), strconv.Itoa(c.NotReceived), strconv.Itoa(c.NotSent), strconv.FormatBool(c.Failed), strconv.FormatBool(c.FellBehind), g(c.MBPerVisit),
-			g(c.PeakBrokerMemory), g(c.PeakBrokerIn), g(c.PeakBrokerOut), g(c.ProducerCPU), g(c.ConsumerCPU), gOrEmpty(c.BrokerJIT), gOrEmpty(c.BrokerJITCPU), gOrEmpty(c.CPUBusy))
+			g(c.PeakBrokerMemory), g(c.PeakBrokerIn), g(c.PeakBrokerOut), g(c.ProducerCPU), g(c.ConsumerCPU), gOrEmpty(c.BrokerJIT), gOrEmpty(c.BrokerJITCPU), gOrEmpty(c.CPUBusy), gOrEmpty(c.HostSpeed))
 		if err := cw.Write(row); err != nil {
 			return err
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/alert-testbed/testbed/agents/results"
 	"github.com/alert-testbed/testbed/internal/archive"
 	"github.com/alert-testbed/testbed/internal/experiment"
+	"github.com/alert-testbed/testbed/internal/hostspeed"
 	"github.com/alert-testbed/testbed/internal/inventory"
 	"github.com/alert-testbed/testbed/internal/monitoring"
 	"github.com/alert-testbed/testbed/internal/outcome"
@@ -87,6 +88,8 @@ func writeArchive(t *testing.T, runsDir string, s synthetic) string {
 	meta.Window.From, meta.Window.To = start, start.Add(50*time.Second)
 	// The brokers' compiler CPU: 1 + 2 x producers in all.
 	meta.BrokersJITCPU = map[string]float64{"kafka_kafka-1": 1, "kafka_kafka-2": 2 * float64(s.producers)}
+	// The host's speed: 100 - 2 x producers MB/s.
+	meta.HostSpeed = &hostspeed.Reading{Workload: hostspeed.Workload, MBPerSec: 100 - 2*float64(s.producers), Seconds: 2, At: start}
 	for _, err := range []error{
 		a.WriteYAML(archive.FileExperiment, e), a.WriteJSON(archive.FileRun, meta), a.WriteLines(archive.FileRecords, records),
 		a.WriteJSON(archive.FileVisitsJSON, rows), a.WriteJSON(archive.FileSummary, sum), a.WriteWith(archive.FileServices, series.WriteCSV),
@@ -125,7 +128,8 @@ func TestRenderingAnArchiveAgainGivesTheSameReport(t *testing.T) {
 	}
 	md, _ := os.ReadFile(filepath.Join(dir, archive.FileReport))
 	for _, want := range []string{"# Run 20261130-100000-aaaa: synthetic", "synthetic (experiments/synthetic.yaml; sweep producers=4)", "tb (env local): 1 managers, 1 workers",
-		"No TSDB snapshot: none in the test", "`metrics/totals.json`"} {
+		"No TSDB snapshot: none in the test", "`metrics/totals.json`",
+		"- Host: 92.0 MB/s on one core just before the run (compress/flate BestSpeed of a fixed 4 MiB block, one goroutine, median of 10 slices, 2.0 s; runs on this machine compare by it"} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("report.md lacks %q:\n%s", want, md)
 		}
@@ -212,6 +216,9 @@ func TestComparisonOrdersRunsAndFitsKnownLines(t *testing.T) {
 	if !strings.Contains(text, "| brokers' JIT compiler CPU (s) | alert.stamps=true | 2 | 1 | 1.000 | 3 |") {
 		t.Errorf("brokers' JIT compiler CPU fit is not slope 2, intercept 1:\n%s", text)
 	}
+	if !strings.Contains(text, "| host speed (MB/s) | alert.stamps=true | -2 | 100 | 1.000 | 3 |") {
+		t.Errorf("host speed fit is not slope -2, intercept 100:\n%s", text)
+	}
 	if !strings.Contains(text, "| CPU busy while producing (%) | alert.stamps=true | 4 | 50 | 1.000 | 3 |") {
 		t.Errorf("CPU busy fit is not slope 4, intercept 50:\n%s", text)
 	}
@@ -224,8 +231,8 @@ func TestComparisonOrdersRunsAndFitsKnownLines(t *testing.T) {
 	if lines := strings.Count(string(csv), "\n"); lines != 6 {
 		t.Errorf("runs.csv has %d lines, want a header and 5 runs:\n%s", lines, csv)
 	}
-	if head, _, _ := strings.Cut(string(csv), "\n"); !strings.HasSuffix(head, ",consumer_cpu_cores,broker_jit_seconds,broker_jit_cpu_seconds,cpu_busy_while_producing") {
-		t.Errorf("runs.csv header %q does not end with the brokers' JIT seconds and the CPU busy share", head)
+	if head, _, _ := strings.Cut(string(csv), "\n"); !strings.HasSuffix(head, ",consumer_cpu_cores,broker_jit_seconds,broker_jit_cpu_seconds,cpu_busy_while_producing,host_speed_mb_per_s") {
+		t.Errorf("runs.csv header %q does not end with the brokers' JIT seconds, the CPU busy share and the host speed", head)
 	}
 	// Made again from sweep.json, the comparison is the same.
 	idx, err := ReadSweep(out)

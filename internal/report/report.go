@@ -20,6 +20,7 @@ import (
 	"gonum.org/v1/plot/vg"
 
 	"github.com/alert-testbed/testbed/internal/archive"
+	"github.com/alert-testbed/testbed/internal/hostspeed"
 	"github.com/alert-testbed/testbed/internal/monitoring"
 	"github.com/alert-testbed/testbed/internal/outcome"
 	"github.com/alert-testbed/testbed/internal/run"
@@ -44,9 +45,13 @@ type Input struct {
 	// (archive.Meta.BrokersJITCPU), service -> seconds.
 	BrokersJITCPU map[string]float64
 	JITCPUNote    string
-	Snapshot      string   // the TSDB snapshot's folder in the archive, or why there is none
-	Grafana       []string // links (annotation, dashboard snapshot), if Grafana is up
-	Files         []string // other files of the archive, to list
+	// HostSpeed is the host's speed before the run, or why it is missing
+	// (archive.Meta.HostSpeed, HostSpeedError).
+	HostSpeed      *hostspeed.Reading
+	HostSpeedError string
+	Snapshot       string   // the TSDB snapshot's folder in the archive, or why there is none
+	Grafana        []string // links (annotation, dashboard snapshot), if Grafana is up
+	Files          []string // other files of the archive, to list
 	// Faults are the run's faults as they happened (faults.json), drawn
 	// on the plots as marked intervals.
 	Faults []Fault
@@ -89,6 +94,7 @@ func FromArchive(r *archive.Run) Input {
 		Start:   m.Start, End: m.End, T0: m.T0, Schedule: r.Experiment.Schedule(),
 		Series: r.Series, SeriesErr: m.MetricsError, Totals: r.Totals,
 		WindowStart: m.Window.From, WindowEnd: m.Window.To, BrokersJITCPU: m.BrokersJITCPU, JITCPUNote: m.JITCPUNote,
+		HostSpeed: m.HostSpeed, HostSpeedError: m.HostSpeedError,
 		Grafana: m.Grafana, Missing: r.Missing,
 	}
 	if in.Series == nil && in.SeriesErr == "" {
@@ -307,6 +313,12 @@ func BrokersJIT(cpu map[string]float64, note string, totals map[string]monitorin
 	return ""
 }
 
+// HostSpeedLine says a host-speed reading in one line: the figure, what
+// it times, and how to use it.
+func HostSpeedLine(r *hostspeed.Reading) string {
+	return fmt.Sprintf("%.1f MB/s on one core just before the run (%s, %.1f s; runs on this machine compare by it: a slower or busier host gives less)", r.MBPerSec, r.Workload, r.Seconds)
+}
+
 // JITCPUFigures is the brokers' compiler CPU (service -> seconds) summed
 // and per broker: "8.2 s of CPU (kafka-1 2.0 s, kafka-2 3.1 s, kafka-3
 // 3.1 s)".
@@ -384,8 +396,15 @@ func markdown(w io.Writer, in Input) {
 		status = fmt.Sprintf("**failed**: %d problem(s)", len(s.Problems))
 	}
 	fmt.Fprintf(w, "# Run %s: %s\n\n%s\n\n", s.RunID, s.Experiment, status)
-	fmt.Fprintf(w, "- Testbed: %s\n- Window: %s to %s (%s)\n\n", in.Testbed,
+	fmt.Fprintf(w, "- Testbed: %s\n- Window: %s to %s (%s)\n", in.Testbed,
 		in.Start.UTC().Format(time.RFC3339), in.End.UTC().Format(time.RFC3339), in.End.Sub(in.Start).Round(time.Second))
+	switch {
+	case in.HostSpeed != nil:
+		fmt.Fprintf(w, "- Host: %s\n", HostSpeedLine(in.HostSpeed))
+	case in.HostSpeedError != "":
+		fmt.Fprintf(w, "- Host: speed not measured: %s\n", in.HostSpeedError)
+	}
+	fmt.Fprintln(w)
 	fmt.Fprintf(w, "```\n%s```\n\n", in.Experiment)
 
 	fmt.Fprintf(w, "## Timings (DMTN-028's definitions)\n\n")
