@@ -656,10 +656,17 @@ func (cm *Comparison) markdown(w io.Writer) {
 		fmt.Fprintf(w, "## Runs that fell behind\n\nTransit time of each visit (slowest group), as DMTN-028's figure 18: a line that climbs is a group falling further behind with every visit.\n\n")
 		fmt.Fprintf(w, "![transit per visit](%s.png)\n\n", FellBehindFile)
 	}
-	fmt.Fprintf(w, "## Runs\n\n| run | experiment | archive | testbed | started |\n|---|---|---|---|---|\n")
+	// The host's speed beside each run: runs on one machine at different
+	// hours differ by it (hostspeed).
+	fmt.Fprintf(w, "## Runs\n\nHost speed: the MB/s of a fixed workload on one core of the host just before the run (`host_speed` in `run.json`; local testbeds): a lower figure is a slower or busier host, and differences under about 10 %% are its noise.\n\n")
+	fmt.Fprintf(w, "| run | experiment | archive | testbed | started | host speed (MB/s) |\n|---|---|---|---|---|---:|\n")
 	for _, c := range cm.Runs {
 		m := c.Run.Meta
-		fmt.Fprintf(w, "| %s | %s | %s | %s (%s) | %s |\n", m.RunID, c.Run.Experiment.Name, c.Run.Dir, m.Testbed, m.Env, m.Start.UTC().Format(time.RFC3339))
+		speed := "–"
+		if m.HostSpeed != nil {
+			speed = fmt.Sprintf("%.0f", m.HostSpeed.MBPerSec)
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s (%s) | %s | %s |\n", m.RunID, c.Run.Experiment.Name, c.Run.Dir, m.Testbed, m.Env, m.Start.UTC().Format(time.RFC3339), speed)
 	}
 }
 

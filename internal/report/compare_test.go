@@ -216,6 +216,9 @@ func TestComparisonOrdersRunsAndFitsKnownLines(t *testing.T) {
 	if !strings.Contains(text, "| brokers' JIT compiler CPU (s) | alert.stamps=true | 2 | 1 | 1.000 | 3 |") {
 		t.Errorf("brokers' JIT compiler CPU fit is not slope 2, intercept 1:\n%s", text)
 	}
+	if !regexp.MustCompile(`\| 20261130-\d{6}-\w+ \| synthetic \| \S+ \| tb \(local\) \| \S+ \| 92 \|`).MatchString(text) {
+		t.Errorf("the runs table does not give the 4-producer run's host speed (92 MB/s):\n%s", text)
+	}
 	if !strings.Contains(text, "| host speed (MB/s) | alert.stamps=true | -2 | 100 | 1.000 | 3 |") {
 		t.Errorf("host speed fit is not slope -2, intercept 100:\n%s", text)
 	}
