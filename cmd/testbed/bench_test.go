@@ -55,6 +55,11 @@ func benchOnTheTestbed(t *testing.T, bin, name, dir string) {
 			if j := tr.BrokersJITCPU; j == nil || *j < 0 || *j > 3*(tr.Seconds+60) {
 				t.Errorf("try round %d %s %s: brokers' JIT CPU %v, want a reading between 0 and the try's time", tr.Round, tr.From, tr.Client, j)
 			}
+			// The host's speed, timed before the round on this local
+			// testbed.
+			if tr.HostSpeed <= 0 {
+				t.Errorf("try round %d %s %s: no host speed", tr.Round, tr.From, tr.Client)
+			}
 			// alert-producer goes first in odd rounds, Kafka's tools in
 			// even ones.
 			project := tr.Client == bench.AlertProducer || tr.Client == bench.AlertConsumer

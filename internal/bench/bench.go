@@ -175,6 +175,12 @@ type Try struct {
 	// which the brokers compiled much ran against JVMs still warming
 	// (README "Where an LSST visit's time goes").
 	BrokersJITCPU *float64 `json:"brokers_jit_cpu_seconds,omitempty"`
+	// HostSpeed is the host's speed (hostspeed.Measure, MB/s on one core)
+	// timed at the start of the try's round and place; 0 when not
+	// measured (an aws testbed: the orchestrator's machine is not the
+	// nodes'). A round whose ratio is off with a low figure ran on a
+	// slower or busier host.
+	HostSpeed float64 `json:"host_speed_mb_per_s,omitempty"`
 	// Error says why the try has no figures (the client failed).
 	Error string `json:"error,omitempty"`
 	// Output is the tail of what the client printed, for a try that

@@ -131,6 +131,11 @@ func withJIT(t Try, seconds float64) Try {
 // The ratios come from the tries alone: per round project ÷ Kafka's tool
 // in records/s, min / median / max over the rounds where both have
 // figures; a failed try leaves its round out and is counted missing.
+func withHost(t Try, mbps float64) Try {
+	t.HostSpeed = mbps
+	return t
+}
+
 func TestRatios(t *testing.T) {
 	try := func(round int, client string, records int64, secs float64) Try {
 		kind := Produce
@@ -140,7 +145,7 @@ func TestRatios(t *testing.T) {
 		return Try{Round: round, From: FromHost, Kind: kind, Client: client, Records: records, Seconds: secs, Bytes: records * 1000}
 	}
 	r := Result{Config: Config{Rounds: 3, From: []string{FromHost}}, Tries: []Try{
-		withJIT(try(1, AlertProducer, 1000, 1), 12.5), try(1, ProducerPerformance, 1000, 2), // 2.0
+		withHost(withJIT(try(1, AlertProducer, 1000, 1), 12.5), 517.4), try(1, ProducerPerformance, 1000, 2), // 2.0
 		try(2, AlertProducer, 1000, 2), try(2, ProducerPerformance, 1000, 1), // 0.5
 		try(3, AlertProducer, 1000, 1), try(3, ProducerPerformance, 1000, 1.25), // 1.25
 		try(1, AlertConsumer, 1000, 1), try(1, ConsumerPerformance, 1000, 1),
@@ -161,7 +166,7 @@ func TestRatios(t *testing.T) {
 	var b bytes.Buffer
 	r.Print(&b)
 	for _, want := range []string{"alert-producer ÷ ProducerPerformance  0.50  1.25    2.00  2.00 0.50 1.25", "1 tries failed", "round 2, host, alert-consumer: exited 1",
-		"brokers' JIT CPU-s\n", " 12.5\n", "  -\n"} {
+		"brokers' JIT CPU-s  host MB/s\n", " 12.5        517\n", "  -          -\n"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, b.String())
 		}

@@ -29,6 +29,14 @@ func PrintTry(w io.Writer, t Try) {
 		t.Round, t.From, t.Client, t.Records, t.Seconds, t.RecordsPerSec(), t.MBPerSec(), lat, jit)
 }
 
+// hostCell is a try's HostSpeed for the table: "-" when not measured.
+func hostCell(t Try) string {
+	if t.HostSpeed <= 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.0f", t.HostSpeed)
+}
+
 // jitCell is a try's BrokersJITCPU for the table: "-" when not read.
 func jitCell(t Try) string {
 	if t.BrokersJITCPU == nil {
@@ -55,21 +63,21 @@ func (r Result) Print(w io.Writer) {
 		return
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "round\tfrom\tclient\tfirst\trecords/s\tMB/s\tseconds\tack p50 ms\tack p99 ms\tbrokers' JIT CPU-s\t")
+	fmt.Fprintln(tw, "round\tfrom\tclient\tfirst\trecords/s\tMB/s\tseconds\tack p50 ms\tack p99 ms\tbrokers' JIT CPU-s\thost MB/s\t")
 	for _, t := range r.Tries {
 		first := ""
 		if t.First {
 			first = "yes"
 		}
 		if t.Error != "" {
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\tfailed\t\t\t\t\t%s\t\n", t.Round, t.From, t.Client, first, jitCell(t))
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\tfailed\t\t\t\t\t%s\t%s\t\n", t.Round, t.From, t.Client, first, jitCell(t), hostCell(t))
 			continue
 		}
 		p50, p99 := "", ""
 		if t.Kind == Produce {
 			p50, p99 = fmt.Sprintf("%.0f", t.P50Ms), fmt.Sprintf("%.0f", t.P99Ms)
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%.0f\t%.1f\t%.2f\t%s\t%s\t%s\t\n", t.Round, t.From, t.Client, first, t.RecordsPerSec(), t.MBPerSec(), t.Seconds, p50, p99, jitCell(t))
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%.0f\t%.1f\t%.2f\t%s\t%s\t%s\t%s\t\n", t.Round, t.From, t.Client, first, t.RecordsPerSec(), t.MBPerSec(), t.Seconds, p50, p99, jitCell(t), hostCell(t))
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "\nProject ÷ Kafka's tool, records/s:\n")
