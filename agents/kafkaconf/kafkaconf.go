@@ -78,6 +78,16 @@ const (
 	metadataBackoff = 500 * time.Millisecond
 )
 
+// DefaultBufferMemory is Kafka's buffer.memory (32 MiB): the bytes of
+// records a producer holds before send blocks (alert-producer's
+// --buffer-memory; sarama has no such bound). Measured on the 3+10 local
+// testbed (2026-12-06, lsst-visit, 1,000 alerts of 136 KB per producer a
+// visit): a producer that took a visit's alerts all at once held 1.4 GB
+// over 10 producers, and the run used 269-275 CPU seconds (producers
+// 34-37, brokers 164-165); with the client's queues cut to 32 records a
+// stage, 209 (producers 22.5, brokers 132), and the visits were shorter.
+const DefaultBufferMemory = 32 << 20
+
 // ConsumerFlags are the consumer tuning flags.
 func ConsumerFlags() []cli.Flag {
 	return []cli.Flag{

@@ -173,6 +173,7 @@ var badFiles = []struct {
 	{"idempotent with 5 in flight", "name: x\nkafka: {idempotent: true}\n",
 		"kafka.idempotent: needs acks all and max_in_flight 1, got acks all and max_in_flight 5"},
 	{"negative linger", "name: x\nkafka: {linger: -1ms}\n", "kafka.linger: must not be negative, got -1ms"},
+	{"negative buffer_memory", "name: x\nkafka: {buffer_memory: -1}\n", "kafka.buffer_memory: must not be negative, got -1: give the bytes of alerts a producer hands to its client before it waits for acks, 0 for no bound (default 33554432, Kafka's buffer.memory)"},
 
 	// Kafka: retries, backoff, delivery timeout.
 	{"negative retries", "name: x\nkafka: {retries: -1}\n", "kafka.retries: must be 0 (no retries) or more, got -1"},

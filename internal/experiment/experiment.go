@@ -147,6 +147,7 @@ const (
 	DefaultLinger          = 5 * time.Millisecond
 	DefaultMaxMessageBytes = 1_000_000
 	DefaultBuffer          = 1024
+	DefaultBufferMemory    = kafkaconf.DefaultBufferMemory // 32 MiB, Kafka's buffer.memory
 	DefaultMaxInFlight     = 5
 	// Kafka's own producer defaults: retries (2147483647),
 	// retry.backoff.ms (100) and delivery.timeout.ms (120000).
@@ -361,6 +362,7 @@ type Kafka struct {
 	Linger          time.Duration `yaml:"linger"`            // --linger
 	MaxMessageBytes int           `yaml:"max_message_bytes"` // --max-message-bytes
 	Buffer          int           `yaml:"buffer"`            // --buffer
+	BufferMemory    int           `yaml:"buffer_memory"`     // alert-producer's --buffer-memory, bytes
 	MaxInFlight     int           `yaml:"max_in_flight"`     // --max-in-flight
 	Idempotent      bool          `yaml:"idempotent"`        // --idempotent
 	Retries         int           `yaml:"retries"`           // --retries: send retries per record
@@ -605,8 +607,8 @@ func (e Experiment) String() string {
 			e.Filters.Groups, e.Filters.FiltersPerGroup, set, e.Filters.Cap, steps.Count(e.Filters.EndUsers, "end user"))
 	}
 	k := e.Kafka
-	fmt.Fprintf(&b, "  kafka:     acks %s, compression %s, batch %d bytes, linger %s, max message %d bytes, buffer %d, %d in flight, idempotent %t, %d retries %s apart, delivery timeout %s\n",
-		k.Acks, k.Compression, k.BatchBytes, k.Linger, k.MaxMessageBytes, k.Buffer, k.MaxInFlight, k.Idempotent, k.Retries, k.RetryBackoff, k.DeliveryTimeout)
+	fmt.Fprintf(&b, "  kafka:     acks %s, compression %s, batch %d bytes, linger %s, max message %d bytes, buffer %d, buffer memory %d bytes, %d in flight, idempotent %t, %d retries %s apart, delivery timeout %s\n",
+		k.Acks, k.Compression, k.BatchBytes, k.Linger, k.MaxMessageBytes, k.Buffer, k.BufferMemory, k.MaxInFlight, k.Idempotent, k.Retries, k.RetryBackoff, k.DeliveryTimeout)
 	lag, deadline := "none", "none"
 	if e.Limits.MaxLag > 0 {
 		lag = fmt.Sprintf("%d alerts", e.Limits.MaxLag)

@@ -569,7 +569,7 @@ filters:
   cap: 5
   expressions: [{name: F1, expr: diaSource.snr > 5}, {name: F2, expr: diaSource.snr > 6}]
   end_users: 2
-kafka: {acks: 1, compression: lz4, batch_bytes: 500000, linger: 10ms, max_message_bytes: 900000, buffer: 10, max_in_flight: 1,
+kafka: {acks: 1, compression: lz4, batch_bytes: 500000, linger: 10ms, max_message_bytes: 900000, buffer: 10, buffer_memory: 1000000, max_in_flight: 1,
   retries: 5, retry_backoff: 250ms, delivery_timeout: 1m}
 limits: {run_timeout: 1h, max_lag: 100, visit_deadline: 30s}
 faults:

@@ -134,6 +134,7 @@ type fileKafka struct {
 	Linger          *duration `yaml:"linger"`
 	MaxMessageBytes *int      `yaml:"max_message_bytes"`
 	Buffer          *int      `yaml:"buffer"`
+	BufferMemory    *int      `yaml:"buffer_memory"`
 	MaxInFlight     *int      `yaml:"max_in_flight"`
 	Idempotent      *bool     `yaml:"idempotent"`
 	Retries         *int      `yaml:"retries"`
@@ -298,6 +299,7 @@ func applyDefaults(f fileExperiment) Experiment {
 			Linger:          dur(f.Kafka.Linger, DefaultLinger),
 			MaxMessageBytes: num(f.Kafka.MaxMessageBytes, DefaultMaxMessageBytes),
 			Buffer:          num(f.Kafka.Buffer, DefaultBuffer),
+			BufferMemory:    num(f.Kafka.BufferMemory, DefaultBufferMemory),
 			MaxInFlight:     num(f.Kafka.MaxInFlight, DefaultMaxInFlight),
 			Idempotent:      boolean(f.Kafka.Idempotent, false),
 			Retries:         num(f.Kafka.Retries, DefaultRetries),

@@ -419,6 +419,9 @@ func (e Experiment) validateKafka() *Error {
 	if k.Buffer < 0 {
 		return errorf("kafka.buffer", "must not be negative, got %d", k.Buffer)
 	}
+	if k.BufferMemory < 0 {
+		return errorf("kafka.buffer_memory", "must not be negative, got %d: give the bytes of alerts a producer hands to its client before it waits for acks, 0 for no bound (default %d, Kafka's buffer.memory)", k.BufferMemory, DefaultBufferMemory)
+	}
 	if k.MaxInFlight < 1 {
 		return errorf("kafka.max_in_flight", "must be at least 1, got %d", k.MaxInFlight)
 	}

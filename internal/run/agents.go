@@ -187,6 +187,8 @@ func producers(e experiment.Experiment, p Params, t0 time.Time) Agent {
 		"BURST_SPREAD": pc.BurstSpread.String(), "RATE": strconv.FormatFloat(pc.Rate, 'g', -1, 64),
 		"SEED": strconv.FormatInt(pc.Seed, 10), "STAMPS": strconv.FormatBool(e.Alert.Stamps),
 		"ALERT_SIZE": strconv.Itoa(e.Alert.Size), "NULL_RATE": strconv.FormatFloat(e.Alert.NullRate, 'g', -1, 64),
+		// The producers' own bound; the filters produce few records.
+		"KAFKA_BUFFER_MEMORY": strconv.Itoa(e.Kafka.BufferMemory),
 	}
 	if len(pc.Slots) > 0 {
 		delete(spec, "ALERTS_PER_VISIT") // the schedule gives each visit its alerts

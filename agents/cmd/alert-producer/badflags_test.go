@@ -29,6 +29,7 @@ func TestBadFlags(t *testing.T) {
 		{[]string{"--compression", "brotli"}, `invalid --compression "brotli": use none, gzip, snappy, lz4 or zstd`},
 		{[]string{"--partitioner", "sticky"}, `invalid --partitioner "sticky": use roundrobin, random or hash`},
 		{[]string{"--max-in-flight", "0"}, `invalid --max-in-flight 0: use 1 or more`},
+		{[]string{"--buffer-memory", "-1"}, `invalid --buffer-memory -1: use 0 (no bound) or more bytes (Kafka's default is 33554432)`},
 		{[]string{"--retries", "-1"}, `invalid --retries -1: use 0 or more`},
 		{[]string{"--retry-backoff", "-1s"}, `invalid --retry-backoff -1s: use 0 or more`},
 		{[]string{"--delivery-timeout", "1s", "--linger", "2s"}, `invalid --delivery-timeout 1s: use at least --linger + the 30s request timeout (32s), as Kafka's delivery.timeout.ms >= linger.ms + request.timeout.ms`},

@@ -75,6 +75,8 @@ func app() *cli.App {
 		&cli.UintFlag{Name: "schema-id", EnvVars: []string{"SCHEMA_ID"}, Value: 1, Usage: "schema id in the Confluent wire-format header"},
 		&cli.StringFlag{Name: "schema", EnvVars: []string{"ALERT_SCHEMA"}, Value: "testbed", Usage: "the Avro schema of the generated alerts: testbed (the project's own), the path of a self-contained .avsc file, or the schema's JSON text (any record schema: fields are filled by name and type)"},
 		&cli.Float64Flag{Name: "null-rate", EnvVars: []string{"NULL_RATE"}, Value: alert.DefaultOptions().NullRate, Usage: "with another --schema than testbed: the share of alerts in which a nullable field without a rule of its own is null, 0 to 1"},
+		&cli.IntFlag{Name: "buffer-memory", EnvVars: []string{"KAFKA_BUFFER_MEMORY"}, Value: kafkaconf.DefaultBufferMemory,
+			Usage: "bytes of alerts handed to the Kafka client and not yet acknowledged before the next waits (Kafka's buffer.memory; 0: no bound, a visit's alerts all at once)"},
 		&cli.StringFlag{Name: "metrics-addr", EnvVars: []string{"METRICS_ADDR"}, Value: ":9100", Usage: "address of the Prometheus /metrics endpoint (empty: none)"},
 	}
 	flags = append(flags, kafkaconf.ClientFlags()...)
@@ -102,7 +104,7 @@ type sent struct {
 }
 
 // sentKey is what the producer keeps of a record until it is settled.
-type sentKey struct{ visit, seq int }
+type sentKey struct{ visit, seq, bytes int }
 
 type visitState struct {
 	rec     results.ProducerVisit
@@ -135,21 +137,60 @@ type producer struct {
 	expired int           // records counted as errors at the delivery timeout
 	late    int           // acks or errors of records already counted at the delivery timeout
 	errors  int
-	results sarama.SyncProducer
-	topic   string
-	m       *metrics.Metrics
-	idx     string
-	out     io.Writer // the visit lines
-	drained chan struct{}
+	// held is the bytes of the records handed to the client and not yet
+	// settled, at most bufferMemory (0: no bound) but for one record:
+	// send waits for room, as Kafka's producer blocks on buffer.memory.
+	// room is signalled when records settle.
+	held         int
+	bufferMemory int
+	room         chan struct{}
+	results      sarama.SyncProducer
+	topic        string
+	m            *metrics.Metrics
+	idx          string
+	out          io.Writer // the visit lines
+	drained      chan struct{}
 }
 
 // maxLoggedErrors is how many failed alerts a visit logs; the rest are
 // counted in one line when the visit is reported.
 const maxLoggedErrors = 5
 
-func newProducer(m *metrics.Metrics, idx int, resultsTopic string, deliveryTimeout time.Duration) *producer {
+// newProducer makes the accounts of producer idx; bufferMemory bounds the
+// bytes of records the client holds (--buffer-memory; 0: no bound).
+func newProducer(m *metrics.Metrics, idx int, resultsTopic string, deliveryTimeout time.Duration, bufferMemory int) *producer {
 	return &producer{visits: map[int]*visitState{}, pending: map[uint64]sentKey{}, timeout: deliveryTimeout,
+		bufferMemory: bufferMemory, room: make(chan struct{}, 1),
 		topic: resultsTopic, idx: strconv.Itoa(idx), m: m, out: os.Stdout, drained: make(chan struct{})}
+}
+
+// waitForRoom blocks until a record of n bytes may be handed to the
+// client: the held bytes leave room for it, or none are held (a record
+// larger than the bound goes alone). It fails when ctx ends.
+func (p *producer) waitForRoom(ctx context.Context, n int) error {
+	for {
+		p.mu.Lock()
+		ok := p.bufferMemory <= 0 || p.held == 0 || p.held+n <= p.bufferMemory
+		p.mu.Unlock()
+		if ok {
+			return nil
+		}
+		select {
+		case <-p.room:
+		case <-time.After(100 * time.Millisecond): // a missed signal costs this much
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// releaseLocked gives back the bytes of a settled record (p.mu held).
+func (p *producer) releaseLocked(n int) {
+	p.held -= n
+	select {
+	case p.room <- struct{}{}:
+	default:
+	}
 }
 
 // start settles the acks and errors of async, and the records whose ack
@@ -246,16 +287,21 @@ func (p *producer) beginVisit(rec results.ProducerVisit) *visitState {
 // send hands one serialized alert of visit st to the client: it counts as
 // sent once the client has it.
 func (p *producer) send(ctx context.Context, in chan<- *sarama.ProducerMessage, st *visitState, seq int, msg *sarama.ProducerMessage, serialized time.Time) error {
+	size := msg.Value.Length()
+	if err := p.waitForRoom(ctx, size); err != nil {
+		return err
+	}
 	p.mu.Lock()
 	p.nextID++
 	id := p.nextID
 	visit := st.rec.Visit
-	msg.Metadata = sent{id: id, visit: visit, seq: seq, bytes: msg.Value.Length(), at: time.Now()}
+	msg.Metadata = sent{id: id, visit: visit, seq: seq, bytes: size, at: time.Now()}
 	if st.rec.Sent == 0 {
 		st.rec.FirstSerialize = serialized
 	}
 	st.rec.Sent++
-	p.pending[id] = sentKey{visit, seq} // before the hand-over: the ack may come at once
+	p.pending[id] = sentKey{visit, seq, size} // before the hand-over: the ack may come at once
+	p.held += size
 	p.mu.Unlock()
 	select {
 	case in <- msg:
@@ -269,6 +315,7 @@ func (p *producer) send(ctx context.Context, in chan<- *sarama.ProducerMessage, 
 		p.mu.Lock()
 		st.rec.Sent--
 		delete(p.pending, id)
+		p.releaseLocked(size)
 		p.mu.Unlock()
 		return ctx.Err()
 	}
@@ -293,6 +340,7 @@ func (p *producer) settle(s sent, err error) {
 		return
 	}
 	delete(p.pending, s.id)
+	p.releaseLocked(s.bytes)
 	now := time.Now()
 	if st := p.visits[s.visit]; st != nil && err == nil && !s.at.IsZero() {
 		st.ack.Record(now.Sub(s.at))
@@ -357,6 +405,7 @@ func (p *producer) expire(now time.Time) {
 			continue // settled by the client
 		}
 		delete(p.pending, h.id)
+		p.releaseLocked(k.bytes)
 		p.expired++
 		err := fmt.Errorf("no acknowledgement within the delivery timeout of %s (--delivery-timeout)", p.timeout)
 		if p.settleLocked(k.visit, k.seq, 0, err, now) {
@@ -419,6 +468,9 @@ func run(c *cli.Context) error {
 	}
 	if c.Duration("lead") < 0 {
 		return fmt.Errorf("invalid --lead %s: use 0 or more", c.Duration("lead"))
+	}
+	if c.Int("buffer-memory") < 0 {
+		return fmt.Errorf("invalid --buffer-memory %d: use 0 (no bound) or more bytes (Kafka's default is %d)", c.Int("buffer-memory"), kafkaconf.DefaultBufferMemory)
 	}
 	// The generator derives alert ids from (visit, producer, seq) and has
 	// limits: check the largest id of the run now, not at visit 900.
@@ -519,7 +571,7 @@ func run(c *cli.Context) error {
 		defer consumer.Close()
 		rep.src = topicSource{consumer: consumer, topic: t, timeout: replayFetchTimeout}
 	}
-	p := newProducer(metrics.New(), idx, c.String("results-topic"), kafkaconf.DeliveryTimeout(c))
+	p := newProducer(metrics.New(), idx, c.String("results-topic"), kafkaconf.DeliveryTimeout(c), c.Int("buffer-memory"))
 	if p.topic != "" {
 		if p.results, err = sarama.NewSyncProducerFromClient(client); err != nil {
 			return err

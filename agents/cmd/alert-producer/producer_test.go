@@ -34,7 +34,7 @@ func TestFailedRecordsAreCountedAsErrors(t *testing.T) {
 			mp.ExpectInputAndFail(boom)
 		}
 	}
-	p := newProducer(nil, 0, "", time.Minute)
+	p := newProducer(nil, 0, "", time.Minute, 0)
 	var out bytes.Buffer
 	p.out = &out
 	p.start(mp)
@@ -83,7 +83,7 @@ func (h *holdingProducer) AsyncClose()                               {}
 // error once; its ack coming later changes no count.
 func TestDeliveryTimeout(t *testing.T) {
 	h := newHolding()
-	p := newProducer(nil, 1, "", time.Hour) // the test expires records itself
+	p := newProducer(nil, 1, "", time.Hour, 0) // the test expires records itself
 	var out bytes.Buffer
 	p.out = &out
 	p.start(h)
@@ -128,7 +128,7 @@ func TestDeliveryTimeout(t *testing.T) {
 // counted at the delivery timeout.
 func TestFinishGivesUpOnExpiredRecords(t *testing.T) {
 	h := newHolding()
-	p := newProducer(nil, 0, "", 50*time.Millisecond)
+	p := newProducer(nil, 0, "", 50*time.Millisecond, 0)
 	p.out = &bytes.Buffer{}
 	p.start(h)
 	st := p.beginVisit(results.ProducerVisit{Run: "r", Visit: 0, Expected: 1})
@@ -172,4 +172,67 @@ func waitFor(t *testing.T, p *producer, cond func() bool, what string) {
 		}
 	}
 	t.Fatalf("timed out waiting for %s", what)
+}
+
+// --buffer-memory bounds the bytes handed to the client and not yet
+// settled: a send waits until an ack, a failure or the delivery timeout
+// makes room, and a record larger than the bound goes alone.
+func TestBufferMemoryBoundsHeldBytes(t *testing.T) {
+	p := newProducer(nil, 0, "", time.Hour, 25) // room for two 10-byte records
+	p.out = &bytes.Buffer{}
+	in := make(chan *sarama.ProducerMessage, 10)
+	st := p.beginVisit(results.ProducerVisit{Run: "r", Visit: 1, Expected: 4})
+	for i := 0; i < 2; i++ {
+		if err := p.send(context.Background(), in, st, i, testMessage(), time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	third := make(chan error, 1)
+	go func() { third <- p.send(context.Background(), in, st, 2, testMessage(), time.Now()) }()
+	select {
+	case err := <-third:
+		t.Fatalf("a third record went with 20 of 25 bytes held: %v", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	first := <-in
+	p.settle(first.Metadata.(sent), nil) // an ack makes room
+	select {
+	case err := <-third:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the third record still waits after an ack made room")
+	}
+	p.mu.Lock()
+	held := p.held
+	p.mu.Unlock()
+	if held != 20 {
+		t.Errorf("%d bytes held, want 20 (two records)", held)
+	}
+	// A send that waits ends with its context, and nothing is counted.
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if err := p.send(ctx, in, st, 3, testMessage(), time.Now()); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("a waiting send whose context ended: %v, want the context's error", err)
+	}
+	p.mu.Lock()
+	sentCount := st.rec.Sent
+	p.mu.Unlock()
+	if sentCount != 3 {
+		t.Errorf("%d sent, want 3 (the fourth never went)", sentCount)
+	}
+	// Alone, a record larger than the bound goes.
+	big := newProducer(nil, 0, "", time.Hour, 5)
+	bst := big.beginVisit(results.ProducerVisit{Run: "r", Visit: 1, Expected: 1})
+	done := make(chan error, 1)
+	go func() { done <- big.send(context.Background(), in, bst, 0, testMessage(), time.Now()) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a record larger than --buffer-memory waits with nothing held")
+	}
 }
