@@ -19,7 +19,6 @@ import (
 	"github.com/docker/docker/pkg/stdcopy"
 
 	"github.com/alert-testbed/testbed/internal/bench"
-	"github.com/alert-testbed/testbed/internal/hostspeed"
 	"github.com/alert-testbed/testbed/internal/images"
 	"github.com/alert-testbed/testbed/internal/report"
 	"github.com/alert-testbed/testbed/internal/run"
@@ -214,12 +213,10 @@ func (b *bencher) round(ctx context.Context, round int, from string) (tries []be
 	}()
 	// The host's speed before the round's tries: rounds' ratios move with
 	// it on the local testbed (README "Where an LSST visit's time goes").
-	var hostSpeed float64
-	if b.env.inv.Env == topology.EnvLocal {
-		if r, err := hostspeed.Measure(ctx, hostspeed.DefaultDuration); err == nil {
-			hostSpeed = r.MBPerSec
-			fmt.Fprintf(b.out, "  round %d  %-5s  host speed %.0f MB/s (%s)\n", round, from, hostSpeed, hostspeed.Workload)
-		}
+	var speed float64
+	if r, err := hostSpeed(ctx, b.env); err == nil && r != nil {
+		speed = r.MBPerSec
+		fmt.Fprintf(b.out, "  round %d  %-5s  host speed %.0f MB/s (%s)\n", round, from, speed, r.Workload)
 	}
 	projectFirst := round%2 == 1
 	pairs := []struct {
@@ -246,7 +243,7 @@ func (b *bencher) round(ctx context.Context, round int, from string) (tries []be
 				break
 			}
 			t := b.tryWithJIT(ctx, f)
-			t.Round, t.From, t.Kind, t.First, t.HostSpeed = round, from, p.kind, i == 0, hostSpeed
+			t.Round, t.From, t.Kind, t.First, t.HostSpeed = round, from, p.kind, i == 0, speed
 			if t.Client == bench.AlertProducer {
 				produced = t
 			}

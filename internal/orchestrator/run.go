@@ -289,21 +289,32 @@ type liveRun struct {
 	hostSpeedErr error
 }
 
-// measureHostSpeed times hostspeed's workload on a local testbed's host
-// and prints the figure under the run's settings; on AWS it returns
-// nothing (the orchestrator's machine is not the nodes'). A failure is
-// returned for the archive and printed, and the run goes on.
-func measureHostSpeed(ctx context.Context, env *runEnv) (*hostspeed.Reading, error) {
+// hostSpeed times hostspeed's workload on a local testbed's host (runs
+// and bench rounds); on AWS it returns nothing (the orchestrator's
+// machine is not the nodes').
+func hostSpeed(ctx context.Context, env *runEnv) (*hostspeed.Reading, error) {
 	if env.inv.Env != topology.EnvLocal {
 		return nil, nil
 	}
 	r, err := hostspeed.Measure(ctx, hostspeed.DefaultDuration)
 	if err != nil {
-		fmt.Fprintf(env.out, "  host:      speed not measured: %v\n", err)
 		return nil, err
 	}
-	fmt.Fprintf(env.out, "  host:      %s\n", report.HostSpeedLine(&r))
 	return &r, nil
+}
+
+// measureHostSpeed is hostSpeed before a run, its figure printed under the
+// run's settings. A failure is returned for the archive and printed, and
+// the run goes on.
+func measureHostSpeed(ctx context.Context, env *runEnv) (*hostspeed.Reading, error) {
+	r, err := hostSpeed(ctx, env)
+	switch {
+	case err != nil:
+		fmt.Fprintf(env.out, "  host:      speed not measured: %v\n", err)
+	case r != nil:
+		fmt.Fprintf(env.out, "  host:      %s\n", report.HostSpeedLine(r))
+	}
+	return r, err
 }
 
 // syncWriter serializes the writes of the run's live lines: the fault

@@ -143,12 +143,9 @@ func warmBrokers(ctx context.Context, env *runEnv, ws workspace.Workspace, name 
 	if err != nil {
 		return err
 	}
-	last, ok, err := ws.LoadWarmUp(name)
+	last, _, err := ws.LoadWarmUp(name) // none: the zero WarmUp, which covers no containers
 	if err != nil {
 		return err
-	}
-	if !ok {
-		last = workspace.WarmUp{}
 	}
 	done := roundsDone(last, containers, alerts)
 	p := &steps.Printer{W: out}

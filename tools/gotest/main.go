@@ -61,11 +61,10 @@ const maxDigestLines = 25
 
 // event is one line of go test -json (cmd/test2json's TestEvent).
 type event struct {
-	Action     string
-	Package    string
-	Test       string
-	Output     string
-	ImportPath string // build-output, build-fail
+	Action  string
+	Package string
+	Test    string
+	Output  string
 }
 
 // line is one output line of a test, kept until its package ends.
