@@ -29,6 +29,7 @@ import (
 	"os/signal"
 	"sync/atomic"
 	"syscall"
+	"time"
 )
 
 // RestartExitCode is the exit status of an agent that stopped for a
@@ -92,9 +93,13 @@ func (s *Signals) Restarting() bool { return s.restart.Load() }
 func (s *Signals) HandingOver() bool { return s.handover.Load() }
 
 // Exit prints err (if any) prefixed with the program's name, says why the
-// agent ends when a signal ended it, and exits with ExitCode(err).
+// agent ends when a signal ended it, prints the CPU time the process used
+// (CPULine), and exits with ExitCode(err).
 func (s *Signals) Exit(program string, err error) {
 	code := s.ExitCode(err)
+	if line := CPULine(program); line != "" {
+		fmt.Fprintln(os.Stderr, line)
+	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", program, err)
 	}
@@ -107,4 +112,19 @@ func (s *Signals) Exit(program string, err error) {
 		fmt.Fprintf(os.Stderr, "%s: stopped (SIGINT)\n", program)
 	}
 	os.Exit(code)
+}
+
+// CPULine is "PROGRAM: cpu: user U s, system S s" with the CPU time the
+// process used over its whole life (getrusage RUSAGE_SELF, every thread),
+// so that an agent's log says what it cost the node it ran on: `testbed
+// bench` reads it to compare the clients' CPU with Kafka's tools'. Empty
+// when getrusage fails.
+func CPULine(program string) string {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return ""
+	}
+	user := time.Duration(ru.Utime.Nano())
+	sys := time.Duration(ru.Stime.Nano())
+	return fmt.Sprintf("%s: cpu: user %.3f s, system %.3f s", program, user.Seconds(), sys.Seconds())
 }

@@ -175,6 +175,14 @@ type Try struct {
 	// which the brokers compiled much ran against JVMs still warming
 	// (README "Where an LSST visit's time goes").
 	BrokersJITCPU *float64 `json:"brokers_jit_cpu_seconds,omitempty"`
+	// ClientCPU is the CPU time (seconds, user + system) the client's
+	// process used over its whole life, start-up and connecting included:
+	// alert-producer's and alert-consumer's own getrusage at exit
+	// (agents/lifecycle.CPULine), Kafka's tools' from the shell that ran
+	// them (`times`). The clients share the host's cores with the brokers
+	// (the local environment), so a client that needs more CPU for the
+	// same records leaves less to Kafka. nil when it could not be read.
+	ClientCPU *float64 `json:"client_cpu_seconds,omitempty"`
 	// HostSpeed is the host's speed (hostspeed.Measure, MB/s on one core)
 	// timed at the start of the try's round and place; 0 when not
 	// measured (an aws testbed: the orchestrator's machine is not the

@@ -2,9 +2,14 @@ package bench
 
 import (
 	"bytes"
+	"errors"
 	"math"
+	"os/exec"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/alert-testbed/testbed/agents/lifecycle"
 )
 
 // Outputs as the clients print them (the Kafka tools' lines from Kafka
@@ -193,5 +198,49 @@ func TestRatios(t *testing.T) {
 	back.Print(&again)
 	if again.String() != b.String() {
 		t.Errorf("the archive prints differently:\n%s\nwant\n%s", again.String(), b.String())
+	}
+}
+
+// The clients' CPU time: an agent's own line at exit, and a shell's
+// `times` after a command it ran, as the bench runs Kafka's tools.
+func TestParseClientCPU(t *testing.T) {
+	// An agent's line, as lifecycle.CPULine prints it, after some work.
+	sum := 0
+	for start := time.Now(); time.Since(start) < 200*time.Millisecond; {
+		sum++
+	}
+	line := lifecycle.CPULine("alert-producer")
+	got, ok := ParseClientCPU("2026/12/06 08:00:00.000000 visit ...\n" + line + "\n")
+	if !ok || got < 0.1 || got > 60 {
+		t.Errorf("ParseClientCPU(%q) = %g, %v; want the process's CPU time, at least the 0.2 s just spent (loop %d)", line, got, ok, sum)
+	}
+
+	// Both shells' formats of `times`: the children's line counts.
+	for _, out := range []string{
+		"10000 records sent, ...\n" + TimesMarker + "\n0m0.004000s 0m0.001000s\n1m2.500000s 0m3.250000s\n",
+		TimesMarker + "\n0m0.004s 0m0.001s\n1m2.500s 0m3.250s\n",
+	} {
+		if got, ok := ParseClientCPU(out); !ok || math.Abs(got-65.75) > 1e-9 {
+			t.Errorf("ParseClientCPU(%q) = %g, %v; want 65.75 (62.5 user + 3.25 system of the children)", out, got, ok)
+		}
+	}
+	if got, ok := ParseClientCPU("10000 records sent, 503 records/sec\n"); ok {
+		t.Errorf("ParseClientCPU without a CPU line = %g, true; want false", got)
+	}
+
+	// A real shell: the command's CPU is its children's, and its exit
+	// status is kept.
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Fatalf("no sh on PATH: %v", err)
+	}
+	cmd := exec.Command(sh, "-c", WithCPUTimes(`sh -c 'i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done; exit 3'`))
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 3 {
+		t.Errorf("the wrapped command's exit: %v, want status 3 (the command's own)", err)
+	}
+	if got, ok := ParseClientCPU(string(out)); !ok || got <= 0 {
+		t.Errorf("ParseClientCPU of a real shell's output %q = %g, %v; want the loop's CPU time, above 0", out, got, ok)
 	}
 }

@@ -23,7 +23,45 @@ var (
 	// (agents/consume Member.Setup).
 	alertConsumerAssigned = regexp.MustCompile(`(?m) assigned map\[.*\] at (\S+)$`)
 	alertConsumerVisit    = regexp.MustCompile(`(?m)^visit:\d+, group:\S+, member:\S+, received:(\d+), duplicates:\d+, first:(\S+), last:(\S+),`)
+	// An agent's CPU line at exit (agents/lifecycle.CPULine).
+	agentCPU = regexp.MustCompile(`(?m)^[a-z-]+: cpu: user ([0-9.]+) s, system ([0-9.]+) s\s*$`)
+	// The shell's `times` after TimesMarker (WithCPUTimes): the shell's
+	// own user and system time, then its children's (the Kafka tool's
+	// JVM). dash prints "0m1.230000s 0m0.450000s", bash "0m1.230s ...".
+	shellTimes = regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(TimesMarker) + `\s*\n\d+m[0-9.]+s \d+m[0-9.]+s\s*\n(\d+)m([0-9.]+)s (\d+)m([0-9.]+)s`)
 )
+
+// TimesMarker is the line WithCPUTimes prints before the shell's times
+// (no quote in it: it is echoed in single quotes).
+const TimesMarker = "cpu (times: this shell, then the commands it ran):"
+
+// WithCPUTimes wraps a POSIX shell command so that, after it ends, the
+// shell prints TimesMarker and its `times` (the CPU time of the command's
+// processes, as for a Kafka tool's JVM), then exits with the command's
+// status. ParseClientCPU reads it.
+func WithCPUTimes(command string) string {
+	return command + "; rc=$?; echo '" + TimesMarker + "'; times; exit $rc"
+}
+
+// ParseClientCPU reads a client's CPU time (user + system, seconds) from
+// its output: an agent's CPU line at exit, or the shell's times after
+// WithCPUTimes (its children's). ok is false when neither is there.
+func ParseClientCPU(out string) (seconds float64, ok bool) {
+	if m := agentCPU.FindAllStringSubmatch(out, -1); len(m) > 0 {
+		last := m[len(m)-1]
+		u, err1 := strconv.ParseFloat(last[1], 64)
+		s, err2 := strconv.ParseFloat(last[2], 64)
+		return u + s, err1 == nil && err2 == nil
+	}
+	if m := shellTimes.FindStringSubmatch(out); m != nil {
+		um, _ := strconv.ParseFloat(m[1], 64)
+		us, err1 := strconv.ParseFloat(m[2], 64)
+		sm, _ := strconv.ParseFloat(m[3], 64)
+		ss, err2 := strconv.ParseFloat(m[4], 64)
+		return um*60 + us + sm*60 + ss, err1 == nil && err2 == nil
+	}
+	return 0, false
+}
 
 // ParseProducerPerformance reads ProducerPerformance's output: records,
 // seconds (records ÷ its records/sec), bytes (records × recordSize: every

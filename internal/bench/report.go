@@ -21,12 +21,24 @@ func PrintTry(w io.Writer, t Try) {
 	if t.Kind == Produce {
 		lat = fmt.Sprintf("  ack p50 %.0f ms, p99 %.0f ms", t.P50Ms, t.P99Ms)
 	}
+	cpu := ""
+	if t.ClientCPU != nil {
+		cpu = fmt.Sprintf("  client %.1f CPU-s", *t.ClientCPU)
+	}
 	jit := ""
 	if t.BrokersJITCPU != nil {
 		jit = fmt.Sprintf("  brokers' JIT %.1f CPU-s", *t.BrokersJITCPU)
 	}
-	fmt.Fprintf(w, "  round %d  %-5s  %-19s  %d records in %.2f s: %.0f records/s, %.1f MB/s%s%s\n",
-		t.Round, t.From, t.Client, t.Records, t.Seconds, t.RecordsPerSec(), t.MBPerSec(), lat, jit)
+	fmt.Fprintf(w, "  round %d  %-5s  %-19s  %d records in %.2f s: %.0f records/s, %.1f MB/s%s%s%s\n",
+		t.Round, t.From, t.Client, t.Records, t.Seconds, t.RecordsPerSec(), t.MBPerSec(), lat, cpu, jit)
+}
+
+// cpuCell is a try's ClientCPU for the table: "-" when not read.
+func cpuCell(t Try) string {
+	if t.ClientCPU == nil {
+		return "-"
+	}
+	return fmt.Sprintf("%.1f", *t.ClientCPU)
 }
 
 // hostCell is a try's HostSpeed for the table: "-" when not measured.
@@ -63,21 +75,21 @@ func (r Result) Print(w io.Writer) {
 		return
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "round\tfrom\tclient\tfirst\trecords/s\tMB/s\tseconds\tack p50 ms\tack p99 ms\tbrokers' JIT CPU-s\thost MB/s\t")
+	fmt.Fprintln(tw, "round\tfrom\tclient\tfirst\trecords/s\tMB/s\tseconds\tack p50 ms\tack p99 ms\tclient CPU-s\tbrokers' JIT CPU-s\thost MB/s\t")
 	for _, t := range r.Tries {
 		first := ""
 		if t.First {
 			first = "yes"
 		}
 		if t.Error != "" {
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\tfailed\t\t\t\t\t%s\t%s\t\n", t.Round, t.From, t.Client, first, jitCell(t), hostCell(t))
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\tfailed\t\t\t\t\t-\t%s\t%s\t\n", t.Round, t.From, t.Client, first, jitCell(t), hostCell(t))
 			continue
 		}
 		p50, p99 := "", ""
 		if t.Kind == Produce {
 			p50, p99 = fmt.Sprintf("%.0f", t.P50Ms), fmt.Sprintf("%.0f", t.P99Ms)
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%.0f\t%.1f\t%.2f\t%s\t%s\t%s\t%s\t\n", t.Round, t.From, t.Client, first, t.RecordsPerSec(), t.MBPerSec(), t.Seconds, p50, p99, jitCell(t), hostCell(t))
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%.0f\t%.1f\t%.2f\t%s\t%s\t%s\t%s\t%s\t\n", t.Round, t.From, t.Client, first, t.RecordsPerSec(), t.MBPerSec(), t.Seconds, p50, p99, cpuCell(t), jitCell(t), hostCell(t))
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "\nProject ÷ Kafka's tool, records/s:\n")

@@ -392,7 +392,9 @@ func (b *bencher) producerPerformance(ctx context.Context, from, topic string) b
 		"--num-records", strconv.Itoa(b.cfg.Records), "--record-size", strconv.Itoa(b.cfg.RecordSize), "--throughput", "-1",
 		"--producer-props", "bootstrap.servers=" + b.brokers(from)}
 	args = append(args, strings.Fields(producerProps)...)
-	out, err := b.exec(ctx, from, b.kafkaImage(from), []string{"/opt/kafka/bin/kafka-run-class.sh"}, args, kafkaToolEnv)
+	// sh -c SCRIPT $0 ARGS...: the shell runs the tool ("$0" "$@") and
+	// then prints its CPU time (bench.WithCPUTimes).
+	out, err := b.exec(ctx, from, b.kafkaImage(from), []string{"/bin/sh", "-c", bench.WithCPUTimes(`"$0" "$@"`), "/opt/kafka/bin/kafka-run-class.sh"}, args, kafkaToolEnv)
 	t, perr := bench.ParseProducerPerformance(out, b.cfg.RecordSize)
 	return finish(bench.ProducerPerformance, topic, t, out, err, perr)
 }
@@ -413,9 +415,9 @@ func (b *bencher) alertConsumer(ctx context.Context, from, topic, runID, group s
 func (b *bencher) consumerPerformance(ctx context.Context, from, topic, group string) bench.Try {
 	// The consumer settings go in a file (ConsumerPerformance takes them
 	// so); --timeout is the longest wait for a record.
-	script := fmt.Sprintf("printf '%s' > /tmp/consumer.properties && exec /opt/kafka/bin/kafka-run-class.sh org.apache.kafka.tools.ConsumerPerformance --bootstrap-server %s --topic %s --group %s --messages %d --timeout 60000 --consumer.config /tmp/consumer.properties",
+	script := fmt.Sprintf("printf '%s' > /tmp/consumer.properties && /opt/kafka/bin/kafka-run-class.sh org.apache.kafka.tools.ConsumerPerformance --bootstrap-server %s --topic %s --group %s --messages %d --timeout 60000 --consumer.config /tmp/consumer.properties",
 		strings.ReplaceAll(consumerProps, "\n", `\n`), b.brokers(from), topic, group, b.cfg.Records)
-	out, err := b.exec(ctx, from, b.kafkaImage(from), []string{"/bin/sh", "-c"}, []string{script}, kafkaToolEnv)
+	out, err := b.exec(ctx, from, b.kafkaImage(from), []string{"/bin/sh", "-c"}, []string{bench.WithCPUTimes(script)}, kafkaToolEnv)
 	t, perr := bench.ParseConsumerPerformance(out)
 	if perr == nil && t.Records < int64(b.cfg.Records) {
 		perr = fmt.Errorf("ConsumerPerformance read %d of %d records", t.Records, b.cfg.Records)
@@ -435,6 +437,10 @@ func finish(clientName, topic string, t bench.Try, out string, runErr, parseErr 
 		t = bench.Try{Client: clientName, Topic: topic, Error: runErr.Error(), Output: tail(out, 2000)}
 	case parseErr != nil:
 		t = bench.Try{Client: clientName, Topic: topic, Error: parseErr.Error(), Output: tail(out, 2000)}
+	default:
+		if cpu, ok := bench.ParseClientCPU(out); ok {
+			t.ClientCPU = &cpu
+		}
 	}
 	return t
 }
