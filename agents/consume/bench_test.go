@@ -9,14 +9,15 @@ import (
 	"github.com/IBM/sarama"
 
 	"github.com/alert-testbed/testbed/agents/alert"
+	"github.com/alert-testbed/testbed/agents/alert/packet"
 	"github.com/alert-testbed/testbed/agents/headers"
 	"github.com/alert-testbed/testbed/agents/results"
 )
 
 // BenchmarkConsume is a member's work per delivery, without Kafka: the
 // testbed headers parsed, the visit's bitmap, histogram and offsets
-// (results.ConsumerVisit), and in count mode the alert decoded with the
-// run's schema (alert-consumer's handler). Alerts of the default schema,
+// (results.ConsumerVisit), and in count mode the alert decoded
+// (alert-consumer's handler). Alerts of the default schema,
 // with stamps; reports deliveries/s on one core.
 func BenchmarkConsume(b *testing.B) {
 	g, err := alert.NewGenerator(alert.DefaultOptions())
@@ -29,11 +30,24 @@ func BenchmarkConsume(b *testing.B) {
 	}
 	t0 := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
 	value := g.AppendAlert(alert.Frame(nil, 1, nil), alert.ID{Visit: 1})
-	for _, mode := range []string{"drop", "count"} {
+	typed, err := packet.NewDecoder(1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	// count: the testbed's schema into its generated types (what
+	// alert-consumer does with it); count-goavro: into goavro's maps (what
+	// it does with any other schema).
+	for _, mode := range []string{"drop", "count", "count-goavro"} {
 		b.Run(mode, func(b *testing.B) {
 			m := &Member{RunID: "r", Group: "g", Name: "m", Out: io.Discard,
 				visits: map[int]*results.ConsumerVisit{}, deltas: map[int]*results.ConsumerVisit{}, marks: map[topicPartition]int64{}}
-			if mode == "count" {
+			switch mode {
+			case "count":
+				m.Handle = func(_ context.Context, msg *sarama.ConsumerMessage, _ headers.Meta) error {
+					var a packet.Alert
+					return typed.Decode(msg.Value, &a)
+				}
+			case "count-goavro":
 				m.Handle = func(_ context.Context, msg *sarama.ConsumerMessage, _ headers.Meta) error {
 					_, err := codec.Decode(msg.Value)
 					return err

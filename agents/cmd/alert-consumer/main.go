@@ -14,6 +14,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/alert-testbed/testbed/agents/alert"
+	"github.com/alert-testbed/testbed/agents/alert/packet"
 	"github.com/alert-testbed/testbed/agents/consume"
 	"github.com/alert-testbed/testbed/agents/headers"
 	"github.com/alert-testbed/testbed/agents/kafkaconf"
@@ -73,6 +74,25 @@ func run(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	// The testbed's own schema is decoded into its generated Go types
+	// (agents/alert/packet, hamba/avro), as a Go broker with types made
+	// from the schema decodes; any other schema into goavro's maps. Both
+	// read every field of every alert.
+	decode := func(b []byte) (alertID any, err error) {
+		native, err := codec.Decode(b)
+		return native["alertId"], err
+	}
+	if codec.Schema() == alert.AlertSchema() {
+		typed, err := packet.NewDecoder(codec.SchemaID())
+		if err != nil {
+			return err
+		}
+		decode = func(b []byte) (any, error) {
+			var a packet.Alert
+			err := typed.Decode(b, &a)
+			return a.AlertID, err
+		}
+	}
 	var n atomic.Int64
 	every := int64(c.Int("print-every"))
 	var member *consume.Member
@@ -81,7 +101,7 @@ func run(c *cli.Context) error {
 			if mode == "drop" {
 				return nil
 			}
-			native, err := codec.Decode(msg.Value)
+			alertID, err := decode(msg.Value)
 			if err != nil {
 				member.Metrics.DecodeErrors.WithLabelValues(meta.Run, c.String("group")).Inc()
 				log.Printf("ERROR: %s/%d@%d: %v", msg.Topic, msg.Partition, msg.Offset, err)
@@ -89,7 +109,7 @@ func run(c *cli.Context) error {
 			}
 			if k := n.Add(1); mode == "print-every" && k%every == 0 {
 				fmt.Printf("alert:%v, visit:%d, producer:%d, seq:%d, topic:%s, partition:%d, offset:%d\n",
-					native["alertId"], meta.Visit, meta.Producer, meta.Seq, msg.Topic, msg.Partition, msg.Offset)
+					alertID, meta.Visit, meta.Producer, meta.Seq, msg.Topic, msg.Partition, msg.Offset)
 			}
 			return nil
 		})
