@@ -38,8 +38,10 @@ func Flags(topicUsage, groupUsage string) []cli.Flag {
 }
 
 // DefaultGCPercent is a member's Go GC target (GOGC). Decoding an alert
-// allocates about 330 KB (goavro's maps: agents/alert BenchmarkDecode)
-// while a member's live heap is a few tens of MB, so at Go's default of
+// allocates about 330 KB into goavro's maps (agents/alert BenchmarkDecode;
+// about 160 KB into the testbed schema's generated types, mostly the
+// cutouts' copies: agents/alert/packet BenchmarkDecode) while a member's
+// live heap is a few tens of MB, so at Go's default of
 // 100 the collector runs every few dozen alerts. Measured on the 3+10
 // local testbed (2026-12-05, experiments/lsst-visit.yaml, the services'
 // CPU in metrics/totals.json, two runs each): 400 cut consumer1's CPU
