@@ -25,7 +25,7 @@ func benchOnTheTestbed(t *testing.T, bin, name, dir string) {
 			t.Fatalf("bench: exit %d", r.code)
 		}
 		for _, want := range []*regexp.Regexp{
-			regexp.MustCompile(`round 1  host   alert-producer       300 records in [0-9.]+ s: \d+ records/s, [0-9.]+ MB/s  ack p50 \d+ ms, p99 \d+ ms  brokers' JIT [0-9.]+ CPU-s`),
+			regexp.MustCompile(`round 1  host   alert-producer       300 records in [0-9.]+ s: \d+ records/s, [0-9.]+ MB/s  ack p50 \d+ ms, p99 \d+ ms  client [0-9.]+ CPU-s  brokers' JIT [0-9.]+ CPU-s`),
 			regexp.MustCompile(`round 2  swarm  ConsumerPerformance  300 records in [0-9.]+ s`),
 			regexp.MustCompile(`(?m)^swarm\s+alert-consumer ÷ ConsumerPerformance\s+[0-9.]+\s+[0-9.]+\s+[0-9.]+\s+[0-9.]+ [0-9.]+$`),
 			regexp.MustCompile(`(?m)^host\s+alert-producer ÷ ProducerPerformance\s+[0-9.]+\s+[0-9.]+\s+[0-9.]+\s+[0-9.]+ [0-9.]+$`),
@@ -54,6 +54,12 @@ func benchOnTheTestbed(t *testing.T, bin, name, dir string) {
 			// (each JVM has 2 compiler threads here, but 2 cores).
 			if j := tr.BrokersJITCPU; j == nil || *j < 0 || *j > 3*(tr.Seconds+60) {
 				t.Errorf("try round %d %s %s: brokers' JIT CPU %v, want a reading between 0 and the try's time", tr.Round, tr.From, tr.Client, j)
+			}
+			// The client's own CPU time, read from its output: above
+			// zero (a JVM or a Go program that sent or read 6 MB), and
+			// under the try's wall time on 2 cores plus its start-up.
+			if c := tr.ClientCPU; c == nil || *c <= 0 || *c > 2*(tr.Seconds+60) {
+				t.Errorf("try round %d %s %s: client CPU %v, want a reading above 0 and within the try's time", tr.Round, tr.From, tr.Client, c)
 			}
 			// The host's speed, timed before the round on this local
 			// testbed.
