@@ -48,8 +48,9 @@ func Flags(topicUsage, groupUsage string) []cli.Flag {
 // (print-every, decodes every alert) from 34-35 to 26-28 CPU-s a run and
 // consumer2's (drop) from 16 to 11-12, for memory peaks of 78-97 MB
 // instead of 88 and 27-38 MB instead of 18; BenchmarkDecode/stamps goes
-// from 230 to 177 us an alert. The producers keep Go's default: they hold
-// a visit's encoded alerts, and 400 took their memory from 2.5 to 6.9 GB.
+// from 230 to 177 us an alert. The producers keep Go's default: when they
+// held a visit's encoded alerts, 400 took their memory from 2.5 to 6.9 GB;
+// since --buffer-memory (32 MiB a producer) it has not been measured again.
 const DefaultGCPercent = 400
 
 // setGCPercent applies --gc-percent unless GOGC is set (the runtime
