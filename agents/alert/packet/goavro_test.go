@@ -24,13 +24,7 @@ func TestDecodeMatchesGoavro(t *testing.T) {
 		t.Fatal(err)
 	}
 	var solarSystem int
-	for _, stamps := range []bool{true, false} {
-		o := alert.DefaultOptions()
-		o.Stamps = stamps
-		g, err := alert.NewGenerator(o)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, g := range generators(t) {
 		for seq := 0; seq < 400; seq++ {
 			id := alert.ID{Visit: seq / 40, Producer: seq % 10, Seq: seq * 7, CCD: (seq * 13) % alert.NumCCDs}
 			framed, err := codec.Append(nil, g.Alert(id))
@@ -43,7 +37,7 @@ func TestDecodeMatchesGoavro(t *testing.T) {
 			}
 			var a Alert
 			if err := d.Decode(framed, &a); err != nil {
-				t.Fatalf("stamps=%v %+v: %v", stamps, id, err)
+				t.Fatalf("%+v: %v", id, err)
 			}
 			compareRecord(t, "alert", reflect.ValueOf(a), native)
 			if a.DiaSource.SsObjectID != nil {

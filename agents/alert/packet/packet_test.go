@@ -9,11 +9,11 @@ import (
 	hamba "github.com/hamba/avro/v2"
 )
 
-// alerts are framed alerts as producers send them, with and without
-// stamps (the cutouts null).
-func alerts(t testing.TB, schemaID uint32) [][]byte {
+// generators are the testbed's alert generators with stamps and without
+// (the cutouts null).
+func generators(t testing.TB) []*alert.Generator {
 	t.Helper()
-	var out [][]byte
+	var out []*alert.Generator
 	for _, stamps := range []bool{true, false} {
 		o := alert.DefaultOptions()
 		o.Stamps = stamps
@@ -21,6 +21,17 @@ func alerts(t testing.TB, schemaID uint32) [][]byte {
 		if err != nil {
 			t.Fatal(err)
 		}
+		out = append(out, g)
+	}
+	return out
+}
+
+// alerts are framed alerts as producers send them, with and without
+// stamps.
+func alerts(t testing.TB, schemaID uint32) [][]byte {
+	t.Helper()
+	var out [][]byte
+	for _, g := range generators(t) {
 		for seq := 0; seq < 100; seq++ {
 			out = append(out, g.AppendAlert(alert.Frame(nil, schemaID, nil), alert.ID{Visit: 3, Producer: 2, Seq: seq, CCD: seq % 189}))
 		}
