@@ -83,25 +83,36 @@ func Frame(dst []byte, schemaID uint32, body []byte) []byte {
 // Byte values in the result (the cutouts) alias framed: copy them if framed
 // is reused.
 func (c *Codec) Decode(framed []byte) (map[string]any, error) {
+	body, err := Body(framed, c.id)
+	if err != nil {
+		return nil, err
+	}
+	v, rest, err := c.avro.NativeFromBinary(body)
+	if err != nil {
+		return nil, fmt.Errorf("alert: decoding Avro body (schema id %d): %w", c.id, err)
+	}
+	if len(rest) != 0 {
+		return nil, fmt.Errorf("alert: decoding Avro body (schema id %d): %d trailing bytes", c.id, len(rest))
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("alert: decoding Avro body (schema id %d): got %T, not a record", c.id, v)
+	}
+	return m, nil
+}
+
+// Body checks the wire-format header of framed (ErrShortMessage,
+// ErrMagicByte) and that its schema id is schemaID (ErrSchemaID), and
+// returns the Avro body after it, for any decoder of one schema.
+func Body(framed []byte, schemaID uint32) ([]byte, error) {
 	id, err := SchemaIDOf(framed)
 	if err != nil {
 		return nil, err
 	}
-	if id != c.id {
-		return nil, fmt.Errorf("%w: message has %d, codec expects %d", ErrSchemaID, id, c.id)
+	if id != schemaID {
+		return nil, fmt.Errorf("%w: message has %d, codec expects %d", ErrSchemaID, id, schemaID)
 	}
-	v, rest, err := c.avro.NativeFromBinary(framed[HeaderSize:])
-	if err != nil {
-		return nil, fmt.Errorf("alert: decoding Avro body (schema id %d): %w", id, err)
-	}
-	if len(rest) != 0 {
-		return nil, fmt.Errorf("alert: decoding Avro body (schema id %d): %d trailing bytes", id, len(rest))
-	}
-	m, ok := v.(map[string]any)
-	if !ok {
-		return nil, fmt.Errorf("alert: decoding Avro body (schema id %d): got %T, not a record", id, v)
-	}
-	return m, nil
+	return framed[HeaderSize:], nil
 }
 
 // SchemaIDOf checks the wire-format header of framed and returns its schema

@@ -23,17 +23,7 @@ func mustCodec(t testing.TB, id uint32) *Codec {
 	return c
 }
 
-// unwrap returns the value inside a goavro union wrapper, or v itself.
-func unwrap(v any) any {
-	if m, ok := v.(map[string]any); ok && len(m) == 1 {
-		for k, inner := range m {
-			if isUnionKey(k) {
-				return inner
-			}
-		}
-	}
-	return v
-}
+func unwrap(v any) any { return Unwrap(v) }
 
 func rec(v any) map[string]any { return unwrap(v).(map[string]any) }
 

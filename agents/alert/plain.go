@@ -57,6 +57,18 @@ func plainValue(v any) (any, bool) {
 	}
 }
 
+// Unwrap returns the value inside a goavro union wrapper ({"long": 5},
+// {"lsst.testbed.DiaObject": {...}}), or v itself when v is not one (by
+// the rule of Plain).
+func Unwrap(v any) any {
+	if m, ok := v.(map[string]any); ok && len(m) == 1 {
+		if inner, ok := unionValue(m); ok {
+			return inner
+		}
+	}
+	return v
+}
+
 // unionValue returns the value of a one-entry union wrapper. Looking the
 // common member names up is much cheaper than ranging over the map (each
 // range seeds a random iterator); named types need the range.

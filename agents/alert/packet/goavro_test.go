@@ -3,7 +3,6 @@ package packet
 import (
 	"bytes"
 	"reflect"
-	"strings"
 	"testing"
 
 	"github.com/alert-testbed/testbed/agents/alert"
@@ -65,7 +64,7 @@ func compareRecord(t *testing.T, path string, v reflect.Value, m map[string]any)
 		if !ok {
 			t.Fatalf("%s.%s: not in goavro's record", path, name)
 		}
-		compareValue(t, path+"."+name, v.Field(i), unwrap(nv))
+		compareValue(t, path+"."+name, v.Field(i), alert.Unwrap(nv))
 	}
 }
 
@@ -90,7 +89,7 @@ func compareValue(t *testing.T, path string, f reflect.Value, nv any) {
 			t.Fatalf("%s: hamba has %d items, goavro %d", path, f.Len(), len(arr))
 		}
 		for i := range arr {
-			compareValue(t, path, f.Index(i), unwrap(arr[i]))
+			compareValue(t, path, f.Index(i), alert.Unwrap(arr[i]))
 		}
 	case f.Kind() == reflect.Struct:
 		m, ok := nv.(map[string]any)
@@ -103,21 +102,4 @@ func compareValue(t *testing.T, path string, f reflect.Value, nv any) {
 			t.Fatalf("%s: hamba %#v, goavro %#v", path, f.Interface(), nv)
 		}
 	}
-}
-
-// unwrap returns the value inside a goavro union wrapper ({"long": 5},
-// {"lsst.testbed.DiaObject": {...}}), or v itself.
-func unwrap(v any) any {
-	if m, ok := v.(map[string]any); ok && len(m) == 1 {
-		for k, inner := range m {
-			switch k {
-			case "null", "boolean", "int", "long", "float", "double", "bytes", "string", "array", "map":
-				return inner
-			}
-			if strings.Contains(k, ".") {
-				return inner
-			}
-		}
-	}
-	return v
 }

@@ -57,25 +57,22 @@ func NewDecoder(schemaID uint32) (*Decoder, error) {
 // alert.ErrSchemaID, wrapped) and that the Avro body is followed by
 // nothing. The cutouts are copies: framed may be reused.
 func (d *Decoder) Decode(framed []byte, a *Alert) error {
-	id, err := alert.SchemaIDOf(framed)
+	body, err := alert.Body(framed, d.id)
 	if err != nil {
 		return err
-	}
-	if id != d.id {
-		return fmt.Errorf("%w: message has %d, decoder expects %d", alert.ErrSchemaID, id, d.id)
 	}
 	*a = Alert{}
 	r := d.pool.Get().(*hamba.Reader)
 	defer func() { r.Reset(nil); d.pool.Put(r) }()
 	r.Error = nil
-	r.Reset(framed[alert.HeaderSize:])
+	r.Reset(body)
 	r.ReadVal(d.schema, a)
 	if r.Error != nil {
-		return fmt.Errorf("alert: decoding Avro body (schema id %d): %w", id, r.Error)
+		return fmt.Errorf("alert: decoding Avro body (schema id %d): %w", d.id, r.Error)
 	}
 	// At the body's end Peek sets io.EOF; a byte there is trailing data.
 	if r.Peek(); r.Error != io.EOF {
-		return fmt.Errorf("alert: decoding Avro body (schema id %d): trailing bytes after the alert", id)
+		return fmt.Errorf("alert: decoding Avro body (schema id %d): trailing bytes after the alert", d.id)
 	}
 	return nil
 }
